@@ -1,0 +1,117 @@
+/**
+ * The three ways a send can fail as a whole. Per-token outcomes (not registered, failed, retryable) are not errors:
+ * they are buckets of a {@link Result}.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/**
+ * The credentials were rejected: a legacy API key answered with 401, an OAuth2 token endpoint that refused the
+ * service account's assertion (`invalid_grant`), or a v1 401 that persisted after one token refresh.
+ *
+ * `reason` is what the server said, `hint` what usually fixes it. Neither ever holds a secret.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class AuthenticationError extends Schema.TaggedError<AuthenticationError>("@effect-fcm/fcm/AuthenticationError")(
+  "AuthenticationError",
+  {
+    reason: Schema.String,
+    status: Schema.optional(Schema.Number),
+    hint: Schema.optional(Schema.String)
+  }
+) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
+    const hint = this.hint === undefined ? "" : `. ${this.hint}`
+    return `Authentication failed${status}: ${this.reason}${hint}`
+  }
+}
+
+/**
+ * The message cannot be sent: it failed local validation (nothing went on the wire), or FCM answered that the
+ * payload itself is invalid (it would fail for every token).
+ *
+ * `field` names the offending field as the caller wrote it (`timeToLive`, `data.from`, `tokens[3]`), or the wire
+ * field FCM named in its answer.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidMessage extends Schema.TaggedError<InvalidMessage>("@effect-fcm/fcm/InvalidMessage")(
+  "InvalidMessage",
+  {
+    field: Schema.String,
+    reason: Schema.String,
+    status: Schema.optional(Schema.Number),
+    body: Schema.optional(Schema.String)
+  }
+) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const origin = this.status === undefined ? "" : ` (rejected by FCM, HTTP ${this.status})`
+    return `Invalid message: ${this.field}: ${this.reason}${origin}`
+  }
+}
+
+/**
+ * The exchange with FCM did not produce an answer that can be trusted: a network failure, a timeout, an unexpected
+ * status, or a malformed or mismatched body. `body` is a bounded excerpt of what came back, `retryable` says whether
+ * sending the same request again can help, and `retryAfterMillis` carries the server's Retry-After when it gave one.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class TransportError extends Schema.TaggedError<TransportError>("@effect-fcm/fcm/TransportError")(
+  "TransportError",
+  {
+    reason: Schema.String,
+    retryable: Schema.Boolean,
+    status: Schema.optional(Schema.Number),
+    body: Schema.optional(Schema.String),
+    retryAfterMillis: Schema.optional(Schema.Number)
+  }
+) {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const status = this.status === undefined ? "" : ` (HTTP ${this.status})`
+    const body = this.body === undefined || this.body.length === 0 ? "" : `: ${this.body}`
+    return `${this.reason}${status}${body}`
+  }
+}
+
+/**
+ * Any error a send can fail with.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type FcmError = AuthenticationError | InvalidMessage | TransportError
+
+/**
+ * The longest body excerpt an error carries.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const BODY_EXCERPT_LENGTH = 512
+
+/**
+ * A bounded, single-line excerpt of a response body, for error messages.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const excerpt = (body: string, max: number = BODY_EXCERPT_LENGTH): string => {
+  const flat = body.replace(/\s+/g, " ").trim()
+  return flat.length <= max ? flat : `${flat.slice(0, max)}…`
+}
