@@ -1,0 +1,359 @@
+/**
+ * The service that sends messages. Both protocols (`FcmV1`, `FcmLegacy`) provide it, so switching protocol is a
+ * one-line layer change.
+ *
+ * @since 0.1.0
+ */
+import { Chunk, Context, Duration, Effect, Metric, Option, Schedule, Stream } from "effect"
+import * as Backoff from "./Backoff.js"
+import type { FcmError } from "./FcmError.js"
+import { InvalidMessage } from "./FcmError.js"
+import * as Message from "./Message.js"
+import * as Result from "./Result.js"
+
+/**
+ * How {@link FcmClient.sendWithRetry} retries.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryOptions {
+  /**
+   * Decides whether and when to send the retryable targets again; its input is the merged result so far. A server's
+   * Retry-After always wins over a shorter delay. Defaults to {@link Backoff.schedule}.
+   */
+  readonly schedule?: Schedule.Schedule<unknown, Result.Result> | undefined
+}
+
+/**
+ * How {@link FcmClient.sendStream} sends.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamOptions {
+  /** Requests in flight at once (defaults to the protocol's concurrency). */
+  readonly concurrency?: number | undefined
+  /** Retry each target's retryable failures with this schedule before emitting; `false` emits them as they are. */
+  readonly retry?: Schedule.Schedule<unknown, Result.Result> | false | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface FcmClient {
+  /** The wire protocol: `v1` or `legacy`. */
+  readonly protocol: "v1" | "legacy"
+  /**
+   * Validates the message, then sends it once: one request per 1000 tokens (legacy) or per token (v1). Never
+   * sleeps and never retries, so its running time is predictable (for job queues, which schedule the retry with
+   * `result.delay(attempt)`).
+   */
+  readonly send: (message: Message.Message) => Effect.Effect<Result.Result, FcmError>
+  /**
+   * Sends, then sends the retryable targets again as the schedule allows (only those: delivered targets are never
+   * sent twice), and returns one result merged over every attempt.
+   */
+  readonly sendWithRetry: (
+    message: Message.Message,
+    options?: RetryOptions
+  ) => Effect.Effect<Result.Result, FcmError>
+  /**
+   * Sends one message (the options and payload of `template`) to every token of a stream, with bounded concurrency
+   * and bounded memory whatever the stream's length, emitting each token's outcome as it completes.
+   */
+  readonly sendStream: <E, R>(
+    tokens: Stream.Stream<string, E, R>,
+    template: Message.Options,
+    options?: StreamOptions
+  ) => Stream.Stream<Result.TokenOutcome, FcmError | E, R>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export const FcmClient: Context.Tag<FcmClient, FcmClient> = Context.GenericTag<FcmClient>("@effect-fcm/fcm/FcmClient")
+
+/**
+ * Sends a batch of targets with a message prepared once (its shared body encoded once); outcomes come back in the
+ * targets' order.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SendBatch = (targets: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Result.Outcome>, FcmError>
+
+/**
+ * What a wire protocol provides to {@link make}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Protocol {
+  readonly name: "v1" | "legacy"
+  /** Targets per request: 1000 for legacy, 1 for v1. */
+  readonly batchSize: number
+  /** Requests in flight at once. */
+  readonly concurrency: number
+  /** The backoff base of results, in milliseconds. */
+  readonly backoffMillis: number
+  /** Prepares a validated message for sending. */
+  readonly prepare: (message: Message.Message) => Effect.Effect<SendBatch, InvalidMessage>
+}
+
+/**
+ * Outcomes per bucket, tagged `outcome` (`success`, `canonical`, `not_registered`, `failed`, `retryable`) and
+ * `protocol`.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const outcomesTotal = Metric.counter("fcm_outcomes_total", {
+  description: "targets by outcome bucket",
+  incremental: true
+})
+
+/**
+ * Retries: targets sent again after a retryable failure.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const retriesTotal = Metric.counter("fcm_retries_total", {
+  description: "targets sent again after a retryable failure",
+  incremental: true
+})
+
+/**
+ * Targets whose request is in flight.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const targetsInFlight = Metric.gauge("fcm_targets_in_flight", {
+  description: "targets whose request is in flight"
+})
+
+const bucketOf = (outcome: Result.Outcome): string => {
+  switch (outcome._tag) {
+    case "Delivered":
+      return "success"
+    case "Canonical":
+      return "canonical"
+    case "NotRegistered":
+      return "not_registered"
+    case "Failed":
+      return "failed"
+    case "Retryable":
+      return "retryable"
+  }
+}
+
+const recordOutcomes = (protocol: string, outcomes: ReadonlyArray<Result.Outcome>) => {
+  const counts = new Map<string, number>()
+  for (const outcome of outcomes) {
+    const bucket = bucketOf(outcome)
+    counts.set(bucket, (counts.get(bucket) ?? 0) + 1)
+  }
+  return Effect.forEach(
+    counts,
+    ([bucket, n]) =>
+      Metric.incrementBy(outcomesTotal.pipe(Metric.tagged("outcome", bucket), Metric.tagged("protocol", protocol)), n),
+    { discard: true }
+  )
+}
+
+const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
+  if (items.length <= size) return [items]
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+/**
+ * The effective schedule of a retry loop: the caller's schedule, with the server's Retry-After winning over any
+ * shorter delay it chooses.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const honourRetryAfter = <Out>(
+  schedule: Schedule.Schedule<Out, Result.Result>
+): Schedule.Schedule<[Out, Result.Result], Result.Result> =>
+  Schedule.intersect(schedule, Schedule.identity<Result.Result>()).pipe(
+    Schedule.modifyDelay(([, result], delay) => {
+      const retryAfter = result.retryAfterMillis
+      return retryAfter === undefined ? delay : Duration.max(delay, Duration.millis(retryAfter))
+    })
+  )
+
+const defaultSchedule = (backoffMillis: number) => Backoff.schedule({ baseMillis: backoffMillis })
+
+/**
+ * Builds the client from a wire protocol: validation, batching, fan-out, retries and streams are shared by both
+ * protocols.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (protocol: Protocol): FcmClient => {
+  const { backoffMillis, batchSize, name } = protocol
+  const spanAttributes = { "fcm.protocol": name }
+
+  const inFlight = targetsInFlight.pipe(Metric.tagged("protocol", name))
+
+  const sendTargets = (
+    batch: SendBatch,
+    targets: ReadonlyArray<string>
+  ): Effect.Effect<ReadonlyArray<Result.Outcome>, FcmError> =>
+    batch(targets).pipe(
+      Effect.tap((outcomes) => recordOutcomes(name, outcomes)),
+      (effect) =>
+        Effect.acquireUseRelease(
+          Metric.incrementBy(inFlight, targets.length),
+          () => effect,
+          () => Metric.incrementBy(inFlight, -targets.length)
+        )
+    )
+
+  const sendValidated = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
+    Effect.gen(function*() {
+      const batch = yield* protocol.prepare(message)
+      const targets = Message.targets(message)
+      const chunks = chunksOf(targets, batchSize)
+      const results = yield* Effect.forEach(chunks, (chunk) => sendTargets(batch, chunk), {
+        concurrency: protocol.concurrency
+      })
+      const outcomes = new Map<string, Result.Outcome>()
+      for (let c = 0; c < chunks.length; c++) {
+        const chunk = chunks[c]!
+        const chunkOutcomes = results[c]!
+        for (let i = 0; i < chunk.length; i++) outcomes.set(chunk[i]!, chunkOutcomes[i]!)
+      }
+      return new Result.Result(message, outcomes, backoffMillis)
+    })
+
+  const send = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
+    Message.validate(message).pipe(
+      Effect.zipRight(Effect.suspend(() => sendValidated(message))),
+      Effect.withSpan("FcmClient.send", {
+        attributes: { ...spanAttributes, "fcm.targets": Message.targets(message as Message.Message)?.length ?? 0 }
+      })
+    )
+
+  const retryLoop = (
+    first: Result.Result,
+    schedule: Schedule.Schedule<unknown, Result.Result>
+  ): Effect.Effect<Result.Result> =>
+    Effect.gen(function*() {
+      const driver = yield* Schedule.driver(honourRetryAfter(schedule))
+      let result = first
+      let attempt = 0
+      while (true) {
+        const next = result.retry()
+        if (Option.isNone(next)) return result
+        const proceed = yield* driver.next(result).pipe(Effect.option)
+        if (Option.isNone(proceed)) return result
+        attempt++
+        const tokens = Message.targets(next.value)
+        yield* Metric.incrementBy(retriesTotal.pipe(Metric.tagged("protocol", name)), tokens.length)
+        const attemptResult = yield* sendValidated(next.value).pipe(
+          Effect.withSpan("FcmClient.retry", { attributes: { ...spanAttributes, "fcm.attempt": attempt } }),
+          Effect.either
+        )
+        if (attemptResult._tag === "Left") {
+          // A later attempt that fails as a whole keeps what earlier attempts achieved: its targets stay retryable.
+          const error = attemptResult.left
+          const reason = `${error._tag}: ${error.message}`
+          const retryAfterMillis = error._tag === "TransportError" ? error.retryAfterMillis : undefined
+          return result.merge(
+            Result.make(next.value, tokens.map((t) => [t, Result.Outcome.Retryable({ reason, retryAfterMillis })]))
+          )
+        }
+        result = result.merge(attemptResult.right)
+      }
+    })
+
+  const sendWithRetry = (message: Message.Message, options?: RetryOptions) =>
+    send(message).pipe(
+      Effect.flatMap((first) => retryLoop(first, options?.schedule ?? defaultSchedule(backoffMillis))),
+      Effect.withSpan("FcmClient.sendWithRetry", { attributes: spanAttributes })
+    )
+
+  const sendStream = <E, R>(
+    tokens: Stream.Stream<string, E, R>,
+    template: Message.Options,
+    options?: StreamOptions
+  ): Stream.Stream<Result.TokenOutcome, FcmError | E, R> => {
+    const concurrency = options?.concurrency ?? protocol.concurrency
+    const retry = options?.retry === undefined ? defaultSchedule(backoffMillis) : options.retry
+    const probe = Message.multicast(["token"], template)
+    return Stream.unwrap(
+      Message.validate(probe).pipe(
+        Effect.flatMap((validated) => protocol.prepare(validated)),
+        Effect.map((batch) => {
+          const sendChunk = (chunk: Chunk.Chunk<string>) => {
+            const all = Chunk.toReadonlyArray(chunk)
+            const targets = all.filter((t) => typeof t === "string" && t.length > 0)
+            const local: Array<Result.TokenOutcome> = all.length === targets.length ? [] : all
+              .filter((t) => !(typeof t === "string" && t.length > 0))
+              .map((token) => ({ token, outcome: Result.Outcome.Failed({ code: "MissingRegistration" }) }))
+            if (targets.length === 0) return Effect.succeed(local)
+            const message = Message.withTokens(probe, targets)
+            const first = sendTargets(batch, targets).pipe(
+              Effect.map((outcomes) => Result.make(message, targets.map((t, i) => [t, outcomes[i]!]), backoffMillis))
+            )
+            const result = retry === false ? first : first.pipe(Effect.flatMap((r) => retryLoop(r, retry)))
+            return Effect.map(result, (r) => {
+              for (const [token, outcome] of r.outcomes) local.push({ token, outcome })
+              return local
+            })
+          }
+          return tokens.pipe(
+            Stream.grouped(batchSize),
+            Stream.mapEffect(sendChunk, { concurrency, unordered: true }),
+            Stream.flattenIterables
+          )
+        })
+      )
+    )
+  }
+
+  return { protocol: name, send, sendWithRetry, sendStream }
+}
+
+/**
+ * Sends a message once with the `FcmClient` in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const send = (message: Message.Message): Effect.Effect<Result.Result, FcmError, FcmClient> =>
+  Effect.flatMap(FcmClient, (client) => client.send(message))
+
+/**
+ * Sends a message with retries with the `FcmClient` in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const sendWithRetry = (
+  message: Message.Message,
+  options?: RetryOptions
+): Effect.Effect<Result.Result, FcmError, FcmClient> =>
+  Effect.flatMap(FcmClient, (client) => client.sendWithRetry(message, options))
+
+/**
+ * Streams a message to every token of a stream with the `FcmClient` in context.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const sendStream = <E, R>(
+  tokens: Stream.Stream<string, E, R>,
+  template: Message.Options,
+  options?: StreamOptions
+): Stream.Stream<Result.TokenOutcome, FcmError | E, R | FcmClient> =>
+  Stream.unwrap(Effect.map(FcmClient, (client) => client.sendStream(tokens, template, options)))

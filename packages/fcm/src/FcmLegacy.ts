@@ -1,0 +1,126 @@
+/**
+ * The legacy FCM protocol (`POST /fcm/send`, `Authorization: key=…`, up to 1000 tokens a request): the seed's own
+ * wire format. Google shut it down in 2024; it stays for FCM-compatible servers, the emulator, and migrations.
+ *
+ * @since 0.1.0
+ */
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { Config, ConfigError, Duration, Effect, Layer, Option, Redacted } from "effect"
+import * as Backoff from "./Backoff.js"
+import * as FcmClient from "./FcmClient.js"
+import { checkBaseUrl, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
+import * as Legacy from "./internal/legacy.js"
+import { Outcome } from "./Result.js"
+
+/**
+ * Google's legacy endpoint origin.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_BASE_URL = "https://fcm.googleapis.com"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The server API key, sent as `Authorization: key=…`. */
+  readonly apiKey: Redacted.Redacted<string>
+  /** The origin to send to; `/fcm/send` is appended (default `https://fcm.googleapis.com`). */
+  readonly baseUrl?: string | undefined
+  /** The longest a request may take before its tokens count as retryable (default 30 seconds). */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Requests in flight at once when a message has more than 1000 tokens (default 8). */
+  readonly concurrency?: number | undefined
+  /** The backoff base `B` of results, in milliseconds (default 1000). */
+  readonly backoffMillis?: number | undefined
+}
+
+/**
+ * Builds a legacy-protocol `FcmClient` over the `HttpClient` in context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options
+): Effect.Effect<FcmClient.FcmClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const apiKey = Redacted.isRedacted(options.apiKey) ? Redacted.value(options.apiKey) : undefined
+    if (typeof apiKey !== "string" || apiKey.trim().length === 0) {
+      return yield* Effect.fail(
+        ConfigError.InvalidData(["apiKey"], "an FCM server API key (a Redacted string) is required")
+      )
+    }
+    const baseUrl = yield* checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL)
+    const timeout = yield* checkTimeout(options.timeout ?? Duration.seconds(30))
+    const concurrency = yield* checkPositiveInt("concurrency", options.concurrency ?? 8)
+    const backoffMillis = yield* checkPositiveInt("backoffMillis", options.backoffMillis ?? Backoff.DEFAULT_BASE_MILLIS)
+    const http = yield* HttpClient.HttpClient
+    const template = HttpClientRequest.post(`${baseUrl}/fcm/send`).pipe(
+      HttpClientRequest.setHeader("authorization", `key=${apiKey}`)
+    )
+
+    const protocol: FcmClient.Protocol = {
+      name: "legacy",
+      batchSize: Legacy.MAX_TOKENS_PER_REQUEST,
+      concurrency,
+      backoffMillis,
+      prepare: (message) =>
+        Effect.sync(() => {
+          const shared = Legacy.encodeShared(message)
+          return (targets) => {
+            const request = HttpClientRequest.bodyText(
+              template,
+              JSON.stringify(Legacy.withTargets(message, shared, targets)),
+              "application/json"
+            )
+            return exchange(http, request, timeout).pipe(
+              Effect.flatMap((answer) => {
+                if (answer._tag === "Left") {
+                  const failure = answer.left
+                  if (failure._tag === "Fatal") return Effect.fail(failure.error)
+                  const outcome = Outcome.Retryable({ reason: failure.reason, retryAfterMillis: undefined })
+                  return Effect.succeed(targets.map(() => outcome))
+                }
+                return Legacy.classify(answer.right, targets)
+              }),
+              Effect.withSpan("FcmLegacy.request", { attributes: { "fcm.targets": targets.length } })
+            )
+          }
+        })
+    }
+    return FcmClient.make(protocol)
+  })
+
+/**
+ * A layer of a legacy-protocol `FcmClient`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<FcmClient.FcmClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(FcmClient.FcmClient, make(options))
+
+const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
+  Config.map(Config.option(config), Option.getOrUndefined)
+
+/**
+ * A layer of a legacy-protocol `FcmClient` configured from the environment: `FCM_API_KEY` (required, redacted),
+ * `FCM_BASE_URL`, `FCM_TIMEOUT` (a duration such as `10 seconds`), `FCM_CONCURRENCY`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  config: Config.Config<Options> = Config.all({
+    apiKey: Config.redacted("FCM_API_KEY"),
+    baseUrl: optional(Config.string("FCM_BASE_URL")),
+    timeout: optional(Config.duration("FCM_TIMEOUT")),
+    concurrency: optional(Config.integer("FCM_CONCURRENCY"))
+  })
+): Layer.Layer<FcmClient.FcmClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
+  Layer.effect(FcmClient.FcmClient, Effect.flatMap(config, make))

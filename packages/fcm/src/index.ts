@@ -1,0 +1,29 @@
+/**
+ * @since 0.1.0
+ */
+export * as Backoff from "./Backoff.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as FcmClient from "./FcmClient.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as FcmError from "./FcmError.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as FcmLegacy from "./FcmLegacy.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Message from "./Message.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Result from "./Result.js"

@@ -1,0 +1,179 @@
+import { Either } from "effect"
+import { AuthenticationError, excerpt, InvalidMessage, TransportError } from "../FcmError.js"
+import type * as Message from "../Message.js"
+import { parseRetryAfter } from "../Backoff.js"
+import { Outcome } from "../Result.js"
+import type { Answer } from "./http.js"
+
+/** @internal */
+export const MAX_TOKENS_PER_REQUEST = 1000
+
+/** @internal */
+export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  "Unavailable",
+  "InternalServerError",
+  "DeviceMessageRateExceeded",
+  "TopicsMessageRateExceeded"
+])
+
+const NOTIFICATION_KEYS: ReadonlyArray<readonly [keyof Message.Notification, string]> = [
+  ["title", "title"],
+  ["body", "body"],
+  ["image", "image"],
+  ["icon", "icon"],
+  ["sound", "sound"],
+  ["badge", "badge"],
+  ["tag", "tag"],
+  ["color", "color"],
+  ["clickAction", "click_action"],
+  ["channelId", "android_channel_id"],
+  ["subtitle", "subtitle"],
+  ["bodyLocKey", "body_loc_key"],
+  ["bodyLocArgs", "body_loc_args"],
+  ["titleLocKey", "title_loc_key"],
+  ["titleLocArgs", "title_loc_args"]
+]
+
+const OPTION_KEYS: ReadonlyArray<readonly [keyof Message.Options, string]> = [
+  ["collapseKey", "collapse_key"],
+  ["priority", "priority"],
+  ["timeToLive", "time_to_live"],
+  ["delayWhileIdle", "delay_while_idle"],
+  ["restrictedPackageName", "restricted_package_name"],
+  ["dryRun", "dry_run"],
+  ["contentAvailable", "content_available"],
+  ["mutableContent", "mutable_content"]
+]
+
+/**
+ * The legacy JSON body of a message, without its targets: options in snake_case, then `data`, then `notification`.
+ *
+ * @internal
+ */
+export const encodeShared = (message: Message.Message): Record<string, unknown> => {
+  const body: Record<string, unknown> = {}
+  for (const [key, wire] of OPTION_KEYS) {
+    const value = message[key]
+    if (value !== undefined) body[wire] = value
+  }
+  if (message.data !== undefined && Object.keys(message.data).length > 0) body.data = message.data
+  if (message.notification !== undefined) {
+    const notification: Record<string, unknown> = {}
+    for (const [key, wire] of NOTIFICATION_KEYS) {
+      const value = message.notification[key]
+      if (value !== undefined) notification[wire] = value
+    }
+    body.notification = notification
+  }
+  return body
+}
+
+/**
+ * The legacy JSON body of a message for some of its targets.
+ *
+ * @internal
+ */
+export const encode = (message: Message.Message, targets: ReadonlyArray<string>): Record<string, unknown> =>
+  withTargets(message, encodeShared(message), targets)
+
+/** @internal */
+export const withTargets = (
+  message: Message.Message,
+  shared: Record<string, unknown>,
+  targets: ReadonlyArray<string>
+): Record<string, unknown> => {
+  if (message.tokens !== undefined) return { ...shared, registration_ids: targets }
+  if (message.condition !== undefined) return { ...shared, condition: message.condition }
+  return { ...shared, to: targets[0] }
+}
+
+
+const malformed = (reason: string, answer: Answer) =>
+  new TransportError({ reason, retryable: false, status: answer.status, body: excerpt(answer.body) })
+
+const classifyEntry = (entry: unknown, retryAfterMillis: number | undefined): Outcome | undefined => {
+  if (typeof entry !== "object" || entry === null) return undefined
+  const { error, message_id, registration_id } = entry as Record<string, unknown>
+  if (typeof message_id === "string" || typeof message_id === "number") {
+    const messageId = String(message_id)
+    return typeof registration_id === "string" && registration_id.length > 0
+      ? Outcome.Canonical({ messageId, newToken: registration_id })
+      : Outcome.Delivered({ messageId })
+  }
+  if (typeof error !== "string") return undefined
+  if (RETRYABLE_CODES.has(error)) return Outcome.Retryable({ reason: error, retryAfterMillis })
+  if (error === "NotRegistered") return Outcome.NotRegistered({ code: error })
+  return Outcome.Failed({ code: error })
+}
+
+const FIELD_IN_TEXT = /field\s+"?([A-Za-z_.[\]0-9]+)"?/i
+
+/**
+ * Classifies a legacy answer into one outcome per target, or the error that fails the whole request:
+ * 200 → per-target outcomes; 400 → `InvalidMessage`; 401 → `AuthenticationError`; 5xx → every target retryable with
+ * the Retry-After; any other status, or a 200 body that is not the expected JSON → `TransportError`.
+ *
+ * @internal
+ */
+export const classify = (
+  answer: Answer,
+  targets: ReadonlyArray<string>
+): Either.Either<ReadonlyArray<Outcome>, AuthenticationError | InvalidMessage | TransportError> => {
+  const { status } = answer
+  const retryAfterMillis = parseRetryAfter(answer.retryAfter, answer.nowMillis)
+  if (status >= 500 && status <= 599) {
+    const outcome = Outcome.Retryable({ reason: `HTTP ${status}`, retryAfterMillis })
+    return Either.right(targets.map(() => outcome))
+  }
+  if (status === 400) {
+    const text = excerpt(answer.body)
+    return Either.left(
+      new InvalidMessage({
+        field: FIELD_IN_TEXT.exec(text)?.[1] ?? "message",
+        reason: text.length > 0 ? text : "FCM could not parse the request",
+        status,
+        body: text
+      })
+    )
+  }
+  if (status === 401) {
+    return Either.left(
+      new AuthenticationError({
+        reason: "FCM rejected the server API key",
+        status,
+        hint: "check the key (FCM_API_KEY); Google shut the legacy API down in 2024, real sends need HTTP v1"
+      })
+    )
+  }
+  if (status !== 200) return Either.left(malformed(`FCM answered an unexpected status`, answer))
+  let json: unknown
+  try {
+    json = JSON.parse(answer.body)
+  } catch {
+    return Either.left(malformed("FCM answered 200 with a body that is not JSON", answer))
+  }
+  if (typeof json !== "object" || json === null) {
+    return Either.left(malformed("FCM answered 200 with a body that is not a JSON object", answer))
+  }
+  const results = (json as { results?: unknown }).results
+  if (results === undefined && targets.length === 1) {
+    // A topic or condition send answers with a single `message_id` or `error` at the top level.
+    const outcome = classifyEntry(json, retryAfterMillis)
+    return outcome === undefined
+      ? Either.left(malformed("FCM answered 200 without a message_id or an error", answer))
+      : Either.right([outcome])
+  }
+  if (!Array.isArray(results)) return Either.left(malformed("FCM answered 200 without a results array", answer))
+  if (results.length !== targets.length) {
+    return Either.left(malformed(`FCM answered ${results.length} results for ${targets.length} tokens`, answer))
+  }
+  const outcomes: Array<Outcome> = new Array(results.length)
+  for (let i = 0; i < results.length; i++) {
+    const outcome = classifyEntry(results[i], retryAfterMillis)
+    if (outcome === undefined) {
+      return Either.left(malformed(`FCM answered 200 with results[${i}] holding neither message_id nor error`, answer))
+    }
+    outcomes[i] = outcome
+  }
+  return Either.right(outcomes)
+}
