@@ -1,0 +1,181 @@
+import { AuthenticationError, excerpt, InvalidMessage, TransportError } from "../FcmError.js"
+import { parseRetryAfter } from "../Backoff.js"
+import { Outcome } from "../Result.js"
+import type { Answer } from "./http.js"
+
+/** The shortest wait after a quota error, as Google asks. @internal */
+export const QUOTA_MIN_DELAY_MILLIS = 60_000
+
+/**
+ * The classification of one v1 answer: an outcome for the target, a 401 that a fresh access token may cure, or an
+ * error that fails the whole send (it would fail the same way for every target).
+ *
+ * @internal
+ */
+export type Classified =
+  | { readonly _tag: "Outcome"; readonly outcome: Outcome }
+  | { readonly _tag: "Unauthenticated"; readonly error: AuthenticationError }
+  | { readonly _tag: "Fatal"; readonly error: AuthenticationError | InvalidMessage | TransportError }
+
+/** The parts of a `google.rpc.Status` error body that classification reads. @internal */
+export interface RpcStatus {
+  readonly code: number | undefined
+  readonly status: string | undefined
+  readonly message: string | undefined
+  readonly fcmErrorCode: string | undefined
+  readonly reason: string | undefined
+  readonly fields: ReadonlyArray<{ readonly field: string; readonly description: string }>
+}
+
+const FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
+const ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+const BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+
+const str = (u: unknown): string | undefined => typeof u === "string" ? u : undefined
+
+/**
+ * Reads a `google.rpc.Status` error body; `undefined` when the body is not one (HTML, empty, other JSON).
+ *
+ * @internal
+ */
+export const parseStatus = (body: string): RpcStatus | undefined => {
+  if (body.length === 0 || body.charCodeAt(0) !== 123 /* { */) return undefined
+  let json: unknown
+  try {
+    json = JSON.parse(body)
+  } catch {
+    return undefined
+  }
+  const error = typeof json === "object" && json !== null ? (json as { error?: unknown }).error : undefined
+  if (typeof error !== "object" || error === null) return undefined
+  const e = error as Record<string, unknown>
+  let fcmErrorCode: string | undefined
+  let reason: string | undefined
+  const fields: Array<{ field: string; description: string }> = []
+  if (Array.isArray(e.details)) {
+    for (const detail of e.details) {
+      if (typeof detail !== "object" || detail === null) continue
+      const d = detail as Record<string, unknown>
+      const type = d["@type"]
+      if (type === FCM_ERROR) fcmErrorCode ??= str(d.errorCode)
+      else if (type === ERROR_INFO) reason ??= str(d.reason)
+      else if (type === BAD_REQUEST && Array.isArray(d.fieldViolations)) {
+        for (const v of d.fieldViolations) {
+          if (typeof v === "object" && v !== null) {
+            const field = str((v as Record<string, unknown>).field)
+            if (field !== undefined) fields.push({ field, description: str((v as Record<string, unknown>).description) ?? "" })
+          }
+        }
+      }
+    }
+  }
+  return {
+    code: typeof e.code === "number" ? e.code : undefined,
+    status: str(e.status),
+    message: str(e.message),
+    fcmErrorCode,
+    reason,
+    fields
+  }
+}
+
+const outcome = (o: Outcome): Classified => ({ _tag: "Outcome", outcome: o })
+
+const isTokenProblem = (rpc: RpcStatus): boolean =>
+  rpc.fields.some((f) => f.field === "message.token" || f.field === "token") ||
+  (rpc.fields.length === 0 && rpc.message !== undefined && /registration token/i.test(rpc.message))
+
+const retryable = (reason: string, retryAfterMillis: number | undefined): Classified =>
+  outcome(Outcome.Retryable({ reason, retryAfterMillis }))
+
+/**
+ * Classifies one v1 answer for one target, from the HTTP status, `error.status`, the `FcmError` detail and the
+ * `ErrorInfo` reason together. Bodies that are not JSON (an HTML 502, an empty 503) are classified by status.
+ *
+ * @internal
+ */
+export const classify = (answer: Answer): Classified => {
+  const { body, status } = answer
+  if (status === 200) {
+    if (body.charCodeAt(0) === 123) {
+      try {
+        const name = (JSON.parse(body) as { name?: unknown }).name
+        if (typeof name === "string" && name.length > 0) return outcome(Outcome.Delivered({ messageId: name }))
+      } catch {
+        // falls through to the malformed answer below
+      }
+    }
+    return {
+      _tag: "Fatal",
+      error: new TransportError({
+        reason: "FCM answered 200 without a message name",
+        retryable: false,
+        status,
+        body: excerpt(body)
+      })
+    }
+  }
+  const rpc = parseStatus(body)
+  const code = rpc?.fcmErrorCode ?? rpc?.status
+  const retryAfterMillis = parseRetryAfter(answer.retryAfter, answer.nowMillis)
+
+  if (code === "UNREGISTERED" || (status === 404 && code === "NOT_FOUND")) {
+    return outcome(Outcome.NotRegistered({ code: "UNREGISTERED" }))
+  }
+  if (code === "SENDER_ID_MISMATCH" || code === "THIRD_PARTY_AUTH_ERROR" || code === "APNS_AUTH_ERROR") {
+    return outcome(Outcome.Failed({ code }))
+  }
+  if (code === "QUOTA_EXCEEDED" || code === "RESOURCE_EXHAUSTED" || status === 429) {
+    return retryable(code ?? "HTTP 429", Math.max(retryAfterMillis ?? 0, QUOTA_MIN_DELAY_MILLIS))
+  }
+  if (code === "UNAVAILABLE" || code === "INTERNAL" || (status >= 500 && status <= 599 && code !== "UNIMPLEMENTED")) {
+    return retryable(code ?? `HTTP ${status}`, retryAfterMillis)
+  }
+  if (code === "INVALID_ARGUMENT" || status === 400) {
+    if (rpc !== undefined && isTokenProblem(rpc)) return outcome(Outcome.Failed({ code: "INVALID_ARGUMENT" }))
+    const violation = rpc?.fields[0]
+    return {
+      _tag: "Fatal",
+      error: new InvalidMessage({
+        field: violation?.field ?? "message",
+        reason: violation?.description || rpc?.message || "FCM rejected the message",
+        status,
+        body: excerpt(body)
+      })
+    }
+  }
+  if (status === 401) {
+    return {
+      _tag: "Unauthenticated",
+      error: new AuthenticationError({
+        reason: rpc?.message ?? "FCM rejected the access token",
+        status,
+        hint: rpc?.reason === "ACCESS_TOKEN_EXPIRED"
+          ? "the access token expired; check the machine's clock"
+          : "check that the service account belongs to the project and has the Firebase Cloud Messaging API Admin role"
+      })
+    }
+  }
+  if (status === 403) {
+    return {
+      _tag: "Fatal",
+      error: new AuthenticationError({
+        reason: rpc?.message ?? "FCM refused the request",
+        status,
+        hint: "enable the Firebase Cloud Messaging API for the project and grant the service account permission to send"
+      })
+    }
+  }
+  if (status === 404) {
+    return {
+      _tag: "Fatal",
+      error: new TransportError({
+        reason: "FCM answered 404 for the send endpoint; check the project id and the base URL",
+        retryable: false,
+        status,
+        body: excerpt(body)
+      })
+    }
+  }
+  return outcome(Outcome.Failed({ code: code ?? `HTTP ${status}` }))
+}
