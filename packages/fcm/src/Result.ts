@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { Data, Duration, Option } from "effect"
+import { Chunk, Data, Duration, Option, Sink } from "effect"
 import * as Backoff from "./Backoff.js"
 import * as Message from "./Message.js"
 
@@ -261,3 +261,74 @@ export const fromOutcomes = (
   for (const { outcome, token } of outcomes) map.set(token, outcome)
   return new Result(message, map, backoffMillis)
 }
+
+/**
+ * A sink that folds streamed outcomes into a {@link Result} for the message `template` (its `retry()` is the template
+ * for the retryable tokens). It holds one entry per token; use {@link summarySink} when only the counts matter.
+ *
+ * @since 0.1.0
+ * @category sinks
+ */
+export const sink = (
+  template: Message.Options,
+  backoffMillis?: number
+): Sink.Sink<Result, TokenOutcome> =>
+  Sink.foldLeftChunks(new Map<string, Outcome>(), (map, chunk: Chunk.Chunk<TokenOutcome>) => {
+    for (const { outcome, token } of chunk) map.set(token, outcome)
+    return map
+  }).pipe(Sink.map((map) => new Result(Message.multicast([...map.keys()], template), map, backoffMillis)))
+
+/**
+ * Counts of a streamed send: per bucket, and failures per error code. Constant memory whatever the number of tokens.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Summary {
+  readonly total: number
+  readonly success: number
+  readonly canonical: number
+  readonly notRegistered: number
+  readonly failed: number
+  readonly retryable: number
+  readonly failedByCode: Readonly<Record<string, number>>
+}
+
+const addToSummary = (summary: MutableSummary, outcome: Outcome): void => {
+  summary.total++
+  switch (outcome._tag) {
+    case "Delivered":
+      summary.success++
+      break
+    case "Canonical":
+      summary.canonical++
+      break
+    case "NotRegistered":
+      summary.notRegistered++
+      break
+    case "Failed":
+      summary.failed++
+      summary.failedByCode[outcome.code] = (summary.failedByCode[outcome.code] ?? 0) + 1
+      break
+    case "Retryable":
+      summary.retryable++
+  }
+}
+
+type MutableSummary = { -readonly [K in keyof Summary]: K extends "failedByCode" ? Record<string, number> : number }
+
+/**
+ * A sink that counts streamed outcomes per bucket, in constant memory.
+ *
+ * @since 0.1.0
+ * @category sinks
+ */
+export const summarySink: Sink.Sink<Summary, TokenOutcome> = Sink.suspend(() =>
+  Sink.foldLeftChunks(
+    { total: 0, success: 0, canonical: 0, notRegistered: 0, failed: 0, retryable: 0, failedByCode: {} } as MutableSummary,
+    (summary, chunk: Chunk.Chunk<TokenOutcome>) => {
+      for (const { outcome } of chunk) addToSummary(summary, outcome)
+      return summary
+    }
+  )
+)
