@@ -6,6 +6,11 @@ export * as Backoff from "./Backoff.js"
 /**
  * @since 0.1.0
  */
+export * as Credentials from "./Credentials.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as FcmClient from "./FcmClient.js"
 
 /**

@@ -1,0 +1,785 @@
+/**
+ * OAuth2 access tokens for the FCM HTTP v1 API.
+ *
+ * `Credentials` hands out a bearer token and the Firebase project id. Tokens are cached and refreshed ahead of
+ * expiry; however many fibers ask at once, one refresh runs at a time. Sources:
+ *
+ * - a Google service account key (`layerServiceAccount`, `layerFile`, `layerConfig` for
+ *   `GOOGLE_APPLICATION_CREDENTIALS`): an RS256-signed JWT assertion is exchanged at the key's `token_uri`;
+ * - the GCP metadata server (`layerMetadataServer`) on Compute Engine, GKE, Cloud Run and Cloud Functions;
+ * - any `Effect` that yields a token (`layerEffect`), e.g. one wrapping another auth library;
+ * - a fixed token (`layerStatic`), for tests and emulators.
+ *
+ * Token requests go through `@effect/platform`'s `HttpClient`, so a fake client or an emulator can answer them.
+ * Private keys, assertions and access tokens are held as `Redacted` values and never appear in errors, logs or spans.
+ *
+ * @since 0.1.0
+ */
+import { FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
+import {
+  Clock,
+  Config,
+  Context,
+  Duration,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  ParseResult,
+  Redacted,
+  Schema
+} from "effect"
+import { NodeInspectSymbol } from "effect/Inspectable"
+import { AuthenticationError, TransportError } from "./FcmError.js"
+import * as cache from "./internal/credentialsCache.js"
+import * as http from "./internal/credentialsHttp.js"
+import * as jwt from "./internal/jwt.js"
+
+// -----------------------------------------------------------------------------
+// constants
+// -----------------------------------------------------------------------------
+
+/**
+ * The OAuth2 scope for sending with FCM.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const FIREBASE_MESSAGING_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
+
+/**
+ * The broad Google Cloud scope, which also covers FCM.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+
+/**
+ * Google's OAuth2 token endpoint, used when a service account key has no `token_uri`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
+
+/**
+ * The GCP metadata server, unless `GCE_METADATA_HOST` or the `baseUrl` option says otherwise.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_METADATA_URL = "http://metadata.google.internal"
+
+/**
+ * How long before expiry a cached token is refreshed, unless `refreshBefore` says otherwise.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_REFRESH_BEFORE: Duration.Duration = Duration.minutes(5)
+
+/**
+ * How long a token request may take, unless `timeout` says otherwise.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(30)
+
+/**
+ * Lifetime of a signed JWT assertion; Google accepts at most one hour.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ASSERTION_LIFETIME_SECONDS = 3600
+
+const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+// -----------------------------------------------------------------------------
+// models
+// -----------------------------------------------------------------------------
+
+/**
+ * What getting a token can fail with: `AuthenticationError` when the credentials are unusable or were refused
+ * (malformed key, `invalid_grant`, no service account on the instance), `TransportError` with `retryable: true` when
+ * the token endpoint could not be reached or answered 408/429/5xx. A failed attempt is not cached: asking again
+ * makes a new request.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type CredentialsError = AuthenticationError | TransportError
+
+/**
+ * The credentials service.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** A description of where tokens come from, safe to log, e.g. `service account x@y.iam.gserviceaccount.com`. */
+  readonly description: string
+  /** The Firebase / Google Cloud project that tokens are for, when the source knows it. */
+  readonly projectId: Option.Option<string>
+  /** The cached token if it is fresh, otherwise a new one (one request however many fibers ask). */
+  readonly accessToken: Effect.Effect<Redacted.Redacted<string>, CredentialsError>
+  /**
+   * Forgets `token` if it is still the cached one, so that the next `accessToken` fetches a new token. Call it when
+   * FCM answers 401 to a request made with `token`, then retry once.
+   */
+  readonly invalidate: (token: Redacted.Redacted<string>) => Effect.Effect<void>
+}
+
+/**
+ * The credentials used to authorise FCM HTTP v1 requests.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Credentials extends Context.Tag("@effect-fcm/fcm/Credentials")<Credentials, Service>() {}
+
+/**
+ * A token with its expiry, as a custom source (`fromEffect`) may yield it. `expiresAt` is a `Date` or epoch
+ * milliseconds; without it the token is kept until it is invalidated.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface AccessToken {
+  readonly token: Redacted.Redacted<string>
+  readonly expiresAt?: Date | number | undefined
+}
+
+/**
+ * Options shared by every caching source.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export interface CacheOptions {
+  /**
+   * Refresh a cached token when less than this remains before it expires (default 5 minutes). Tokens issued with
+   * less than twice this lifetime are refreshed half-way through it instead.
+   */
+  readonly refreshBefore?: Duration.DurationInput | undefined
+}
+
+/**
+ * Options for service account credentials.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export interface ServiceAccountOptions extends CacheOptions {
+  /** Scopes to request (default: `firebase.messaging`). */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /** Overrides the key's `project_id`. */
+  readonly projectId?: string | undefined
+  /** Deadline for one token request (default 30 seconds). */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * Options for metadata server credentials.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export interface MetadataServerOptions extends CacheOptions {
+  /**
+   * The metadata server, e.g. `http://169.254.169.254`. Defaults to `GCE_METADATA_HOST` (a `host[:port]`) when it is
+   * set, else `http://metadata.google.internal`.
+   */
+  readonly baseUrl?: string | undefined
+  /** The project id; when absent it is read from the metadata server. */
+  readonly projectId?: string | undefined
+  /** Scopes to ask for; when absent, the instance's own scopes apply. */
+  readonly scopes?: ReadonlyArray<string> | undefined
+  /** The service account to get a token for (default `default`). */
+  readonly serviceAccount?: string | undefined
+  /** Deadline for one request (default 30 seconds). */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * Options for a custom token source.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export interface EffectOptions extends CacheOptions {
+  readonly projectId?: string | undefined
+  /** Shown in `description`; defaults to `custom token source`. */
+  readonly description?: string | undefined
+}
+
+// -----------------------------------------------------------------------------
+// service account key
+// -----------------------------------------------------------------------------
+
+const HttpUrl = Schema.String.pipe(
+  Schema.filter((s) => {
+    try {
+      const url = new URL(s)
+      return url.protocol === "https:" || url.protocol === "http:"
+    } catch {
+      return false
+    }
+  })
+)
+
+/**
+ * A Google service account key, as in the JSON file that the Firebase console ("Project settings → Service
+ * accounts → Generate new private key") or `gcloud iam service-accounts keys create` produces. Decoding turns
+ * `private_key` into a `Redacted`; other fields of the file are ignored.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ServiceAccountKey = Schema.Struct({
+  type: Schema.Literal("service_account"),
+  project_id: Schema.NonEmptyString,
+  private_key_id: Schema.NonEmptyString,
+  private_key: Schema.Redacted(Schema.NonEmptyString),
+  client_email: Schema.NonEmptyString,
+  token_uri: Schema.optionalWith(HttpUrl, { default: () => DEFAULT_TOKEN_URI, nullable: true })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServiceAccountKey extends Schema.Schema.Type<typeof ServiceAccountKey> {}
+
+/**
+ * The key as it appears in JSON, before decoding.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ServiceAccountKeyJson extends Schema.Schema.Encoded<typeof ServiceAccountKey> {}
+
+const KEY_HINT =
+  "use the JSON key file of a service account (Firebase console → Project settings → Service accounts → Generate new private key)"
+
+const FIELD_EXPECTATIONS: Record<string, string> = {
+  type: "must be \"service_account\"",
+  project_id: "must be a non-empty string",
+  private_key_id: "must be a non-empty string",
+  private_key: "must be a PEM-encoded PKCS#8 private key string",
+  client_email: "must be a non-empty string",
+  token_uri: "must be an http(s) URL"
+}
+
+const keyError = (origin: string | undefined, problem: string, hint: string = KEY_HINT) =>
+  new AuthenticationError({
+    reason: `service account key${origin === undefined ? "" : ` (${origin})`}: ${problem}`,
+    hint
+  })
+
+const describeKeyIssue = (input: unknown, error: ParseResult.ParseError): { problem: string; hint: string } => {
+  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
+  const issue = issues[0]
+  const field = issue?.path[0]
+  if (issue === undefined || typeof field !== "string") {
+    return { problem: "expected a JSON object", hint: KEY_HINT }
+  }
+  if (issue._tag === "Missing") {
+    return { problem: `${field} is missing`, hint: KEY_HINT }
+  }
+  if (field === "type") {
+    const got = (input as { type?: unknown }).type
+    const shown = typeof got === "string" && /^[a-z_]{1,40}$/.test(got) ? ` (got "${got}")` : ""
+    const hint = got === "authorized_user" || got === "external_account" || got === "impersonated_service_account"
+      ? `${KEY_HINT}; for other credential types, pass a token source to Credentials.layerEffect`
+      : KEY_HINT
+    return { problem: `type ${FIELD_EXPECTATIONS.type}${shown}`, hint }
+  }
+  return { problem: `${field} ${FIELD_EXPECTATIONS[field] ?? "is invalid"}`, hint: KEY_HINT }
+}
+
+const decodeKey = (input: unknown, origin?: string): Effect.Effect<ServiceAccountKey, AuthenticationError> => {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    return Effect.fail(keyError(origin, "expected a JSON object"))
+  }
+  return Either.match(Schema.decodeUnknownEither(ServiceAccountKey)(input), {
+    onLeft: (error) => {
+      const { hint, problem } = describeKeyIssue(input, error)
+      return Effect.fail(keyError(origin, problem, hint))
+    },
+    onRight: Effect.succeed
+  })
+}
+
+const parseKeyJson = (
+  json: string | Redacted.Redacted<string>,
+  origin?: string
+): Effect.Effect<ServiceAccountKey, AuthenticationError> =>
+  Effect.suspend(() => {
+    const text = Redacted.isRedacted(json) ? Redacted.value(json) : json
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch (cause) {
+      // Only the position is kept: the parser's message quotes the input, which holds the private key.
+      const position = cause instanceof Error ? /position (\d+)/.exec(cause.message)?.[1] : undefined
+      const where = position === undefined ? "" : ` (at position ${position})`
+      return Effect.fail(keyError(origin, `not valid JSON${where}`))
+    }
+    return decodeKey(parsed, origin)
+  })
+
+/**
+ * Decodes a service account key from JSON text (plain or `Redacted`) or from an already parsed object. Fails with an
+ * `AuthenticationError` whose reason names the offending field, e.g. `service account key: client_email is
+ * missing`; it never quotes the key.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeServiceAccountKey = (
+  input: string | Redacted.Redacted<string> | ServiceAccountKeyJson | object
+): Effect.Effect<ServiceAccountKey, AuthenticationError> =>
+  typeof input === "string"
+    ? parseKeyJson(input)
+    : Redacted.isRedacted(input)
+    ? parseKeyJson(input as Redacted.Redacted<string>)
+    : decodeKey(input)
+
+const importKey = (key: ServiceAccountKey, origin?: string): Effect.Effect<CryptoKey, AuthenticationError> =>
+  Effect.suspend(() => {
+    const der = jwt.pemToPkcs8(Redacted.value(key.private_key))
+    if (!(der instanceof Uint8Array)) {
+      switch (der._tag) {
+        case "NotPem":
+          return Effect.fail(
+            keyError(origin, "private_key is not PEM-encoded (expected a -----BEGIN PRIVATE KEY----- block)")
+          )
+        case "WrongLabel":
+          return Effect.fail(
+            keyError(
+              origin,
+              `private_key is a "${der.label}" block; expected a PKCS#8 "PRIVATE KEY"`,
+              der.label === "RSA PRIVATE KEY"
+                ? "convert it with `openssl pkcs8 -topk8 -nocrypt`, or use the key file as Google issued it"
+                : KEY_HINT
+            )
+          )
+        case "BadBase64":
+          return Effect.fail(keyError(origin, "private_key is not valid base64 inside its PEM block"))
+      }
+    }
+    return Effect.tryPromise({
+      try: () => jwt.importRs256PrivateKey(der),
+      catch: () => keyError(origin, "private_key could not be imported as an RSA private key")
+    })
+  })
+
+interface Signer {
+  readonly key: ServiceAccountKey
+  readonly cryptoKey: CryptoKey
+}
+
+const signAssertion = (
+  signer: Signer,
+  scopes: ReadonlyArray<string>,
+  nowMillis: number
+): Effect.Effect<string, AuthenticationError> => {
+  const { claims, header } = jwt.assertionParts({
+    clientEmail: signer.key.client_email,
+    privateKeyId: signer.key.private_key_id,
+    tokenUri: signer.key.token_uri,
+    scopes,
+    nowMillis,
+    lifetimeSeconds: ASSERTION_LIFETIME_SECONDS
+  })
+  return Effect.tryPromise({
+    try: () => jwt.signRs256(signer.cryptoKey, header, { ...claims }),
+    catch: () =>
+      new AuthenticationError({
+        reason: "service account key: signing the JWT assertion with private_key failed",
+        hint: KEY_HINT
+      })
+  })
+}
+
+/**
+ * Signs the OAuth2 JWT-bearer assertion for a service account key: header `{"alg":"RS256","typ":"JWT","kid":
+ * private_key_id}`, claims `iss` = `client_email`, `scope` (space-separated, default `firebase.messaging`), `aud` =
+ * `token_uri`, `iat` = now on Effect's `Clock` (seconds), `exp` = `iat + 3600`.
+ *
+ * @since 0.1.0
+ * @category assertions
+ */
+export const makeAssertion = (
+  key: ServiceAccountKey,
+  options?: { readonly scopes?: ReadonlyArray<string> | undefined }
+): Effect.Effect<Redacted.Redacted<string>, AuthenticationError> =>
+  Effect.gen(function*() {
+    const cryptoKey = yield* importKey(key)
+    const now = yield* Clock.currentTimeMillis
+    const assertion = yield* signAssertion({ key, cryptoKey }, options?.scopes ?? [FIREBASE_MESSAGING_SCOPE], now)
+    return Redacted.make(assertion)
+  })
+
+// -----------------------------------------------------------------------------
+// service value
+// -----------------------------------------------------------------------------
+
+class CredentialsService implements Service {
+  constructor(
+    readonly description: string,
+    readonly projectId: Option.Option<string>,
+    readonly accessToken: Effect.Effect<Redacted.Redacted<string>, CredentialsError>,
+    readonly invalidate: (token: Redacted.Redacted<string>) => Effect.Effect<void>
+  ) {}
+  toJSON(): unknown {
+    return {
+      _id: "Credentials",
+      description: this.description,
+      projectId: Option.getOrUndefined(this.projectId)
+    }
+  }
+  toString(): string {
+    return JSON.stringify(this.toJSON())
+  }
+  [NodeInspectSymbol](): unknown {
+    return this.toJSON()
+  }
+}
+
+const cached = (
+  description: string,
+  projectId: Option.Option<string>,
+  fetch: Effect.Effect<cache.Fetched, CredentialsError>,
+  options: CacheOptions | undefined
+): Effect.Effect<Service> =>
+  Effect.map(
+    cache.make<CredentialsError>({
+      fetch: fetch.pipe(Effect.withSpan("Credentials.fetchToken", { attributes: { "fcm.credentials": description } })),
+      refreshBefore: options?.refreshBefore ?? DEFAULT_REFRESH_BEFORE,
+      describe: (error) => error.message
+    }),
+    (tokens) => new CredentialsService(description, projectId, tokens.get, tokens.invalidate)
+  )
+
+// -----------------------------------------------------------------------------
+// constructors
+// -----------------------------------------------------------------------------
+
+const serviceAccountFromKey = (
+  key: ServiceAccountKey,
+  options: ServiceAccountOptions | undefined,
+  origin: string | undefined
+): Effect.Effect<Service, AuthenticationError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const cryptoKey = yield* importKey(key, origin)
+    const signer: Signer = { key, cryptoKey }
+    const scopes = options?.scopes ?? [FIREBASE_MESSAGING_SCOPE]
+    const timeout = options?.timeout ?? DEFAULT_TIMEOUT
+    const endpoint: http.Endpoint = { label: `token endpoint ${key.token_uri}`, kind: "oauth2" }
+
+    const fetch = Effect.gen(function*() {
+      const assertion = yield* signAssertion(signer, scopes, yield* Clock.currentTimeMillis)
+      const request = HttpClientRequest.post(key.token_uri).pipe(
+        HttpClientRequest.acceptJson,
+        HttpClientRequest.bodyUrlParams({ grant_type: JWT_BEARER_GRANT, assertion })
+      )
+      const { body, response } = yield* http.executeText(client, request, endpoint, timeout, [assertion])
+      const token = yield* http.interpretTokenResponse(endpoint, response, body, [assertion])
+      const now = yield* Clock.currentTimeMillis
+      return { token: Redacted.make(token.accessToken), expiresAt: now + token.expiresInSeconds * 1000 }
+    })
+
+    return yield* cached(
+      `service account ${key.client_email}`,
+      Option.some(options?.projectId ?? key.project_id),
+      fetch,
+      options
+    )
+  })
+
+/**
+ * Credentials from a service account key: the key JSON as text (plain or `Redacted`), as a parsed object, or an
+ * already decoded {@link ServiceAccountKey}. The key is decoded and its private key imported up front, so a
+ * malformed key fails here, before any request. Tokens are fetched from the key's `token_uri` through the
+ * `HttpClient` in context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const serviceAccount = (
+  key: string | Redacted.Redacted<string> | ServiceAccountKeyJson | ServiceAccountKey | object,
+  options?: ServiceAccountOptions
+): Effect.Effect<Service, AuthenticationError, HttpClient.HttpClient> =>
+  Effect.flatMap(
+    isDecodedKey(key) ? Effect.succeed(key) : decodeServiceAccountKey(key),
+    (decoded) => serviceAccountFromKey(decoded, options, undefined)
+  )
+
+/** A key that went through {@link ServiceAccountKey} already carries its private key as a `Redacted`. */
+const isDecodedKey = (key: unknown): key is ServiceAccountKey =>
+  typeof key === "object" && key !== null && !Redacted.isRedacted(key) &&
+  Redacted.isRedacted((key as { readonly private_key?: unknown }).private_key) &&
+  Schema.is(ServiceAccountKey)(key)
+
+/**
+ * Credentials from service account key JSON text.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromJson = (
+  json: string | Redacted.Redacted<string>,
+  options?: ServiceAccountOptions
+): Effect.Effect<Service, AuthenticationError, HttpClient.HttpClient> =>
+  Effect.flatMap(parseKeyJson(json), (key) => serviceAccountFromKey(key, options, undefined))
+
+const readTextFile = (path: string): Effect.Effect<string, AuthenticationError> =>
+  Effect.flatMap(
+    Effect.serviceOption(FileSystem.FileSystem),
+    Option.match({
+      onSome: (fs) =>
+        fs.readFileString(path).pipe(
+          Effect.mapError((error) =>
+            new AuthenticationError({
+              reason: `service account key file ${path} could not be read: ${error.message}`,
+              hint: "check the path (GOOGLE_APPLICATION_CREDENTIALS) and the file's permissions"
+            })
+          )
+        ),
+      onNone: () =>
+        Effect.tryPromise({
+          try: () => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")),
+          catch: (error) => {
+            const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined
+            const detail = typeof code === "string" ? code : error instanceof Error ? error.message : "unknown error"
+            return new AuthenticationError({
+              reason: `service account key file ${path} could not be read: ${detail}`,
+              hint: "check the path (GOOGLE_APPLICATION_CREDENTIALS) and the file's permissions"
+            })
+          }
+        })
+    })
+  )
+
+/**
+ * Credentials from a service account key file. The file is read with `@effect/platform`'s `FileSystem` when one is
+ * in context, else with `node:fs/promises` (Node, Bun, Deno).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromFile = (
+  path: string,
+  options?: ServiceAccountOptions
+): Effect.Effect<Service, AuthenticationError, HttpClient.HttpClient> =>
+  readTextFile(path).pipe(
+    Effect.flatMap((text) => parseKeyJson(text, path)),
+    Effect.flatMap((key) => serviceAccountFromKey(key, options, path))
+  )
+
+const metadataBaseUrl = (options: MetadataServerOptions | undefined): Effect.Effect<string> => {
+  if (options?.baseUrl !== undefined) return Effect.succeed(options.baseUrl.replace(/\/+$/, ""))
+  return Config.option(Config.nonEmptyString("GCE_METADATA_HOST")).pipe(
+    Effect.map(Option.match({
+      onNone: () => DEFAULT_METADATA_URL,
+      onSome: (host) => /^https?:\/\//.test(host) ? host.replace(/\/+$/, "") : `http://${host.replace(/\/+$/, "")}`
+    })),
+    Effect.orElseSucceed(() => DEFAULT_METADATA_URL)
+  )
+}
+
+/**
+ * Credentials from the GCP metadata server (Compute Engine, GKE, Cloud Run, Cloud Functions, App Engine): `GET
+ * {base}/computeMetadata/v1/instance/service-accounts/default/token` with `Metadata-Flavor: Google`. Unless
+ * `projectId` is given, the project id is read once from `{base}/computeMetadata/v1/project/project-id`, so
+ * building this fails when no metadata server answers. `GCE_METADATA_HOST` is honoured.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const metadataServer = (
+  options?: MetadataServerOptions
+): Effect.Effect<Service, CredentialsError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const base = yield* metadataBaseUrl(options)
+    const timeout = options?.timeout ?? DEFAULT_TIMEOUT
+    const account = encodeURIComponent(options?.serviceAccount ?? "default")
+    const endpoint: http.Endpoint = { label: `metadata server ${base}`, kind: "metadata" }
+    const get = (path: string, urlParams: Record<string, string> = {}) =>
+      HttpClientRequest.get(`${base}/computeMetadata/v1/${path}`).pipe(
+        HttpClientRequest.setHeader("Metadata-Flavor", "Google"),
+        HttpClientRequest.setUrlParams(urlParams)
+      )
+
+    const projectId = options?.projectId !== undefined
+      ? options.projectId
+      : yield* Effect.gen(function*() {
+        const { body, response } = yield* http.executeText(client, get("project/project-id"), endpoint, timeout, [])
+        if (response.status >= 200 && response.status < 300) {
+          if (body.trim().length > 0) return body.trim()
+          return yield* new TransportError({
+            reason: `${endpoint.label} answered an empty project id`,
+            retryable: false,
+            status: response.status
+          })
+        }
+        return yield* http.failForStatus(endpoint, response, body, [])
+      })
+
+    const scopes = options?.scopes
+    const tokenRequest = get(
+      `instance/service-accounts/${account}/token`,
+      scopes === undefined || scopes.length === 0 ? {} : { scopes: scopes.join(",") }
+    )
+    const fetch = Effect.gen(function*() {
+      const { body, response } = yield* http.executeText(client, tokenRequest, endpoint, timeout, [])
+      const token = yield* http.interpretTokenResponse(endpoint, response, body, [])
+      const now = yield* Clock.currentTimeMillis
+      return { token: Redacted.make(token.accessToken), expiresAt: now + token.expiresInSeconds * 1000 }
+    })
+
+    return yield* cached(`metadata server ${base}`, Option.some(projectId), fetch, options)
+  })
+
+/**
+ * Credentials from any effect that yields a token: a `Redacted` token (kept until invalidated) or an
+ * {@link AccessToken} with its expiry (refreshed ahead of it). The effect runs with the context this constructor
+ * was built in; it is run again after `invalidate` or near expiry, one run at a time.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromEffect = <R>(
+  effect: Effect.Effect<Redacted.Redacted<string> | AccessToken, CredentialsError, R>,
+  options?: EffectOptions
+): Effect.Effect<Service, never, R > =>
+  Effect.gen(function*() {
+    const context = yield* Effect.context<R>()
+    const fetch = effect.pipe(
+      Effect.provide(context),
+      Effect.map((result): cache.Fetched => {
+        if (Redacted.isRedacted(result)) return { token: result, expiresAt: undefined }
+        const expiresAt = result.expiresAt instanceof Date ? result.expiresAt.getTime() : result.expiresAt
+        return { token: result.token, expiresAt }
+      })
+    )
+    return yield* cached(
+      options?.description ?? "custom token source",
+      Option.fromNullable(options?.projectId),
+      fetch,
+      options
+    )
+  })
+
+const static_ = (
+  token: Redacted.Redacted<string> | string,
+  options?: { readonly projectId?: string | undefined }
+): Service => {
+  const redacted = Redacted.isRedacted(token) ? token : Redacted.make(token)
+  return new CredentialsService(
+    "static token",
+    Option.fromNullable(options?.projectId),
+    Effect.succeed(redacted),
+    () => Effect.void
+  )
+}
+
+export {
+  /**
+   * Credentials that always hand out the same token, for tests and emulators. `invalidate` does nothing.
+   *
+   * @since 0.1.0
+   * @category constructors
+   */
+  static_ as static
+}
+
+// -----------------------------------------------------------------------------
+// layers
+// -----------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerServiceAccount = (
+  key: string | Redacted.Redacted<string> | ServiceAccountKeyJson | ServiceAccountKey | object,
+  options?: ServiceAccountOptions
+): Layer.Layer<Credentials, AuthenticationError, HttpClient.HttpClient> =>
+  Layer.effect(Credentials, serviceAccount(key, options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFile = (
+  path: string,
+  options?: ServiceAccountOptions
+): Layer.Layer<Credentials, AuthenticationError, HttpClient.HttpClient> =>
+  Layer.effect(Credentials, fromFile(path, options))
+
+/**
+ * Service account credentials from the key file named by `GOOGLE_APPLICATION_CREDENTIALS` (read through `Config`,
+ * so a `ConfigProvider` can supply it). Fails with an `AuthenticationError` saying what to set when it is unset.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options?: ServiceAccountOptions
+): Layer.Layer<Credentials, AuthenticationError, HttpClient.HttpClient> =>
+  Layer.effect(
+    Credentials,
+    Config.option(Config.nonEmptyString("GOOGLE_APPLICATION_CREDENTIALS")).pipe(
+      Effect.mapError((error) =>
+        new AuthenticationError({
+          reason: `GOOGLE_APPLICATION_CREDENTIALS could not be read: ${error.message}`,
+          hint: "set GOOGLE_APPLICATION_CREDENTIALS to the path of a service account key JSON file"
+        })
+      ),
+      Effect.flatMap(Option.match({
+        onNone: () =>
+          Effect.fail(
+            new AuthenticationError({
+              reason: "GOOGLE_APPLICATION_CREDENTIALS is not set",
+              hint:
+                "set GOOGLE_APPLICATION_CREDENTIALS to the path of a service account key JSON file, or use Credentials.layerMetadataServer() on Google Cloud"
+            })
+          ),
+        onSome: (path) => fromFile(path, options)
+      }))
+    )
+  )
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMetadataServer = (
+  options?: MetadataServerOptions
+): Layer.Layer<Credentials, CredentialsError, HttpClient.HttpClient> =>
+  Layer.effect(Credentials, metadataServer(options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEffect = <R>(
+  effect: Effect.Effect<Redacted.Redacted<string> | AccessToken, CredentialsError, R>,
+  options?: EffectOptions
+): Layer.Layer<Credentials, never, R> => Layer.effect(Credentials, fromEffect(effect, options))
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerStatic = (
+  token: Redacted.Redacted<string> | string,
+  options?: { readonly projectId?: string | undefined }
+): Layer.Layer<Credentials> => Layer.succeed(Credentials, static_(token, options))
