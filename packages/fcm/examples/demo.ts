@@ -2,9 +2,9 @@
  * The README's main job: a multicast whose tokens are delivered, replaced, not registered, failed and retried,
  * sent with retries, and the report of what happened to each. It runs against an in-memory FCM.
  */
+import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { Console, Effect, Layer, Redacted, Schedule } from "effect"
-import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
 
 const tokens = ["device-ok-1", "device-ok-2", "device-moved", "device-gone", "device-bad", "device-busy"]
 

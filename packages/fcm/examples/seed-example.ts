@@ -2,9 +2,9 @@
  * The seed's usage example, line for line, over the legacy protocol. Run against the in-memory fake so it works
  * anywhere: `pnpm exec tsx packages/fcm/examples/seed-example.ts`.
  */
+import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { Console, Duration, Effect, Layer, Option, Redacted } from "effect"
-import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
 
 // Construct (key => scalar) payload. Nested structures are refused with an InvalidMessage naming the field.
 const data = { str: "string", int: 10 }
@@ -40,7 +40,9 @@ const program = Effect.gen(function*() {
     const retryMsg = Option.getOrThrow(res.retry())
     // you have to wait before attempting again. delay() will tell you how long to wait depending on your
     // current retry counter, starting from 0.
-    yield* Console.log(`Wait or schedule task after ${Duration.format(res.delay(retry))} for ${retryMsg.tokens?.length} tokens`)
+    yield* Console.log(
+      `Wait or schedule task after ${Duration.format(res.delay(retry))} for ${retryMsg.tokens?.length} tokens`
+    )
     retry += 1 // and send retryMsg again
   }
 }).pipe(

@@ -45,7 +45,9 @@ export const millis = (
   attempt: number,
   random: (bound: number) => number = defaultRandom
 ): number => {
-  if (!Number.isSafeInteger(base) || base < 1) throw new RangeError(`backoff base must be a positive integer, got ${base}`)
+  if (!Number.isSafeInteger(base) || base < 1) {
+    throw new RangeError(`backoff base must be a positive integer, got ${base}`)
+  }
   const n = Number.isFinite(attempt) ? Math.max(0, Math.floor(attempt)) : 0
   const jitter = random(base)
   const value = base * 2 ** n - Math.floor(base / 2) + jitter

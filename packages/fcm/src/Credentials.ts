@@ -16,19 +16,7 @@
  * @since 0.1.0
  */
 import { FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
-import {
-  Clock,
-  Config,
-  Context,
-  Duration,
-  Effect,
-  Either,
-  Layer,
-  Option,
-  ParseResult,
-  Redacted,
-  Schema
-} from "effect"
+import { Clock, Config, Context, Duration, Effect, Either, Layer, Option, ParseResult, Redacted, Schema } from "effect"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import { AuthenticationError, TransportError } from "./FcmError.js"
 import * as cache from "./internal/credentialsCache.js"
@@ -658,7 +646,7 @@ export const metadataServer = (
 export const fromEffect = <R>(
   effect: Effect.Effect<Redacted.Redacted<string> | AccessToken, CredentialsError, R>,
   options?: EffectOptions
-): Effect.Effect<Service, never, R > =>
+): Effect.Effect<Service, never, R> =>
   Effect.gen(function*() {
     const context = yield* Effect.context<R>()
     const fetch = effect.pipe(

@@ -7,7 +7,7 @@
 import { Chunk, Context, Duration, Effect, Metric, Option, Schedule, Stream } from "effect"
 import * as Backoff from "./Backoff.js"
 import type { FcmError } from "./FcmError.js"
-import { InvalidMessage } from "./FcmError.js"
+import type { InvalidMessage } from "./FcmError.js"
 import * as Message from "./Message.js"
 import * as Result from "./Result.js"
 

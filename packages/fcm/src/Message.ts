@@ -87,7 +87,8 @@ const DataKey = Schema.String.pipe(
  */
 export const Data = Schema.Record({ key: DataKey, value: DataValue })
 
-const NonEmpty = (what: string) => Schema.String.pipe(Schema.minLength(1, { message: () => `${what} must not be empty` }))
+const NonEmpty = (what: string) =>
+  Schema.String.pipe(Schema.minLength(1, { message: () => `${what} must not be empty` }))
 
 /**
  * The notification shown by the device: the keys of FCM's `notification` object, in camelCase.
@@ -171,7 +172,9 @@ const Fields = Schema.Struct({
   tokens: Schema.optional(Schema.Array(Token)),
   topic: Schema.optional(
     Schema.String.pipe(
-      Schema.pattern(TOPIC_PATTERN, { message: () => "must be a topic name ([a-zA-Z0-9-_.~%]+), optionally prefixed /topics/" })
+      Schema.pattern(TOPIC_PATTERN, {
+        message: () => "must be a topic name ([a-zA-Z0-9-_.~%]+), optionally prefixed /topics/"
+      })
     )
   ),
   condition: Schema.optional(NonEmpty("condition")),

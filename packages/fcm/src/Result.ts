@@ -9,7 +9,8 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Data, Duration, Option, Sink } from "effect"
+import type { Chunk } from "effect"
+import { Data, Duration, Option, Sink } from "effect"
 import * as Backoff from "./Backoff.js"
 import * as Message from "./Message.js"
 
@@ -325,7 +326,15 @@ type MutableSummary = { -readonly [K in keyof Summary]: K extends "failedByCode"
  */
 export const summarySink: Sink.Sink<Summary, TokenOutcome> = Sink.suspend(() =>
   Sink.foldLeftChunks(
-    { total: 0, success: 0, canonical: 0, notRegistered: 0, failed: 0, retryable: 0, failedByCode: {} } as MutableSummary,
+    {
+      total: 0,
+      success: 0,
+      canonical: 0,
+      notRegistered: 0,
+      failed: 0,
+      retryable: 0,
+      failedByCode: {}
+    } as MutableSummary,
     (summary, chunk: Chunk.Chunk<TokenOutcome>) => {
       for (const { outcome } of chunk) addToSummary(summary, outcome)
       return summary

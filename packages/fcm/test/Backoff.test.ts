@@ -1,6 +1,6 @@
+import { Backoff, Message, Result } from "@effect-fcm/fcm"
 import { assert, describe, it } from "@effect/vitest"
 import { Duration } from "effect"
-import { Backoff, Message, Result } from "@effect-fcm/fcm"
 
 describe("Backoff", () => {
   it("follows B·2^r − ⌊B/2⌋ + U[0,B) with the seed's ranges for B = 1000", () => {

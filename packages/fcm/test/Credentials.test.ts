@@ -1,17 +1,6 @@
 import { FileSystem, HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import {
-  ConfigProvider,
-  Duration,
-  Effect,
-  Exit,
-  Fiber,
-  Layer,
-  Logger,
-  Option,
-  Redacted,
-  TestClock
-} from "effect"
+import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, TestClock } from "effect"
 import { generateKeyPairSync, verify } from "node:crypto"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"

@@ -1,15 +1,14 @@
-import { assert, describe, it } from "@effect/vitest"
-import { HttpClientError, HttpClientRequest } from "@effect/platform"
-import { ConfigProvider, Effect, Either, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import { FcmClient, FcmLegacy, Message, Result } from "@effect-fcm/fcm"
+import { HttpClientError, HttpClientRequest } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { ConfigProvider, Effect, Either, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import * as Legacy from "../src/internal/legacy.js"
 import { allDelivered, recorder, type Reply } from "./support/recorder.js"
 
 const randomString = (n: number, alphabet: string) =>
   Array.from({ length: n }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join("")
 const generateApiKey = () => randomString(40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-const generateRegId = () =>
-  randomString(152, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_/")
+const generateRegId = () => randomString(152, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_/")
 
 const clientWith = (answer: Parameters<typeof recorder>[0], apiKey = "my_api_key") => {
   const fake = recorder(answer)

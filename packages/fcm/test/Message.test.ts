@@ -1,6 +1,6 @@
+import { Message } from "@effect-fcm/fcm"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
-import { Message } from "@effect-fcm/fcm"
 import * as Legacy from "../src/internal/legacy.js"
 
 const fieldOf = (input: unknown): string => {

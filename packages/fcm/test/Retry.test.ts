@@ -1,7 +1,7 @@
+import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Random, Redacted, Schedule, TestClock } from "effect"
-import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
-import { recorder, type Recorded, type Reply } from "./support/recorder.js"
+import { type Recorded, recorder, type Reply } from "./support/recorder.js"
 
 /** A legacy server where each token fails `Unavailable` a given number of times, then is delivered. */
 const flaky = (failures: Record<string, number>, headers?: Record<string, string>) => {

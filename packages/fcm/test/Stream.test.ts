@@ -1,7 +1,7 @@
+import { FcmClient, FcmLegacy, Result } from "@effect-fcm/fcm"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Layer, Redacted, Stream } from "effect"
-import { FcmClient, FcmLegacy, Result } from "@effect-fcm/fcm"
-import { recorder, type Recorded } from "./support/recorder.js"
+import { type Recorded, recorder } from "./support/recorder.js"
 
 /** A legacy server that tracks how many requests are in flight at once. */
 const tracked = (answer: (token: string) => object) => {
@@ -93,7 +93,10 @@ describe("sendStream", () => {
     const server = tracked(answer)
     const layer = FcmLegacy.layer({ apiKey: Redacted.make("k") }).pipe(Layer.provide(server.httpLayer))
     return Effect.gen(function*() {
-      const error = yield* FcmClient.sendStream(Stream.make("t1"), { timeToLive: -5 }).pipe(Stream.runDrain, Effect.flip)
+      const error = yield* FcmClient.sendStream(Stream.make("t1"), { timeToLive: -5 }).pipe(
+        Stream.runDrain,
+        Effect.flip
+      )
       assert.strictEqual(error._tag, "InvalidMessage")
       assert.strictEqual((error as { field: string }).field, "timeToLive")
       assert.strictEqual(server.requests.length, 0)

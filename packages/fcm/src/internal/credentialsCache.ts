@@ -156,7 +156,9 @@ export const make = <E>(options: {
         Ref.modify(state, (s): [Decision<E>, State<E>] => {
           switch (s._tag) {
             case "Ready": {
-              if (isFresh(s.cached, now)) return [{ _tag: "Hit", token: s.cached.token }, s]
+              if (isFresh(s.cached, now)) {
+                return [{ _tag: "Hit", token: s.cached.token }, s]
+              }
               const deferred = Deferred.unsafeMake<Cached, E>(fiberId)
               const previous = isUsable(s.cached, now) ? s.cached : undefined
               return [{ _tag: "Lead", deferred, previous }, { _tag: "Refreshing", deferred, previous }]
@@ -187,12 +189,13 @@ export const make = <E>(options: {
             case "Lead":
               return refresh(decision.deferred).pipe(
                 Effect.zipRight(Deferred.await(decision.deferred)),
-                Effect.map((cached) => cached.token)
+                Effect.map((cached) =>
+                  cached.token
+                )
               )
           }
         })
-      )
-    )
+      ))
 
     const invalidate = (token: Redacted.Redacted<string>): Effect.Effect<void> =>
       Ref.update(state, (s): State<E> => {

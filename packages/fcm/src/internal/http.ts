@@ -48,7 +48,10 @@ export const exchange = (
 ): Effect.Effect<Either.Either<Answer, Failure>> =>
   http.execute(request).pipe(
     Effect.flatMap((response) =>
-      Effect.map(response.text, (body) => ({ status: response.status, body, retryAfter: response.headers["retry-after"] }))
+      Effect.map(
+        response.text,
+        (body) => ({ status: response.status, body, retryAfter: response.headers["retry-after"] })
+      )
     ),
     Effect.flatMap(({ body, retryAfter, status }) =>
       Effect.map(Clock.currentTimeMillis, (nowMillis): Answer => ({ status, body, retryAfter, nowMillis }))

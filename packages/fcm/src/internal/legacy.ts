@@ -1,7 +1,7 @@
 import { Either } from "effect"
+import { parseRetryAfter } from "../Backoff.js"
 import { AuthenticationError, excerpt, InvalidMessage, TransportError } from "../FcmError.js"
 import type * as Message from "../Message.js"
-import { parseRetryAfter } from "../Backoff.js"
 import { Outcome } from "../Result.js"
 import type { Answer } from "./http.js"
 
@@ -86,7 +86,6 @@ export const withTargets = (
   if (message.condition !== undefined) return { ...shared, condition: message.condition }
   return { ...shared, to: targets[0] }
 }
-
 
 const malformed = (reason: string, answer: Answer) =>
   new TransportError({ reason, retryable: false, status: answer.status, body: excerpt(answer.body) })

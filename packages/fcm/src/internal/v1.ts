@@ -1,5 +1,5 @@
-import { AuthenticationError, excerpt, InvalidMessage, TransportError } from "../FcmError.js"
 import { parseRetryAfter } from "../Backoff.js"
+import { AuthenticationError, excerpt, InvalidMessage, TransportError } from "../FcmError.js"
 import { Outcome } from "../Result.js"
 import type { Answer } from "./http.js"
 
@@ -63,7 +63,9 @@ export const parseStatus = (body: string): RpcStatus | undefined => {
         for (const v of d.fieldViolations) {
           if (typeof v === "object" && v !== null) {
             const field = str((v as Record<string, unknown>).field)
-            if (field !== undefined) fields.push({ field, description: str((v as Record<string, unknown>).description) ?? "" })
+            if (field !== undefined) {
+              fields.push({ field, description: str((v as Record<string, unknown>).description) ?? "" })
+            }
           }
         }
       }

@@ -45,11 +45,21 @@ export const recorder = (
       } catch {
         json = undefined
       }
-      const recorded: Recorded = { url: request.url, method: request.method, headers: request.headers, body: text, json }
+      const recorded: Recorded = {
+        url: request.url,
+        method: request.method,
+        headers: request.headers,
+        body: text,
+        json
+      }
       requests.push(recorded)
       const replied = answer(recorded, requests.length - 1)
       const reply = Effect.isEffect(replied) ? yield* replied : replied
-      const body = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body)
+      const body = reply.body === undefined
+        ? ""
+        : typeof reply.body === "string"
+        ? reply.body
+        : JSON.stringify(reply.body)
       return HttpClientResponse.fromWeb(
         request,
         new Response(body, { status: reply.status ?? 200, headers: reply.headers ?? {} })
