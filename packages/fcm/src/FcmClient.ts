@@ -8,6 +8,7 @@ import { Chunk, Context, Duration, Effect, Metric, Option, Schedule, Stream } fr
 import * as Backoff from "./Backoff.js"
 import type { FcmError } from "./FcmError.js"
 import type { InvalidMessage } from "./FcmError.js"
+import { mapConcurrent } from "./internal/stream.js"
 import * as Message from "./Message.js"
 import * as Result from "./Result.js"
 
@@ -136,33 +137,26 @@ export const targetsInFlight = Metric.gauge("fcm_targets_in_flight", {
   description: "targets whose request is in flight"
 })
 
-const bucketOf = (outcome: Result.Outcome): string => {
-  switch (outcome._tag) {
-    case "Delivered":
-      return "success"
-    case "Canonical":
-      return "canonical"
-    case "NotRegistered":
-      return "not_registered"
-    case "Failed":
-      return "failed"
-    case "Retryable":
-      return "retryable"
-  }
-}
+const BUCKETS = {
+  Delivered: "success",
+  Canonical: "canonical",
+  NotRegistered: "not_registered",
+  Failed: "failed",
+  Retryable: "retryable"
+} as const
 
-const recordOutcomes = (protocol: string, outcomes: ReadonlyArray<Result.Outcome>) => {
-  const counts = new Map<string, number>()
-  for (const outcome of outcomes) {
-    const bucket = bucketOf(outcome)
-    counts.set(bucket, (counts.get(bucket) ?? 0) + 1)
-  }
-  return Effect.forEach(
-    counts,
-    ([bucket, n]) =>
-      Metric.incrementBy(outcomesTotal.pipe(Metric.tagged("outcome", bucket), Metric.tagged("protocol", protocol)), n),
-    { discard: true }
-  )
+/** Counts outcomes into the per-bucket counters of one protocol, in one synchronous step. */
+const outcomeRecorder = (protocol: string) => {
+  const counters = Object.fromEntries(
+    Object.entries(BUCKETS).map(([tag, bucket]) => [
+      tag,
+      outcomesTotal.pipe(Metric.tagged("outcome", bucket), Metric.tagged("protocol", protocol))
+    ])
+  ) as Record<Result.Outcome["_tag"], Metric.Metric.Counter<number>>
+  return (outcomes: ReadonlyArray<Result.Outcome>): Effect.Effect<void> =>
+    Effect.sync(() => {
+      for (const outcome of outcomes) counters[outcome._tag].unsafeUpdate(1, [])
+    })
 }
 
 const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
@@ -203,20 +197,19 @@ export const make = (protocol: Protocol): FcmClient => {
   const spanAttributes = { "fcm.protocol": name }
 
   const inFlight = targetsInFlight.pipe(Metric.tagged("protocol", name))
+  const recordOutcomes = outcomeRecorder(name)
 
   const sendTargets = (
     batch: SendBatch,
     targets: ReadonlyArray<string>
   ): Effect.Effect<ReadonlyArray<Result.Outcome>, FcmError> =>
-    batch(targets).pipe(
-      Effect.tap((outcomes) => recordOutcomes(name, outcomes)),
-      (effect) =>
-        Effect.acquireUseRelease(
-          Metric.incrementBy(inFlight, targets.length),
-          () => effect,
-          () => Metric.incrementBy(inFlight, -targets.length)
-        )
-    )
+    Effect.suspend(() => {
+      inFlight.unsafeModify(targets.length, [])
+      return batch(targets).pipe(
+        Effect.tap(recordOutcomes),
+        Effect.ensuring(Effect.sync(() => inFlight.unsafeModify(-targets.length, [])))
+      )
+    })
 
   const sendValidated = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
     Effect.gen(function*() {
@@ -294,28 +287,49 @@ export const make = (protocol: Protocol): FcmClient => {
       Message.validate(probe).pipe(
         Effect.flatMap((validated) => protocol.prepare(validated)),
         Effect.map((batch) => {
+          const isToken = (t: unknown): t is string => typeof t === "string" && t.length > 0
+          const missing = Result.Outcome.Failed({ code: "MissingRegistration" })
+          const resend = (targets: ReadonlyArray<string>, outcomes: ReadonlyArray<Result.Outcome>) =>
+            retryLoop(
+              Result.make(
+                Message.withTokens(probe, targets),
+                targets.map((t, i) => [t, outcomes[i]!] as const),
+                backoffMillis
+              ),
+              retry as Schedule.Schedule<unknown, Result.Result>
+            ).pipe(
+              Effect.map((r) => Array.from(r.outcomes, ([token, outcome]): Result.TokenOutcome => ({ token, outcome })))
+            )
+          if (batchSize === 1) {
+            const sendToken = (token: string): Effect.Effect<ReadonlyArray<Result.TokenOutcome>, FcmError> => {
+              if (!isToken(token)) return Effect.succeed([{ token, outcome: missing }])
+              const targets = [token]
+              return Effect.flatMap(
+                sendTargets(batch, targets),
+                (outcomes) =>
+                  retry !== false && outcomes[0]!._tag === "Retryable"
+                    ? resend(targets, outcomes)
+                    : Effect.succeed([{ token, outcome: outcomes[0]! }])
+              )
+            }
+            return mapConcurrent(tokens, sendToken, concurrency).pipe(Stream.flattenIterables)
+          }
           const sendChunk = (chunk: Chunk.Chunk<string>) => {
             const all = Chunk.toReadonlyArray(chunk)
-            const targets = all.filter((t) => typeof t === "string" && t.length > 0)
-            const local: Array<Result.TokenOutcome> = all.length === targets.length ? [] : all
-              .filter((t) => !(typeof t === "string" && t.length > 0))
-              .map((token) => ({ token, outcome: Result.Outcome.Failed({ code: "MissingRegistration" }) }))
+            const targets = all.filter(isToken)
+            const local: Array<Result.TokenOutcome> = all.length === targets.length
+              ? []
+              : all.filter((t) => !isToken(t)).map((token) => ({ token, outcome: missing }))
             if (targets.length === 0) return Effect.succeed(local)
-            const message = Message.withTokens(probe, targets)
-            const first = sendTargets(batch, targets).pipe(
-              Effect.map((outcomes) => Result.make(message, targets.map((t, i) => [t, outcomes[i]!]), backoffMillis))
+            return Effect.flatMap(
+              sendTargets(batch, targets),
+              (outcomes) =>
+                retry !== false && outcomes.some((o) => o._tag === "Retryable")
+                  ? Effect.map(resend(targets, outcomes), (emitted) => local.concat(emitted))
+                  : Effect.succeed(local.concat(targets.map((token, i) => ({ token, outcome: outcomes[i]! }))))
             )
-            const result = retry === false ? first : first.pipe(Effect.flatMap((r) => retryLoop(r, retry)))
-            return Effect.map(result, (r) => {
-              for (const [token, outcome] of r.outcomes) local.push({ token, outcome })
-              return local
-            })
           }
-          return tokens.pipe(
-            Stream.grouped(batchSize),
-            Stream.mapEffect(sendChunk, { concurrency, unordered: true }),
-            Stream.flattenIterables
-          )
+          return mapConcurrent(Stream.grouped(tokens, batchSize), sendChunk, concurrency).pipe(Stream.flattenIterables)
         })
       )
     )

@@ -29,8 +29,11 @@ export interface Options {
   readonly apiKey: Redacted.Redacted<string>
   /** The origin to send to; `/fcm/send` is appended (default `https://fcm.googleapis.com`). */
   readonly baseUrl?: string | undefined
-  /** The longest a request may take before its tokens count as retryable (default 30 seconds). */
-  readonly timeout?: Duration.DurationInput | undefined
+  /**
+   * The longest a request may take before its tokens count as retryable (default 30 seconds). `false` leaves
+   * timeouts to the `HttpClient`.
+   */
+  readonly timeout?: Duration.DurationInput | false | undefined
   /** Requests in flight at once when a message has more than 1000 tokens (default 8). */
   readonly concurrency?: number | undefined
   /** The backoff base `B` of results, in milliseconds (default 1000). */
@@ -54,7 +57,7 @@ export const make = (
       )
     }
     const baseUrl = yield* checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL)
-    const timeout = yield* checkTimeout(options.timeout ?? Duration.seconds(30))
+    const timeout = options.timeout === false ? undefined : yield* checkTimeout(options.timeout ?? Duration.seconds(30))
     const concurrency = yield* checkPositiveInt("concurrency", options.concurrency ?? 8)
     const backoffMillis = yield* checkPositiveInt("backoffMillis", options.backoffMillis ?? Backoff.DEFAULT_BASE_MILLIS)
     const http = yield* HttpClient.HttpClient

@@ -26,7 +26,17 @@ export * as FcmLegacy from "./FcmLegacy.js"
 /**
  * @since 0.1.0
  */
+export * as FcmV1 from "./FcmV1.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as Message from "./Message.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as MessageV1 from "./MessageV1.js"
 
 /**
  * @since 0.1.0

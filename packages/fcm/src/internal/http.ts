@@ -1,5 +1,6 @@
 import type { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
-import { Clock, ConfigError, Duration, Effect, Either } from "effect"
+import type { Either } from "effect"
+import { ConfigError, Duration, Effect } from "effect"
 import { TransportError } from "../FcmError.js"
 
 /** @internal */
@@ -37,33 +38,39 @@ export const fromHttpError = (error: HttpClientError.HttpClientError): Failure =
 }
 
 /**
- * Sends a request and reads the whole answer, within `timeout`. Never fails: the outcome is an answer or a failure.
+ * Sends a request and reads the whole answer, within `timeout` when one is given. Never fails: the outcome is an
+ * answer or a failure.
  *
  * @internal
  */
 export const exchange = (
   http: HttpClient.HttpClient,
   request: HttpClientRequest.HttpClientRequest,
-  timeout: Duration.Duration
-): Effect.Effect<Either.Either<Answer, Failure>> =>
-  http.execute(request).pipe(
+  timeout: Duration.Duration | undefined
+): Effect.Effect<Either.Either<Answer, Failure>> => {
+  const answer = http.execute(request).pipe(
     Effect.flatMap((response) =>
-      Effect.map(
-        response.text,
-        (body) => ({ status: response.status, body, retryAfter: response.headers["retry-after"] })
+      Effect.clockWith((clock) =>
+        Effect.map(response.text, (body): Answer => ({
+          status: response.status,
+          body,
+          retryAfter: response.headers["retry-after"],
+          nowMillis: clock.unsafeCurrentTimeMillis()
+        }))
       )
-    ),
-    Effect.flatMap(({ body, retryAfter, status }) =>
-      Effect.map(Clock.currentTimeMillis, (nowMillis): Answer => ({ status, body, retryAfter, nowMillis }))
-    ),
+    )
+  )
+  if (timeout === undefined) return Effect.either(Effect.mapError(answer, fromHttpError))
+  return answer.pipe(
     Effect.timeoutFail({ duration: timeout, onTimeout: () => "timeout" as const }),
-    Effect.either,
-    Effect.map(Either.mapLeft((error): Failure =>
+    Effect.mapError((error): Failure =>
       error === "timeout"
         ? { _tag: "Retryable", reason: `Timeout: no answer within ${Duration.format(timeout)}` }
         : fromHttpError(error)
-    ))
+    ),
+    Effect.either
   )
+}
 
 /**
  * Checks the shared numeric options of the protocol layers.

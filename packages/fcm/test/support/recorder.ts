@@ -33,8 +33,11 @@ const bodyText = (request: HttpClientRequest.HttpClientRequest): string => {
  * or an effect of one; every request is kept in `requests`.
  */
 export const recorder = (
-  answer: (request: Recorded, index: number) => Reply | Effect.Effect<Reply, HttpClientError.HttpClientError>
+  answer: (request: Recorded, index: number) => Reply | Effect.Effect<Reply, HttpClientError.HttpClientError>,
+  options: { readonly record?: boolean } = {}
 ) => {
+  const record = options.record ?? true
+  let count = 0
   const requests: Array<Recorded> = []
   const client = HttpClient.make((request) =>
     Effect.gen(function*() {
@@ -52,8 +55,8 @@ export const recorder = (
         body: text,
         json
       }
-      requests.push(recorded)
-      const replied = answer(recorded, requests.length - 1)
+      if (record) requests.push(recorded)
+      const replied = answer(recorded, count++)
       const reply = Effect.isEffect(replied) ? yield* replied : replied
       const body = reply.body === undefined
         ? ""
