@@ -1,0 +1,111 @@
+/**
+ * The inspection and control service shared by both front ends (the fake
+ * `HttpClient` and the loopback server): what was received, counters, and
+ * scenarios that can be changed while running.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Model from "./Model.js"
+import type * as Scenario from "./Scenario.js"
+import * as ServiceAccount from "./ServiceAccount.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** The underlying model, for synchronous use. */
+  readonly model: Model.Model
+  readonly projectId: string
+  /** A legacy server key the emulator accepts. */
+  readonly apiKey: string
+  /** A service account the token endpoint trusts (with its private key). */
+  readonly serviceAccount: ServiceAccount.ServiceAccountKey
+  /** Every recorded request, oldest first. */
+  readonly records: Effect.Effect<ReadonlyArray<Model.Record>>
+  /** The recorded requests of the send routes (legacy and v1), oldest first. */
+  readonly messages: Effect.Effect<ReadonlyArray<Model.Record>>
+  readonly counters: Effect.Effect<Model.Counters>
+  /** Clears records, counters and attempt counts; restores the configured scenarios. */
+  readonly reset: Effect.Effect<void>
+  readonly setRecording: (enabled: boolean) => Effect.Effect<void>
+  readonly setDefault: (scenario: Scenario.Scenario | undefined) => Effect.Effect<void>
+  readonly setToken: (token: string, scenario: Scenario.Scenario | undefined) => Effect.Effect<void>
+  readonly setPrefix: (prefix: string, scenario: Scenario.Scenario | undefined) => Effect.Effect<void>
+  /** Answers the next `count` (default 1) requests on a route with a scenario. */
+  readonly enqueue: (route: Model.Route | "any", scenario: Scenario.Scenario, count?: number) => Effect.Effect<void>
+  readonly clearScenarios: Effect.Effect<void>
+  /**
+   * Issues an access token without the JWT exchange. Its expiry is counted
+   * from the Effect `Clock` for the fake client (so `TestClock` expires it),
+   * and from the wall clock for the loopback server.
+   */
+  readonly issueAccessToken: Effect.Effect<string>
+  /** Makes every access token issued so far expired. */
+  readonly expireAccessTokens: Effect.Effect<void>
+  /** Trusts one more service account. */
+  readonly trust: (account: ServiceAccount.ServiceAccountKey | ServiceAccount.Trusted) => Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Emulator extends Context.Tag("@effect-fcm/emulator/Emulator")<Emulator, Service>() {}
+
+/**
+ * Wraps a model in the service.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromModel = (model: Model.Model, serviceAccount: ServiceAccount.ServiceAccountKey): Service => ({
+  model,
+  projectId: model.projectId,
+  apiKey: model.apiKeys[0] ?? "",
+  serviceAccount,
+  records: Effect.sync(() => model.records()),
+  messages: Effect.sync(() => model.records().filter((r) => r.route === "legacy" || r.route === "v1")),
+  counters: Effect.sync(() => model.counters()),
+  reset: Effect.sync(() => model.reset()),
+  setRecording: (enabled) => Effect.sync(() => model.setRecording(enabled)),
+  setDefault: (scenario) => Effect.sync(() => model.setDefault(scenario)),
+  setToken: (token, scenario) => Effect.sync(() => model.setToken(token, scenario)),
+  setPrefix: (prefix, scenario) => Effect.sync(() => model.setPrefix(prefix, scenario)),
+  enqueue: (route, scenario, count) => Effect.sync(() => model.enqueue(route, scenario, count)),
+  clearScenarios: Effect.sync(() => model.clearScenarios()),
+  issueAccessToken: Effect.flatMap(
+    Clock.currentTimeMillis,
+    (now) => Effect.sync(() => model.issueAccessToken(now, { projectId: serviceAccount.project_id }).access_token)
+  ),
+  expireAccessTokens: Effect.sync(() => model.expireAccessTokens()),
+  trust: (account) => Effect.sync(() => model.trust(account))
+})
+
+/**
+ * Builds the model of a config (or uses the one given) and its service. When
+ * the config has no service-account key with a private key, a throwaway one
+ * (its key pair generated once per process) is trusted and exposed as
+ * `serviceAccount`, with `tokenUri` as its `token_uri`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  config: Model.Config = {},
+  options: { readonly model?: Model.Model; readonly tokenUri?: string } = {}
+): Effect.Effect<Service> =>
+  Effect.gen(function*() {
+    const configured = (config.serviceAccounts ?? []).find(ServiceAccount.isServiceAccountKey)
+    const serviceAccount = configured ??
+      (yield* ServiceAccount.sharedDefault({
+        projectId: config.projectId ?? ServiceAccount.defaultProjectId,
+        ...(options.tokenUri !== undefined ? { tokenUri: options.tokenUri } : {})
+      }))
+    const model = options.model ?? Model.make(config)
+    if (configured === undefined) model.trust(serviceAccount)
+    return fromModel(model, serviceAccount)
+  })

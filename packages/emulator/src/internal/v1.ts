@@ -1,0 +1,629 @@
+import type * as M from "../Model.js"
+import type * as Scenario from "../Scenario.js"
+
+/** @internal */
+export const FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
+/** @internal */
+export const BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+/** @internal */
+export const ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
+/** @internal */
+export const HELP = "type.googleapis.com/google.rpc.Help"
+
+/** @internal */
+export interface ErrorBody {
+  readonly status: number
+  readonly body: string
+  readonly headers?: Readonly<Record<string, string>>
+}
+
+const rpcStatus = (
+  code: number,
+  status: string,
+  message: string,
+  details: ReadonlyArray<unknown>,
+  headers?: Readonly<Record<string, string>>
+): ErrorBody => ({
+  status: code,
+  body: JSON.stringify({
+    error: details.length > 0 ? { code, message, status, details } : { code, message, status }
+  }),
+  ...(headers ? { headers } : {})
+})
+
+const fcmError = (errorCode: string) => ({ "@type": FCM_ERROR, errorCode })
+
+const badRequest = (field: string | undefined, description: string) => ({
+  "@type": BAD_REQUEST,
+  fieldViolations: [field === undefined ? { description } : { field, description }]
+})
+
+/** A semantic INVALID_ARGUMENT: FcmError detail, plus a field violation when a field is named. @internal */
+export const invalidArgument = (field: string | undefined, description: string): ErrorBody =>
+  rpcStatus(
+    400,
+    "INVALID_ARGUMENT",
+    description,
+    field === undefined
+      ? [fcmError("INVALID_ARGUMENT")]
+      : [fcmError("INVALID_ARGUMENT"), badRequest(field, description)]
+  )
+
+/** A JSON-mapping error (wrong type, unknown field): a field violation only. @internal */
+const mappingError = (field: string | undefined, description: string): ErrorBody =>
+  rpcStatus(400, "INVALID_ARGUMENT", description, [badRequest(field, description)])
+
+/** @internal */
+export const invalidTokenMessage = "The registration token is not a valid FCM registration token"
+
+/** @internal */
+export const invalidToken = (field = "message.token"): ErrorBody => invalidArgument(field, invalidTokenMessage)
+
+/** @internal */
+export const missingRecipient: ErrorBody = invalidArgument("message", "Recipient of the message is not set.")
+
+/** @internal */
+export const unregistered: ErrorBody = rpcStatus(404, "NOT_FOUND", "Requested entity was not found.", [
+  fcmError("UNREGISTERED")
+])
+
+/** @internal */
+export const senderIdMismatch: ErrorBody = rpcStatus(403, "PERMISSION_DENIED", "SenderId mismatch", [
+  fcmError("SENDER_ID_MISMATCH")
+])
+
+/** @internal */
+export const unavailable: ErrorBody = rpcStatus(503, "UNAVAILABLE", "The service is currently unavailable.", [
+  fcmError("UNAVAILABLE")
+])
+
+/** @internal */
+export const internal: ErrorBody = rpcStatus(500, "INTERNAL", "Internal error encountered.", [fcmError("INTERNAL")])
+
+/** @internal */
+export const thirdPartyAuth: ErrorBody = rpcStatus(401, "UNAUTHENTICATED", "Auth error from APNS or Web Push Service", [
+  fcmError("THIRD_PARTY_AUTH_ERROR")
+])
+
+/** @internal */
+export const quotaExceeded = (topicLike: boolean): ErrorBody =>
+  rpcStatus(
+    429,
+    "RESOURCE_EXHAUSTED",
+    topicLike ? "Topic quota exceeded." : "Device message rate exceeded.",
+    [fcmError("QUOTA_EXCEEDED")]
+  )
+
+/** @internal */
+export const projectQuota = (project: string): ErrorBody =>
+  rpcStatus(
+    429,
+    "RESOURCE_EXHAUSTED",
+    `Quota exceeded for quota metric 'Send requests' and limit 'Send requests per minute' of service 'fcm.googleapis.com' for consumer 'project_number:${project}'.`,
+    [
+      {
+        "@type": ERROR_INFO,
+        reason: "RATE_LIMIT_EXCEEDED",
+        domain: "googleapis.com",
+        metadata: {
+          quota_limit_value: "600000",
+          consumer: `projects/${project}`,
+          quota_metric: "fcm.googleapis.com/send_requests",
+          quota_unit: "1/min/{project}",
+          service: "fcm.googleapis.com",
+          quota_location: "global",
+          quota_limit: "SendsPerMinutePerProject"
+        }
+      },
+      {
+        "@type": HELP,
+        links: [
+          {
+            description: "Request a higher quota limit.",
+            url: "https://cloud.google.com/docs/quotas/help/request_increase"
+          }
+        ]
+      }
+    ]
+  )
+
+const authHeaders = { "www-authenticate": "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"" }
+
+const invalidCredentials =
+  "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."
+
+const errorInfo = (reason: string) => ({
+  "@type": ERROR_INFO,
+  reason,
+  domain: "googleapis.com",
+  metadata: { service: "fcm.googleapis.com", method: "google.firebase.fcm.v1.FcmService.SendMessage" }
+})
+
+/** @internal */
+export const credentialsMissing: ErrorBody = rpcStatus(
+  401,
+  "UNAUTHENTICATED",
+  "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+  [errorInfo("CREDENTIALS_MISSING")],
+  { "www-authenticate": "Bearer realm=\"https://accounts.google.com/\"" }
+)
+
+/** @internal */
+export const invalidAccessToken: ErrorBody = rpcStatus(401, "UNAUTHENTICATED", invalidCredentials, [], authHeaders)
+
+/** @internal */
+export const expiredAccessToken: ErrorBody = rpcStatus(
+  401,
+  "UNAUTHENTICATED",
+  invalidCredentials,
+  [errorInfo("ACCESS_TOKEN_EXPIRED")],
+  authHeaders
+)
+
+/** @internal */
+export const permissionDenied = (project: string): ErrorBody =>
+  rpcStatus(
+    403,
+    "PERMISSION_DENIED",
+    `Permission 'cloudmessaging.messages.create' denied on resource '//cloudresourcemanager.googleapis.com/projects/${project}' (or it may not exist).`,
+    [
+      {
+        "@type": ERROR_INFO,
+        reason: "IAM_PERMISSION_DENIED",
+        domain: "cloudresourcemanager.googleapis.com",
+        metadata: { permission: "cloudmessaging.messages.create", resource: `projects/${project}` }
+      }
+    ]
+  )
+
+/** @internal */
+export const plainBadRequest = (message: string): ErrorBody => rpcStatus(400, "INVALID_ARGUMENT", message, [])
+
+/** The v1 answer to an error outcome. @internal */
+export const errorFor = (
+  code: Scenario.LegacyErrorCode | "QuotaExceeded" | "ProjectQuotaExceeded",
+  target: M.Target,
+  project: string
+): ErrorBody => {
+  const topicLike = target._tag === "Topic" || target._tag === "Condition"
+  switch (code) {
+    case "NotRegistered":
+      return unregistered
+    case "InvalidRegistration":
+      return target._tag === "Topic"
+        ? invalidArgument("message.topic", "Invalid topic name")
+        : target._tag === "Condition"
+        ? invalidArgument("message.condition", "Invalid condition expression provided.")
+        : invalidToken()
+    case "MissingRegistration":
+      return missingRecipient
+    case "MismatchSenderId":
+      return senderIdMismatch
+    case "InvalidPackageName":
+      return invalidArgument("message.android.restricted_package_name", "Invalid package name")
+    case "MessageTooBig":
+      return invalidArgument(undefined, "Message is too big")
+    case "InvalidDataKey":
+      return invalidArgument("message.data", "Invalid data payload key")
+    case "InvalidTtl":
+      return invalidArgument("message.android.ttl", "The TTL is invalid")
+    case "Unavailable":
+      return unavailable
+    case "InternalServerError":
+      return internal
+    case "DeviceMessageRateExceeded":
+      return quotaExceeded(false)
+    case "TopicsMessageRateExceeded":
+      return quotaExceeded(true)
+    case "QuotaExceeded":
+      return quotaExceeded(topicLike)
+    case "ProjectQuotaExceeded":
+      return projectQuota(project)
+    case "InvalidApnsCredential":
+      return thirdPartyAuth
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Validation of SendMessageRequest
+// ---------------------------------------------------------------------------
+
+/** @internal */
+export type Validated =
+  | {
+    readonly ok: true
+    readonly body: unknown
+    readonly target: M.Target
+    readonly key: string
+    readonly validateOnly: boolean
+  }
+  | { readonly ok: false; readonly body: unknown; readonly error: ErrorBody }
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const fields = (...names: ReadonlyArray<string>): ReadonlySet<string> => new Set(names)
+
+const REQUEST_FIELDS = fields("message", "validate_only")
+const MESSAGE_FIELDS = fields(
+  "name",
+  "data",
+  "notification",
+  "android",
+  "webpush",
+  "apns",
+  "fcm_options",
+  "token",
+  "topic",
+  "condition",
+  "fid"
+)
+const NOTIFICATION_FIELDS = fields("title", "body", "image")
+const ANDROID_FIELDS = fields(
+  "collapse_key",
+  "priority",
+  "ttl",
+  "restricted_package_name",
+  "data",
+  "notification",
+  "fcm_options",
+  "direct_boot_ok",
+  "bandwidth_constrained_ok",
+  "restricted_satellite_ok"
+)
+const ANDROID_NOTIFICATION_FIELDS = fields(
+  "title",
+  "body",
+  "icon",
+  "color",
+  "sound",
+  "tag",
+  "click_action",
+  "body_loc_key",
+  "body_loc_args",
+  "title_loc_key",
+  "title_loc_args",
+  "channel_id",
+  "ticker",
+  "sticky",
+  "event_time",
+  "local_only",
+  "notification_priority",
+  "default_sound",
+  "default_vibrate_timings",
+  "default_light_settings",
+  "vibrate_timings",
+  "visibility",
+  "notification_count",
+  "light_settings",
+  "image",
+  "proxy",
+  "bypass_proxy_notification"
+)
+const APNS_FIELDS = fields("headers", "payload", "fcm_options", "live_activity_token")
+const WEBPUSH_FIELDS = fields("headers", "data", "notification", "fcm_options")
+const FCM_OPTIONS_FIELDS = fields("analytics_label")
+const APNS_FCM_OPTIONS_FIELDS = fields("analytics_label", "image")
+const WEBPUSH_FCM_OPTIONS_FIELDS = fields("link", "analytics_label")
+
+const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())
+
+/** Registration tokens: printable ASCII without spaces, at most 4 KiB. @internal */
+export const TOKEN_RE = /^[\x21-\x7e]{1,4096}$/
+/** @internal */
+export const TOPIC_RE = /^[a-zA-Z0-9\-_.~%]{1,900}$/
+const CONDITION_TOPIC_RE = /'([^']*)'\s+in\s+topics/gi
+const CONDITION_RE = /^[\s()!&|'a-zA-Z0-9\-_.~%]+$/
+const DURATION_RE = /^(-?)(\d+)(?:\.(\d{1,9}))?s$/
+const COLOR_RE = /^#[0-9a-fA-F]{6}$/
+const LABEL_RE = /^[a-zA-Z0-9\-_.~%]{1,50}$/
+const MAX_TTL_SECONDS = 2419200
+
+/** Reserved keys of `data`. @internal */
+export const isReservedDataKey = (key: string): boolean =>
+  key === "from" || key === "message_type" || key.startsWith("google") || key.startsWith("gcm")
+
+const json = (u: unknown): string => {
+  try {
+    return JSON.stringify(u) ?? String(u)
+  } catch {
+    return String(u)
+  }
+}
+
+const unknownName = (key: string, at: string): ErrorBody => {
+  const description = at === ""
+    ? `Invalid JSON payload received. Unknown name "${key}": Cannot find field.`
+    : `Invalid JSON payload received. Unknown name "${key}" at '${at}': Cannot find field.`
+  return mappingError(at === "" ? undefined : at, description)
+}
+
+const typeError = (path: string, type: string, value: unknown): ErrorBody =>
+  mappingError(path, `Invalid value at '${path}' (${type}), ${json(value)}`)
+
+const checkFields = (o: Record<string, unknown>, allowed: ReadonlySet<string>, at: string): ErrorBody | undefined => {
+  for (const key in o) {
+    if (!allowed.has(key) && !allowed.has(snake(key))) return unknownName(key, at)
+  }
+  return undefined
+}
+
+const get = (o: Record<string, unknown>, name: string, camel: string): unknown => {
+  const v = o[name]
+  return v === undefined || v === null ? (o[camel] ?? undefined) : v
+}
+
+const object = (
+  value: unknown,
+  path: string,
+  type: string,
+  allowed: ReadonlySet<string> | undefined
+): ErrorBody | undefined => {
+  if (!isRecord(value)) return typeError(path, type, value)
+  return allowed ? checkFields(value, allowed, path) : undefined
+}
+
+const stringMap = (value: unknown, path: string, checkReserved: boolean): ErrorBody | undefined => {
+  if (!isRecord(value)) return typeError(path, "type.googleapis.com/google.protobuf.Struct", value)
+  let i = 0
+  for (const key in value) {
+    const v = value[key]
+    if (typeof v !== "string") return typeError(`${path}[${i}].value`, "TYPE_STRING", v)
+    if (checkReserved && isReservedDataKey(key)) return invalidArgument(path, `Invalid data payload key: ${key}`)
+    i++
+  }
+  return undefined
+}
+
+const strings = (o: Record<string, unknown>, path: string): ErrorBody | undefined => {
+  for (const key in o) {
+    const v = o[key]
+    if (v !== null && v !== undefined && typeof v !== "string") {
+      return typeError(`${path}.${snake(key)}`, "TYPE_STRING", v)
+    }
+  }
+  return undefined
+}
+
+const validateAndroid = (android: unknown): ErrorBody | undefined => {
+  const at = "message.android"
+  const e = object(android, at, "type.googleapis.com/google.firebase.fcm.v1.AndroidConfig", ANDROID_FIELDS)
+  if (e) return e
+  const a = android as Record<string, unknown>
+  const priority = a.priority
+  if (
+    priority !== undefined && priority !== null && priority !== "NORMAL" && priority !== "HIGH" &&
+    priority !== "normal" && priority !== "high"
+  ) {
+    return typeError(`${at}.priority`, "type.googleapis.com/google.firebase.fcm.v1.AndroidMessagePriority", priority)
+  }
+  const ttl = a.ttl
+  if (ttl !== undefined && ttl !== null) {
+    const m = typeof ttl === "string" ? DURATION_RE.exec(ttl) : null
+    if (m === null) return typeError(`${at}.ttl`, "type.googleapis.com/google.protobuf.Duration", ttl)
+    if (m[1] === "-" || Number(m[2]) > MAX_TTL_SECONDS) return invalidArgument(`${at}.ttl`, "The TTL is invalid")
+  }
+  for (const name of ["collapse_key", "restricted_package_name"] as const) {
+    const v = get(a, name, name === "collapse_key" ? "collapseKey" : "restrictedPackageName")
+    if (v !== undefined && typeof v !== "string") return typeError(`${at}.${name}`, "TYPE_STRING", v)
+  }
+  const data = a.data
+  if (data !== undefined && data !== null) {
+    const e2 = stringMap(data, `${at}.data`, true)
+    if (e2) return e2
+  }
+  const notification = a.notification
+  if (notification !== undefined && notification !== null) {
+    const n = `${at}.notification`
+    const e3 = object(
+      notification,
+      n,
+      "type.googleapis.com/google.firebase.fcm.v1.AndroidNotification",
+      ANDROID_NOTIFICATION_FIELDS
+    )
+    if (e3) return e3
+    const color = (notification as Record<string, unknown>).color
+    if (color !== undefined && color !== null && (typeof color !== "string" || !COLOR_RE.test(color))) {
+      return invalidArgument(`${n}.color`, "Invalid color format. Expected #rrggbb.")
+    }
+  }
+  const options = get(a, "fcm_options", "fcmOptions")
+  if (options !== undefined) {
+    const e4 = object(
+      options,
+      `${at}.fcm_options`,
+      "type.googleapis.com/google.firebase.fcm.v1.AndroidFcmOptions",
+      FCM_OPTIONS_FIELDS
+    )
+    if (e4) return e4
+  }
+  return undefined
+}
+
+const validateApns = (apns: unknown): ErrorBody | undefined => {
+  const at = "message.apns"
+  const e = object(apns, at, "type.googleapis.com/google.firebase.fcm.v1.ApnsConfig", APNS_FIELDS)
+  if (e) return e
+  const a = apns as Record<string, unknown>
+  if (a.headers !== undefined && a.headers !== null) {
+    const e2 = stringMap(a.headers, `${at}.headers`, false)
+    if (e2) return e2
+  }
+  if (a.payload !== undefined && a.payload !== null && !isRecord(a.payload)) {
+    return typeError(`${at}.payload`, "type.googleapis.com/google.protobuf.Struct", a.payload)
+  }
+  const options = get(a, "fcm_options", "fcmOptions")
+  if (options !== undefined) {
+    const e3 = object(
+      options,
+      `${at}.fcm_options`,
+      "type.googleapis.com/google.firebase.fcm.v1.ApnsFcmOptions",
+      APNS_FCM_OPTIONS_FIELDS
+    )
+    if (e3) return e3
+  }
+  return undefined
+}
+
+const validateWebpush = (webpush: unknown): ErrorBody | undefined => {
+  const at = "message.webpush"
+  const e = object(webpush, at, "type.googleapis.com/google.firebase.fcm.v1.WebpushConfig", WEBPUSH_FIELDS)
+  if (e) return e
+  const w = webpush as Record<string, unknown>
+  for (const name of ["headers", "data"] as const) {
+    const v = w[name]
+    if (v !== undefined && v !== null) {
+      const e2 = stringMap(v, `${at}.${name}`, name === "data")
+      if (e2) return e2
+    }
+  }
+  if (w.notification !== undefined && w.notification !== null && !isRecord(w.notification)) {
+    return typeError(`${at}.notification`, "type.googleapis.com/google.protobuf.Struct", w.notification)
+  }
+  const options = get(w, "fcm_options", "fcmOptions")
+  if (options !== undefined) {
+    const e3 = object(
+      options,
+      `${at}.fcm_options`,
+      "type.googleapis.com/google.firebase.fcm.v1.WebpushFcmOptions",
+      WEBPUSH_FCM_OPTIONS_FIELDS
+    )
+    if (e3) return e3
+    const link = (options as Record<string, unknown>).link
+    if (link !== undefined && (typeof link !== "string" || !link.startsWith("https://"))) {
+      return invalidArgument(`${at}.fcm_options.link`, "Link must be an HTTPS URL")
+    }
+  }
+  return undefined
+}
+
+const payloadSize = (message: Record<string, unknown>): number => {
+  let size = 0
+  const data = message.data
+  if (isRecord(data)) {
+    for (const key in data) size += Buffer.byteLength(key) + Buffer.byteLength(String(data[key]))
+  }
+  const notification = message.notification
+  if (isRecord(notification)) {
+    for (const key in notification) size += Buffer.byteLength(key) + Buffer.byteLength(String(notification[key]))
+  }
+  return size
+}
+
+const TARGETS = ["token", "topic", "condition", "fid"] as const
+
+/** Validates a `SendMessageRequest` the way FCM does. @internal */
+export const validate = (text: string): Validated => {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    const description = "Invalid JSON payload received. Unexpected token."
+    return { ok: false, body: text, error: mappingError(undefined, description) }
+  }
+  const fail = (error: ErrorBody): Validated => ({ ok: false, body, error })
+  if (!isRecord(body)) {
+    return fail(
+      mappingError(undefined, "Invalid JSON payload received. Unknown name \"\": Root element must be a message.")
+    )
+  }
+  const e0 = checkFields(body, REQUEST_FIELDS, "")
+  if (e0) return fail(e0)
+  const validateOnly = get(body, "validate_only", "validateOnly")
+  if (validateOnly !== undefined && typeof validateOnly !== "boolean") {
+    return fail(typeError("validate_only", "TYPE_BOOL", validateOnly))
+  }
+  const message = body.message
+  if (message === undefined || message === null) return fail(missingRecipient)
+  if (!isRecord(message)) {
+    return fail(typeError("message", "type.googleapis.com/google.firebase.fcm.v1.Message", message))
+  }
+  const e1 = checkFields(message, MESSAGE_FIELDS, "message")
+  if (e1) return fail(e1)
+
+  let found: (typeof TARGETS)[number] | undefined
+  let value = ""
+  for (const name of TARGETS) {
+    const v = message[name]
+    if (v === undefined || v === null) continue
+    if (typeof v !== "string") return fail(typeError(`message.${name}`, "TYPE_STRING", v))
+    if (v === "") continue
+    if (found !== undefined) {
+      const description =
+        `Invalid value at 'message' (oneof), oneof field 'target' is already set. Cannot set '${name}'`
+      return fail(mappingError("message", description))
+    }
+    found = name
+    value = v
+  }
+  if (found === undefined) return fail(missingRecipient)
+  let target: M.Target
+  let key: string
+  switch (found) {
+    case "token":
+    case "fid":
+      if (!TOKEN_RE.test(value)) return fail(invalidToken(`message.${found}`))
+      target = { _tag: "Token", token: value }
+      key = value
+      break
+    case "topic":
+      if (!TOPIC_RE.test(value)) return fail(invalidArgument("message.topic", "Invalid topic name"))
+      target = { _tag: "Topic", topic: value }
+      key = `/topics/${value}`
+      break
+    case "condition": {
+      const topics = value.match(CONDITION_TOPIC_RE)?.length ?? 0
+      if (topics === 0 || topics > 5 || !CONDITION_RE.test(value)) {
+        return fail(invalidArgument("message.condition", "Invalid condition expression provided."))
+      }
+      target = { _tag: "Condition", condition: value }
+      key = value
+      break
+    }
+  }
+
+  if (message.data !== undefined && message.data !== null) {
+    const e = stringMap(message.data, "message.data", true)
+    if (e) return fail(e)
+  }
+  if (message.notification !== undefined && message.notification !== null) {
+    const e = object(
+      message.notification,
+      "message.notification",
+      "type.googleapis.com/google.firebase.fcm.v1.Notification",
+      NOTIFICATION_FIELDS
+    ) ?? strings(message.notification as Record<string, unknown>, "message.notification")
+    if (e) return fail(e)
+  }
+  if (message.android !== undefined && message.android !== null) {
+    const e = validateAndroid(message.android)
+    if (e) return fail(e)
+  }
+  if (message.apns !== undefined && message.apns !== null) {
+    const e = validateApns(message.apns)
+    if (e) return fail(e)
+  }
+  if (message.webpush !== undefined && message.webpush !== null) {
+    const e = validateWebpush(message.webpush)
+    if (e) return fail(e)
+  }
+  const options = get(message, "fcm_options", "fcmOptions")
+  if (options !== undefined) {
+    const e = object(
+      options,
+      "message.fcm_options",
+      "type.googleapis.com/google.firebase.fcm.v1.FcmOptions",
+      FCM_OPTIONS_FIELDS
+    )
+    if (e) return fail(e)
+    const label = (options as Record<string, unknown>).analytics_label ??
+      (options as Record<string, unknown>).analyticsLabel
+    if (label !== undefined && (typeof label !== "string" || !LABEL_RE.test(label))) {
+      return fail(invalidArgument("message.fcm_options.analytics_label", "Analytics label is invalid"))
+    }
+  }
+  const limit = target._tag === "Token" ? 4096 : 2048
+  if ((message.data !== undefined || message.notification !== undefined) && payloadSize(message) > limit) {
+    return fail(invalidArgument(undefined, "Message is too big"))
+  }
+  return { ok: true, body, target, key, validateOnly: validateOnly === true }
+}
