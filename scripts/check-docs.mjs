@@ -1,0 +1,36 @@
+// Type-checks every ```ts block of README.md and docs/*.md as a module of its own, against the workspace's packages.
+// A block whose info string says `ts nocheck` is a fragment and is skipped.
+import { execFileSync } from "node:child_process"
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+
+const root = new URL("..", import.meta.url).pathname
+const out = join(root, "packages/fcm/build/docs-check")
+rmSync(out, { recursive: true, force: true })
+mkdirSync(out, { recursive: true })
+
+const sources = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)]
+const files = []
+for (const source of sources) {
+  const text = readFileSync(join(root, source), "utf8")
+  const blocks = [...text.matchAll(/^```(ts|typescript)([^\n]*)\n([\s\S]*?)^```/gm)]
+  blocks.forEach((block, i) => {
+    if (/\bnocheck\b/.test(block[2])) return
+    const name = `${source.replace(/[/.]/g, "_")}_${i + 1}.ts`
+    writeFileSync(join(out, name), `// ${source}, block ${i + 1}\n${block[3]}\nexport {}\n`)
+    files.push(name)
+  })
+}
+writeFileSync(join(out, "tsconfig.json"), JSON.stringify({
+  extends: "../../../../tsconfig.base.json",
+  compilerOptions: { noEmit: true, composite: false, incremental: false, declaration: false, declarationMap: false,
+    noUnusedLocals: false, noUnusedParameters: false },
+  include: ["*.ts"]
+}, null, 2))
+try {
+  execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(out, "tsconfig.json")], { stdio: "inherit" })
+  console.log(`docs: ${files.length} code blocks type-check`)
+} catch {
+  console.error("docs: code blocks do not type-check (see above)")
+  process.exit(1)
+}
