@@ -1,0 +1,352 @@
+/**
+ * An `HttpClient` over `node:http2` with a pool of sessions per origin.
+ *
+ * - Each origin (`scheme://host:port`) gets up to `maxSessionsPerOrigin` HTTP/2 sessions. A session carries at most
+ *   the number of concurrent streams its server advertises (`SETTINGS_MAX_CONCURRENT_STREAMS`, capped by
+ *   `maxConcurrentStreamsPerSession`); a new session is opened only when the open ones are full, and requests
+ *   wait in a first-in, first-out queue when every session is full and no more may be opened.
+ * - A session that receives GOAWAY, is reset, errors, closes or fails an idle PING is replaced by a new one on
+ *   demand. Requests in flight on it fail with a `RequestError` (reason `"Transport"`) whose `cause` is a
+ *   `TransportError` telling what happened and whether the server may have processed the
+ *   request. Requests the server refused before processing them (`REFUSED_STREAM`, or stream ids above a GOAWAY's
+ *   last stream id) are retried once, transparently, since that is always safe.
+ * - Every request has a deadline for the whole exchange (`requestTimeout`, overridable per request with
+ *   {@link withRequestTimeout}); on expiry the stream is cancelled (`RST_STREAM CANCEL`). Interrupting the fiber
+ *   cancels the stream the same way.
+ * - Origins whose TLS handshake does not select `h2` through ALPN are served over HTTP/1.1 with a keep-alive agent
+ *   (detected once per origin). `http:` origins use HTTP/1.1 unless `h2c: true` asks for HTTP/2 with prior
+ *   knowledge, as local emulators often speak.
+ * - Proxies: HTTP CONNECT tunnels, for HTTP/2 and HTTP/1.1 alike, from the `proxy` option or the environment.
+ * - No session, stream or socket error escapes as an uncaught exception: every one of them has a listener and ends
+ *   up as a typed failure of the request it concerns.
+ * - Closing the scope closes every session (GOAWAY) and socket.
+ *
+ * Response bodies are read completely into memory before the response is returned, so `text`, `json`,
+ * `arrayBuffer` and `stream` never touch the network.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Chunk from "effect/Chunk"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import { dual } from "effect/Function"
+import { globalValue } from "effect/GlobalValue"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as internal from "./internal/pool.js"
+import { parseProxyUrl } from "./internal/proxy.js"
+
+/**
+ * Options of the pooled client. Every field is optional.
+ *
+ * TLS certificates are always verified: `rejectUnauthorized` is `true` unless set to `false` explicitly. To trust
+ * a local emulator's throwaway certificate, pass it in `ca` rather than turning verification off.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The most HTTP/2 sessions (connections) to open to one origin. Default 8. */
+  readonly maxSessionsPerOrigin?: number | undefined
+  /**
+   * The most streams to run on one session at a time. The server's advertised `SETTINGS_MAX_CONCURRENT_STREAMS`
+   * applies when it is lower. Default 100 (what Google's front ends allow).
+   */
+  readonly maxConcurrentStreamsPerSession?: number | undefined
+  /**
+   * The deadline for a whole exchange: waiting for a connection or a free stream, sending, and reading the
+   * complete response. `Duration.infinity` disables it. Default 60 seconds.
+   */
+  readonly requestTimeout?: Duration.DurationInput | undefined
+  /** The deadline for opening a connection (TCP, proxy tunnel, TLS, HTTP/2 SETTINGS). Default 10 seconds. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /**
+   * A session without streams for this long is sent a PING; a session that does not answer within `pingTimeout`
+   * is destroyed and replaced on demand. `Duration.infinity` disables PINGs. Default 30 seconds.
+   */
+  readonly pingInterval?: Duration.DurationInput | undefined
+  /** How long to wait for a PING acknowledgement. Default 10 seconds. */
+  readonly pingTimeout?: Duration.DurationInput | undefined
+  /** Speak HTTP/2 without TLS (prior knowledge) to `http:` URLs, instead of HTTP/1.1. Default `false`. */
+  readonly h2c?: boolean | undefined
+  /**
+   * The HTTP proxy to tunnel through with CONNECT:
+   * - `"env"` (the default): `https_proxy`/`HTTPS_PROXY` for `https:` URLs, `http_proxy`/`HTTP_PROXY` for `http:`
+   *   URLs, minus hosts listed in `no_proxy`/`NO_PROXY` (comma-separated host names, domain suffixes, `host:port`,
+   *   or `*`). Loopback hosts (`localhost`, `127.x.x.x`, `::1`) always connect directly.
+   * - `"none"`: always connect directly.
+   * - a URL such as `"http://user:password@proxy:3128"`: used for every request.
+   */
+  readonly proxy?: "env" | "none" | string | URL | undefined
+  /** Certificates to trust in addition to the system's (for example an emulator's self-signed certificate). */
+  readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined
+  /**
+   * Verify the server's certificate chain and host name. Default `true`; it is only ever turned off by setting it
+   * to `false` here, never by the environment.
+   */
+  readonly rejectUnauthorized?: boolean | undefined
+  /** The most sockets per origin for origins served over HTTP/1.1. Default 32. */
+  readonly maxSocketsPerOrigin?: number | undefined
+}
+
+/**
+ * A snapshot of a pool's counters.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Stats {
+  /** Origins the pool has seen. */
+  readonly origins: number
+  /** HTTP/2 sessions connected now (including those finishing their streams after a GOAWAY). */
+  readonly sessionsOpen: number
+  /** HTTP/2 sessions being connected now. */
+  readonly sessionsConnecting: number
+  /** HTTP/2 sessions connected since the pool was made. */
+  readonly sessionsOpened: number
+  /** Sessions that ended other than by closing the pool: GOAWAY, reset, error, server close, failed PING. */
+  readonly sessionsReplaced: number
+  /** HTTP/2 streams open now. */
+  readonly streamsInFlight: number
+  /** HTTP/1.1 requests in flight now (origins without HTTP/2). */
+  readonly http1InFlight: number
+  /** Requests waiting for a session or a free stream. */
+  readonly queued: number
+  /** Requests resent after the server refused them unprocessed. */
+  readonly retried: number
+}
+
+/**
+ * A pool: its `HttpClient` and a way to read its counters.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PoolHandle {
+  readonly client: HttpClient.HttpClient
+  readonly stats: Effect.Effect<Stats>
+}
+
+/**
+ * The pool behind the `HttpClient` that {@link layer} provides.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Pool extends Context.Tag("@effect-fcm/node/Http2Client/Pool")<Pool, PoolHandle>() {}
+
+const DEFAULTS = {
+  maxSessionsPerOrigin: 8,
+  maxConcurrentStreamsPerSession: 100,
+  requestTimeout: Duration.seconds(60),
+  connectTimeout: Duration.seconds(10),
+  pingInterval: Duration.seconds(30),
+  pingTimeout: Duration.seconds(10),
+  maxSocketsPerOrigin: 32
+} as const
+
+const millis = (input: Duration.DurationInput | undefined, fallback: Duration.Duration): number => {
+  const duration = Duration.decode(input ?? fallback)
+  return Duration.isFinite(duration) ? Duration.toMillis(duration) : Infinity
+}
+
+const positiveInt = (name: string, value: number | undefined, fallback: number): number => {
+  const n = value ?? fallback
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`Http2Client: ${name} must be a positive integer, got ${n}`)
+  return n
+}
+
+const resolveOptions = (options: Options): internal.ResolvedOptions => {
+  const proxy = options.proxy ?? "env"
+  if (proxy !== "env" && proxy !== "none") parseProxyUrl(proxy)
+  const ca = options.ca
+  return {
+    maxSessionsPerOrigin: positiveInt(
+      "maxSessionsPerOrigin",
+      options.maxSessionsPerOrigin,
+      DEFAULTS.maxSessionsPerOrigin
+    ),
+    maxConcurrentStreamsPerSession: positiveInt(
+      "maxConcurrentStreamsPerSession",
+      options.maxConcurrentStreamsPerSession,
+      DEFAULTS.maxConcurrentStreamsPerSession
+    ),
+    requestTimeoutMs: millis(options.requestTimeout, DEFAULTS.requestTimeout),
+    connectTimeoutMs: millis(options.connectTimeout, DEFAULTS.connectTimeout),
+    pingIntervalMs: millis(options.pingInterval, DEFAULTS.pingInterval),
+    pingTimeoutMs: millis(options.pingTimeout, DEFAULTS.pingTimeout),
+    h2c: options.h2c ?? false,
+    proxy,
+    env: { ...process.env },
+    ca: ca === undefined ? undefined : typeof ca === "string" || Buffer.isBuffer(ca) ? ca : [...ca],
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
+    maxSocketsPerOrigin: positiveInt("maxSocketsPerOrigin", options.maxSocketsPerOrigin, DEFAULTS.maxSocketsPerOrigin)
+  }
+}
+
+const currentRequestTimeout = globalValue(
+  Symbol.for("@effect-fcm/node/Http2Client/currentRequestTimeout"),
+  () => FiberRef.unsafeMake<number | undefined>(undefined)
+)
+
+/**
+ * Runs an effect with a different request timeout for the requests it sends through a pooled client
+ * (`Duration.infinity` for none).
+ *
+ * @example
+ * ```ts
+ * client.get(url).pipe(Http2Client.withRequestTimeout("5 seconds"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withRequestTimeout: {
+  (timeout: Duration.DurationInput): <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  <A, E, R>(self: Effect.Effect<A, E, R>, timeout: Duration.DurationInput): Effect.Effect<A, E, R>
+} = dual(
+  2,
+  <A, E, R>(self: Effect.Effect<A, E, R>, timeout: Duration.DurationInput): Effect.Effect<A, E, R> =>
+    Effect.locally(self, currentRequestTimeout, millis(timeout, Duration.infinity))
+)
+
+const encodeError = (request: HttpClientRequest.HttpClientRequest, cause: unknown, description: string) =>
+  new HttpClientError.RequestError({ request, reason: "Encode", cause, description })
+
+const concatBytes = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => {
+  const parts = Chunk.toReadonlyArray(chunks)
+  if (parts.length === 1) return parts[0]!
+  return Buffer.concat(parts)
+}
+
+const makeClient = (pool: internal.Pool): HttpClient.HttpClient =>
+  HttpClient.make((request, url, _signal, fiber) => {
+    const timeoutMs = fiber.getFiberRef(currentRequestTimeout) ?? pool.options.requestTimeoutMs
+    const body = request.body
+    switch (body._tag) {
+      case "Empty":
+        return pool.execute(request, url, undefined, undefined, timeoutMs)
+      case "Uint8Array":
+        return pool.execute(request, url, body.body, undefined, timeoutMs)
+      case "Raw": {
+        const raw = body.body
+        if (typeof raw === "string" || raw instanceof Uint8Array) {
+          return pool.execute(request, url, raw, undefined, timeoutMs)
+        }
+        if (raw instanceof ArrayBuffer) {
+          return pool.execute(request, url, new Uint8Array(raw), undefined, timeoutMs)
+        }
+        return Effect.fail(
+          encodeError(request, undefined, "a raw body must be a string, a Uint8Array or an ArrayBuffer")
+        )
+      }
+      case "Stream":
+        return Effect.flatMap(
+          Effect.mapError(
+            Stream.runCollect(body.stream),
+            (cause) => encodeError(request, cause, "the request body stream failed")
+          ),
+          (chunks) => pool.execute(request, url, concatBytes(chunks), undefined, timeoutMs)
+        )
+      case "FormData":
+        return Effect.flatMap(
+          Effect.tryPromise({
+            try: async () => {
+              const encoded = new Response(body.formData)
+              const bytes = new Uint8Array(await encoded.arrayBuffer())
+              return { bytes, contentType: encoded.headers.get("content-type") ?? undefined }
+            },
+            catch: (cause) => encodeError(request, cause, "the form data could not be encoded")
+          }),
+          ({ bytes, contentType }) => pool.execute(request, url, bytes, contentType, timeoutMs)
+        )
+    }
+  })
+
+const statsOf = (pool: internal.Pool): Effect.Effect<Stats> => Effect.sync(() => pool.stats())
+
+/**
+ * Makes a pool and its `HttpClient`, closed with the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makePool = (options: Options = {}): Effect.Effect<PoolHandle, never, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.sync(() => new internal.Pool(resolveOptions(options))),
+      (pool) => pool.close
+    ),
+    (pool): PoolHandle => ({ client: makeClient(pool), stats: statsOf(pool) })
+  )
+
+/**
+ * Makes a pooled HTTP/2 `HttpClient`, closed with the scope.
+ *
+ * @example
+ * ```ts
+ * const program = Effect.gen(function*() {
+ *   const client = yield* Http2Client.make({ maxSessionsPerOrigin: 4 })
+ *   const response = yield* client.get("https://example.com/")
+ *   return yield* response.text
+ * }).pipe(Effect.scoped)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
+  Effect.map(makePool(options), (pool) => pool.client)
+
+const layerFrom = <E, R>(
+  options: Effect.Effect<Options, E, R>
+): Layer.Layer<HttpClient.HttpClient | Pool, E, Exclude<R, Scope.Scope>> =>
+  Layer.scopedContext(
+    Effect.map(
+      Effect.flatMap(options, makePool),
+      (pool) => Context.make(Pool, pool).pipe(Context.add(HttpClient.HttpClient, pool.client))
+    )
+  )
+
+/**
+ * Provides a pooled `HttpClient` (and its {@link Pool}); the pool closes with the layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient | Pool> =>
+  layerFrom(Effect.succeed(options))
+
+/**
+ * Like {@link layer}, with options read from `Config`.
+ *
+ * @example
+ * ```ts
+ * Http2Client.layerConfig({
+ *   maxSessionsPerOrigin: Config.integer("FCM_SESSIONS").pipe(Config.withDefault(8)),
+ *   requestTimeout: Config.duration("FCM_TIMEOUT").pipe(Config.withDefault(Duration.seconds(15)))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = (
+  options: Config.Config.Wrap<Options>
+): Layer.Layer<HttpClient.HttpClient | Pool, ConfigError.ConfigError> => layerFrom(Config.unwrap(options))
+
+/**
+ * The counters of the pool provided by {@link layer}.
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const stats: Effect.Effect<Stats, never, Pool> = Effect.flatMap(Pool, (pool) => pool.stats)
