@@ -1,7 +1,9 @@
 import { Credentials, FcmClient, FcmV1, Message, Result } from "@effect-fcm/fcm"
+import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Metric, Option, Redacted, Schedule, Stream, TestClock } from "effect"
 import { generateKeyPairSync } from "node:crypto"
+import { fastFake } from "./support/fastFake.js"
 import { type Recorded, recorder, type Reply } from "./support/recorder.js"
 
 const rpc = (code: number, status: string, message: string, errorCode?: string, extra: ReadonlyArray<object> = []) => ({
@@ -253,16 +255,24 @@ describe("FcmV1", () => {
   it.effect("a 1,000,000-token stream completes with a bounded number of tokens in flight", () => {
     let inFlight = 0
     let max = 0
-    const fake = recorder((request) => {
-      max = Math.max(max, ++inFlight)
-      return Effect.sync(() => {
-        inFlight--
-        return { body: { name: `projects/demo/messages/${request.json.message.token}` } }
-      })
-    }, { record: false })
-    const layer = FcmV1.layer({ concurrency: 64 }).pipe(
+    let requests = 0
+    const delivered = "{\"name\":\"projects/demo/messages/1\"}"
+    const client = fastFake(() => {
+      requests++
+      return [200, delivered]
+    }).pipe(
+      // Count each request while it is in flight, across a real asynchronous boundary.
+      HttpClient.transformResponse((response) =>
+        Effect.acquireUseRelease(
+          Effect.sync(() => (max = Math.max(max, ++inFlight))),
+          () => Effect.zipLeft(response, Effect.yieldNow()),
+          () => Effect.sync(() => inFlight--)
+        )
+      )
+    )
+    const layer = FcmV1.layer({ concurrency: 64, timeout: false }).pipe(
       Layer.provide(Credentials.layerStatic(Redacted.make("t"), { projectId: "demo" })),
-      Layer.provide(fake.layer)
+      Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
     )
     const total = Number(process.env.STREAM_TOKENS ?? 1_000_000)
     return Effect.gen(function*() {
@@ -273,7 +283,9 @@ describe("FcmV1", () => {
       ).pipe(Stream.run(Result.summarySink))
       assert.strictEqual(summary.total, total)
       assert.strictEqual(summary.success, total)
+      assert.strictEqual(requests, total)
       assert.isAtMost(max, 64)
+      assert.isAtLeast(max, 2)
       const gauge = yield* Metric.value(FcmClient.targetsInFlight.pipe(Metric.tagged("protocol", "v1")))
       assert.strictEqual(gauge.value, 0)
     }).pipe(Effect.provide(layer))
