@@ -1,5 +1,6 @@
 // Type-checks every ```ts block of README.md and docs/*.md as a module of its own, against the workspace's packages.
-// A block whose info string says `ts nocheck` is a fragment and is skipped.
+// A block whose info string says `ts nocheck` is a fragment and is skipped. A block that imports @effect/vitest is a
+// test: it is also written to packages/fcm/test/docs-generated/, where the test run picks it up.
 import { execFileSync } from "node:child_process"
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -10,6 +11,9 @@ rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 
 const sources = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)]
+const tests = join(root, "packages/fcm/test/docs-generated")
+rmSync(tests, { recursive: true, force: true })
+mkdirSync(tests, { recursive: true })
 const files = []
 for (const source of sources) {
   const text = readFileSync(join(root, source), "utf8")
@@ -17,7 +21,9 @@ for (const source of sources) {
   blocks.forEach((block, i) => {
     if (/\bnocheck\b/.test(block[2])) return
     const name = `${source.replace(/[/.]/g, "_")}_${i + 1}.ts`
-    writeFileSync(join(out, name), `// ${source}, block ${i + 1}\n${block[3]}\nexport {}\n`)
+    const code = `// ${source}, block ${i + 1}\n${block[3]}\nexport {}\n`
+    writeFileSync(join(out, name), code)
+    if (block[3].includes('from "@effect/vitest"')) writeFileSync(join(tests, name.replace(/\.ts$/, ".test.ts")), code)
     files.push(name)
   })
 }
