@@ -180,6 +180,16 @@ describe("FcmLegacy", () => {
       })
     }
 
+    it("429 makes every token retryable no sooner than a minute, or the longer Retry-After", () => {
+      const bare = Either.getOrThrow(classify(429, "", ["a", "b"]))
+      assert.deepStrictEqual(bare, [
+        Result.Outcome.Retryable({ reason: "HTTP 429", retryAfterMillis: 60_000 }),
+        Result.Outcome.Retryable({ reason: "HTTP 429", retryAfterMillis: 60_000 })
+      ])
+      const longer = Either.getOrThrow(classify(429, "", ["a"], "90"))
+      assert.strictEqual((longer[0] as { retryAfterMillis?: number }).retryAfterMillis, 90_000)
+    })
+
     it("503 with Retry-After in seconds or as an HTTP-date sets the delay", () => {
       const seconds = Either.getOrThrow(classify(503, "", ["a"], "120"))
       assert.deepStrictEqual(seconds[0], Result.Outcome.Retryable({ reason: "HTTP 503", retryAfterMillis: 120_000 }))

@@ -26,10 +26,10 @@ describe("v1 classification (bodies as recorded in fcm-protocols.md §2.3)", () 
     )
   })
 
-  it("200 without a name is a non-retryable TransportError with an excerpt", () => {
+  it("200 without a name fails that token alone (it may have been delivered, so it is never resent)", () => {
     for (const body of ["", "{}", "<html></html>", "{\"name\":5}"]) {
       const c = classify(200, body)
-      assert.strictEqual(bucket(c), "Fatal:TransportError", body)
+      assert.deepStrictEqual(c._tag === "Outcome" && c.outcome, { _tag: "Failed", code: "MALFORMED_RESPONSE" } as never)
     }
   })
 

@@ -4,6 +4,7 @@ import { AuthenticationError, excerpt, InvalidMessage, TransportError } from "..
 import type * as Message from "../Message.js"
 import { Outcome } from "../Result.js"
 import type { Answer } from "./http.js"
+import { QUOTA_MIN_DELAY_MILLIS } from "./v1.js"
 
 /** @internal */
 export const MAX_TOKENS_PER_REQUEST = 1000
@@ -120,6 +121,14 @@ export const classify = (
 ): Either.Either<ReadonlyArray<Outcome>, AuthenticationError | InvalidMessage | TransportError> => {
   const { status } = answer
   const retryAfterMillis = parseRetryAfter(answer.retryAfter, answer.nowMillis)
+  if (status === 429) {
+    // Throttled: the whole request is retryable, no sooner than a minute, as for v1 quota errors.
+    const outcome = Outcome.Retryable({
+      reason: "HTTP 429",
+      retryAfterMillis: Math.max(retryAfterMillis ?? 0, QUOTA_MIN_DELAY_MILLIS)
+    })
+    return Either.right(targets.map(() => outcome))
+  }
   if (status >= 500 && status <= 599) {
     const outcome = Outcome.Retryable({ reason: `HTTP ${status}`, retryAfterMillis })
     return Either.right(targets.map(() => outcome))

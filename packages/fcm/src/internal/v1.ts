@@ -3,6 +3,9 @@ import { AuthenticationError, excerpt, InvalidMessage, TransportError } from "..
 import { Outcome } from "../Result.js"
 import type { Answer } from "./http.js"
 
+/** The code of a token whose 200 answer carried no message name: it may have been delivered. @internal */
+export const MALFORMED_RESPONSE = "MALFORMED_RESPONSE"
+
 /** The shortest wait after a quota error, as Google asks. @internal */
 export const QUOTA_MIN_DELAY_MILLIS = 60_000
 
@@ -107,15 +110,9 @@ export const classify = (answer: Answer): Classified => {
         // falls through to the malformed answer below
       }
     }
-    return {
-      _tag: "Fatal",
-      error: new TransportError({
-        reason: "FCM answered 200 without a message name",
-        retryable: false,
-        status,
-        body: excerpt(body)
-      })
-    }
+    // The message may have been delivered: the token fails with a code of its own rather than being sent again,
+    // and the rest of the fan-out goes on.
+    return outcome(Outcome.Failed({ code: MALFORMED_RESPONSE }))
   }
   const rpc = parseStatus(body)
   const code = rpc?.fcmErrorCode ?? rpc?.status
