@@ -1,6 +1,8 @@
 // Type-checks every ```ts block of README.md and docs/*.md as a module of its own, against the workspace's packages.
 // A block whose info string says `ts nocheck` is a fragment and is skipped. A block that imports @effect/vitest is a
-// test: it is also written to packages/fcm/test/docs-generated/, where the test run picks it up.
+// test: it is also written to packages/fcm/test/docs-generated/, where the test run picks it up. A doc that says
+// `<!-- docs-check: one-module -->` is one program split across its blocks: they are checked together, and its
+// tests are run by a test file of their own.
 import { execFileSync } from "node:child_process"
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -18,6 +20,13 @@ const files = []
 for (const source of sources) {
   const text = readFileSync(join(root, source), "utf8")
   const blocks = [...text.matchAll(/^```(ts|typescript)([^\n]*)\n([\s\S]*?)^```/gm)]
+  if (text.includes("<!-- docs-check: one-module -->")) {
+    const name = `${source.replace(/[/.]/g, "_")}.ts`
+    const code = blocks.filter((b) => !/\bnocheck\b/.test(b[2])).map((b) => b[3]).join("\n")
+    writeFileSync(join(out, name), `// ${source}\n${code}\nexport {}\n`)
+    files.push(name)
+    continue
+  }
   blocks.forEach((block, i) => {
     if (/\bnocheck\b/.test(block[2])) return
     const name = `${source.replace(/[/.]/g, "_")}_${i + 1}.ts`
