@@ -1,0 +1,507 @@
+/**
+ * The `fcm` command line: `send`, `emulator`, `token` and `demo`, as `@effect/cli` commands.
+ *
+ * {@link run} runs a command line in-process and returns its exit code, so tests and other programs can drive the
+ * commands without a subprocess; `bin.ts` runs it as the `fcm` executable.
+ *
+ * @since 0.1.0
+ */
+import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import type { NodeContext } from "@effect/platform-node"
+import { Cause, Console, Effect, Option } from "effect"
+import { CliError, ExitCode as Codes } from "./internal/errors.js"
+import * as Send from "./internal/send.js"
+import * as Token from "./internal/token.js"
+
+/**
+ * The exit codes of `fcm`:
+ *
+ * - `0` every target was delivered (a replaced, canonical token counts as delivered);
+ * - `1` an unexpected error (a bug);
+ * - `2` invalid input or usage: nothing was sent;
+ * - `3` the credentials were rejected;
+ * - `4` some targets are not registered or failed for good (none left to retry);
+ * - `5` some targets are still retryable after the retries;
+ * - `6` the exchange with FCM failed as a whole (an unexpected answer);
+ * - `130` interrupted (Ctrl-C).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ExitCode: typeof Codes = Codes
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ExitCode = (typeof Codes)[keyof typeof Codes]
+
+/**
+ * The version `fcm --version` prints.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const VERSION = "0.1.0"
+
+const optional = <A>(options: Options.Options<A>) => Options.optional(options)
+const value = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
+
+/** Runs a command's program, turning its exit code into the command's result. */
+const exitWith = <R>(program: Effect.Effect<ExitCode, CliError, R>): Effect.Effect<void, CliError, R> =>
+  Effect.flatMap(program, (code) => code === Codes.Ok ? Effect.void : Effect.fail(new CliError({ code, message: "" })))
+
+// -----------------------------------------------------------------------------
+// fcm send
+// -----------------------------------------------------------------------------
+
+const sendOptions = {
+  tokens: Options.text("token").pipe(
+    Options.withPseudoName("TOKEN"),
+    Options.withDescription("A registration token to send to (repeat for several)."),
+    Options.repeated
+  ),
+  tokensFile: optional(
+    Options.text("tokens-file").pipe(
+      Options.withPseudoName("FILE"),
+      Options.withDescription(
+        "A file of registration tokens, one a line (`-` for stdin), streamed: any size, constant memory."
+      )
+    )
+  ),
+  topic: optional(
+    Options.text("topic").pipe(
+      Options.withPseudoName("TOPIC"),
+      Options.withDescription("A topic to send to (`news` or `/topics/news`).")
+    )
+  ),
+  condition: optional(
+    Options.text("condition").pipe(
+      Options.withPseudoName("CONDITION"),
+      Options.withDescription("A topic condition, e.g. \"'dogs' in topics || 'cats' in topics\".")
+    )
+  ),
+  data: Options.text("data").pipe(
+    Options.withPseudoName("KEY=VALUE"),
+    Options.withDescription("A data pair key=value (repeat for several)."),
+    Options.repeated
+  ),
+  dataJson: optional(
+    Options.text("data-json").pipe(
+      Options.withPseudoName("JSON"),
+      Options.withDescription("Data as a JSON object of scalar values.")
+    )
+  ),
+  title: optional(
+    Options.text("notification-title").pipe(
+      Options.withPseudoName("TEXT"),
+      Options.withDescription("The notification's title.")
+    )
+  ),
+  body: optional(
+    Options.text("notification-body").pipe(
+      Options.withPseudoName("TEXT"),
+      Options.withDescription("The notification's body.")
+    )
+  ),
+  image: optional(
+    Options.text("notification-image").pipe(
+      Options.withPseudoName("URL"),
+      Options.withDescription("The notification's image URL.")
+    )
+  ),
+  messageFile: optional(
+    Options.text("message-file").pipe(
+      Options.withPseudoName("FILE"),
+      Options.withDescription(
+        "A whole message as JSON: an HTTP v1 message in firebase-admin's camelCase shape (token/topic/condition or tokens, data, notification, android, apns, webpush, fcmOptions), or a legacy message (registration_ids, data, notification, collapse_key, time_to_live, …)."
+      )
+    )
+  ),
+  ttl: optional(
+    Options.integer("ttl").pipe(
+      Options.withPseudoName("SECONDS"),
+      Options.withDescription("Time to live in seconds (0 to 2419200).")
+    )
+  ),
+  priority: optional(
+    Options.choice("priority", ["high", "normal"]).pipe(Options.withDescription("Delivery priority."))
+  ),
+  collapseKey: optional(
+    Options.text("collapse-key").pipe(Options.withPseudoName("KEY"), Options.withDescription("Collapse key."))
+  ),
+  restrictedPackageName: optional(
+    Options.text("restricted-package-name").pipe(
+      Options.withPseudoName("PACKAGE"),
+      Options.withDescription("Only deliver to this Android package.")
+    )
+  ),
+  contentAvailable: Options.boolean("content-available").pipe(
+    Options.withDescription("Wake the iOS app in the background (APNs content-available).")
+  ),
+  mutableContent: Options.boolean("mutable-content").pipe(
+    Options.withDescription("Let an iOS notification service extension modify the notification.")
+  ),
+  dryRun: Options.boolean("dry-run").pipe(
+    Options.withDescription("Have FCM validate the message without delivering it.")
+  ),
+  credentials: optional(
+    Options.text("credentials").pipe(
+      Options.withPseudoName("FILE"),
+      Options.withDescription("Service-account key file for HTTP v1 (default: GOOGLE_APPLICATION_CREDENTIALS).")
+    )
+  ),
+  project: optional(
+    Options.text("project").pipe(
+      Options.withPseudoName("ID"),
+      Options.withDescription("Firebase project id (default: the key's project_id).")
+    )
+  ),
+  apiKey: optional(
+    Options.redacted("api-key").pipe(
+      Options.withPseudoName("KEY"),
+      Options.withDescription("Server key for the legacy API (default: FCM_API_KEY).")
+    )
+  ),
+  legacy: Options.boolean("legacy").pipe(Options.withDescription("Use the legacy API (/fcm/send) with a server key.")),
+  baseUrl: optional(
+    Options.text("base-url").pipe(
+      Options.withPseudoName("URL"),
+      Options.withDescription("FCM origin (default https://fcm.googleapis.com).")
+    )
+  ),
+  ca: optional(
+    Options.text("ca").pipe(
+      Options.withPseudoName("FILE"),
+      Options.withDescription("A PEM certificate to trust too (an emulator's ca.pem).")
+    )
+  ),
+  emulator: Options.boolean("emulator").pipe(
+    Options.withDescription("Start an FCM emulator in this process and send to it (it provides credentials and URL).")
+  ),
+  maxAttempts: optional(
+    Options.integer("max-attempts").pipe(
+      Options.withPseudoName("N"),
+      Options.withDescription(`Attempts per target, the first included (default ${Send.DEFAULT_MAX_ATTEMPTS}).`)
+    )
+  ),
+  noRetry: Options.boolean("no-retry").pipe(Options.withDescription("Send once: the same as --max-attempts 1.")),
+  concurrency: optional(
+    Options.integer("concurrency").pipe(
+      Options.withPseudoName("N"),
+      Options.withDescription("Requests in flight at once (default 256 for HTTP v1, 8 for legacy).")
+    )
+  ),
+  json: Options.boolean("json").pipe(Options.withDescription("Print a machine-readable report on stdout.")),
+  reportDir: optional(
+    Options.text("report-dir").pipe(
+      Options.withPseudoName("DIR"),
+      Options.withDescription(
+        "Write not-registered.txt, canonical.csv (old,new), failed.csv (token,code), retryable.txt and summary.json here."
+      )
+    )
+  )
+}
+
+const send = Command.make("send", sendOptions, (o) =>
+  exitWith(Send.run({
+    tokens: o.tokens,
+    tokensFile: value(o.tokensFile),
+    topic: value(o.topic),
+    condition: value(o.condition),
+    data: o.data,
+    dataJson: value(o.dataJson),
+    title: value(o.title),
+    body: value(o.body),
+    image: value(o.image),
+    messageFile: value(o.messageFile),
+    ttl: value(o.ttl),
+    priority: value(o.priority),
+    collapseKey: value(o.collapseKey),
+    restrictedPackageName: value(o.restrictedPackageName),
+    contentAvailable: o.contentAvailable,
+    mutableContent: o.mutableContent,
+    dryRun: o.dryRun,
+    credentials: value(o.credentials),
+    project: value(o.project),
+    apiKey: value(o.apiKey),
+    legacy: o.legacy,
+    baseUrl: value(o.baseUrl),
+    ca: value(o.ca),
+    emulator: o.emulator,
+    maxAttempts: value(o.maxAttempts),
+    noRetry: o.noRetry,
+    concurrency: value(o.concurrency),
+    json: o.json,
+    reportDir: value(o.reportDir)
+  }))).pipe(
+    Command.withDescription(
+      "Send a message to registration tokens (given, or streamed from a file), a topic or a condition, with retries; print a summary per bucket and exit with a code scripts can use."
+    )
+  )
+
+// -----------------------------------------------------------------------------
+// fcm emulator
+// -----------------------------------------------------------------------------
+
+const emulatorOptions = {
+  port: Options.integer("port").pipe(
+    Options.withPseudoName("PORT"),
+    Options.withDefault(0),
+    Options.withDescription("Port (0: a free one).")
+  ),
+  host: Options.text("host").pipe(
+    Options.withPseudoName("HOST"),
+    Options.withDefault("127.0.0.1"),
+    Options.withDescription("Interface to listen on.")
+  ),
+  tls: Options.boolean("tls").pipe(
+    Options.withDescription("Serve TLS with a throwaway self-signed certificate (written as ca.pem).")
+  ),
+  project: optional(
+    Options.text("project").pipe(
+      Options.withPseudoName("ID"),
+      Options.withDescription("Firebase project (default emulator-project).")
+    )
+  ),
+  apiKeys: Options.text("api-key").pipe(
+    Options.withPseudoName("KEY"),
+    Options.withDescription("A legacy server key to accept (repeatable; default emulator-server-key)."),
+    Options.repeated
+  ),
+  defaultScenario: optional(
+    Options.text("default").pipe(
+      Options.withPseudoName("SCENARIO"),
+      Options.withDescription(
+        "The scenario of every token, e.g. unavailable or {\"_tag\":\"Unavailable\",\"times\":2}."
+      )
+    )
+  ),
+  tokens: Options.text("token").pipe(
+    Options.withPseudoName("TOKEN=SCENARIO"),
+    Options.withDescription("TOKEN=SCENARIO: how to answer one token, e.g. device-1=notRegistered (repeatable)."),
+    Options.repeated
+  ),
+  prefixes: Options.text("prefix").pipe(
+    Options.withPseudoName("PREFIX=SCENARIO"),
+    Options.withDescription("PREFIX=SCENARIO: how to answer tokens starting with PREFIX (repeatable)."),
+    Options.repeated
+  ),
+  mix: optional(
+    Options.text("mix").pipe(
+      Options.withPseudoName("RATES"),
+      Options.withDescription("A seeded random mix of outcomes, e.g. unavailable=0.01,notRegistered=0.001.")
+    )
+  ),
+  mixSeed: optional(
+    Options.integer("mix-seed").pipe(
+      Options.withPseudoName("N"),
+      Options.withDescription("The seed of --mix (default 1).")
+    )
+  ),
+  latency: optional(
+    Options.integer("latency").pipe(
+      Options.withPseudoName("MS"),
+      Options.withDescription("Milliseconds before each answer.")
+    )
+  ),
+  tokenLifetime: optional(
+    Options.integer("token-lifetime").pipe(
+      Options.withPseudoName("SECONDS"),
+      Options.withDescription("Access token lifetime in seconds.")
+    )
+  ),
+  noRecord: Options.boolean("no-record").pipe(Options.withDescription("Do not record requests (for load tests).")),
+  out: optional(
+    Options.text("out").pipe(
+      Options.withPseudoName("DIR"),
+      Options.withDescription("Directory for service-account.json and ca.pem (default: a new temporary directory).")
+    )
+  )
+}
+
+/**
+ * The emulator's own command line for the parsed flags of `fcm emulator`.
+ *
+ * @since 0.1.0
+ * @category emulator
+ */
+export const emulatorArgs = (o: {
+  readonly port: number
+  readonly host: string
+  readonly tls: boolean
+  readonly project: Option.Option<string>
+  readonly apiKeys: ReadonlyArray<string>
+  readonly defaultScenario: Option.Option<string>
+  readonly tokens: ReadonlyArray<string>
+  readonly prefixes: ReadonlyArray<string>
+  readonly mix: Option.Option<string>
+  readonly mixSeed: Option.Option<number>
+  readonly latency: Option.Option<number>
+  readonly tokenLifetime: Option.Option<number>
+  readonly noRecord: boolean
+  readonly out: Option.Option<string>
+}): ReadonlyArray<string> => {
+  const args = ["--port", String(o.port), "--host", o.host]
+  const opt = <A>(flag: string, v: Option.Option<A>) => {
+    if (Option.isSome(v)) args.push(flag, String(v.value))
+  }
+  if (o.tls) args.push("--tls")
+  opt("--project", o.project)
+  for (const key of o.apiKeys) args.push("--api-key", key)
+  opt("--default", o.defaultScenario)
+  for (const t of o.tokens) args.push("--token", t)
+  for (const p of o.prefixes) args.push("--prefix", p)
+  opt("--mix-seed", o.mixSeed)
+  opt("--mix", o.mix)
+  opt("--latency", o.latency)
+  opt("--token-lifetime", o.tokenLifetime)
+  if (o.noRecord) args.push("--no-record")
+  opt("--out", o.out)
+  return args
+}
+
+const emulator = Command.make(
+  "emulator",
+  emulatorOptions,
+  (o) =>
+    Effect.promise(() => import("@effect-fcm/emulator/bin")).pipe(
+      Effect.flatMap((bin) => Effect.scoped(bin.main(emulatorArgs(o)))),
+      // Bad flags and a port that cannot be listened on are both for the user to fix.
+      Effect.mapError((e) => new CliError({ code: Codes.Usage, message: e.message })),
+      Effect.onInterrupt(() => Console.log("FCM emulator stopped"))
+    )
+).pipe(
+  Command.withDescription(
+    "Run an FCM emulator (legacy and HTTP v1, OAuth2 token endpoint) on loopback until interrupted; print its URL and write a throwaway service-account key (and ca.pem with --tls)."
+  )
+)
+
+// -----------------------------------------------------------------------------
+// fcm token
+// -----------------------------------------------------------------------------
+
+const token = Command.make("token", {
+  credentials: optional(
+    Options.text("credentials").pipe(
+      Options.withPseudoName("FILE"),
+      Options.withDescription("Service-account key file (default: GOOGLE_APPLICATION_CREDENTIALS).")
+    )
+  ),
+  project: optional(
+    Options.text("project").pipe(
+      Options.withPseudoName("ID"),
+      Options.withDescription("Project id (default: the key's project_id).")
+    )
+  ),
+  ca: optional(
+    Options.text("ca").pipe(
+      Options.withPseudoName("FILE"),
+      Options.withDescription("A PEM certificate to trust too (an emulator's ca.pem).")
+    )
+  ),
+  reveal: Options.boolean("reveal").pipe(Options.withDescription("Print the token itself instead of its length."))
+}, (o) =>
+  exitWith(Token.run({
+    credentials: value(o.credentials),
+    project: value(o.project),
+    ca: value(o.ca),
+    reveal: o.reveal
+  }))).pipe(
+    Command.withDescription(
+      "Exchange a service-account key for an OAuth2 access token for FCM and print it (redacted unless --reveal)."
+    )
+  )
+
+// -----------------------------------------------------------------------------
+// fcm demo
+// -----------------------------------------------------------------------------
+
+const demo = Command.make(
+  "demo",
+  {},
+  () => exitWith(Effect.flatMap(Effect.promise(() => import("./internal/demo.js")), (demo) => demo.run))
+).pipe(
+  Command.withDescription(
+    "Send the example multicast to an in-process FCM emulator over HTTP v1 with retries, plus a legacy send that replaces a token, and print what to do with each bucket."
+  )
+)
+
+// -----------------------------------------------------------------------------
+// fcm
+// -----------------------------------------------------------------------------
+
+/**
+ * The `fcm` command and its subcommands.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make(
+  "fcm",
+  {},
+  () =>
+    Effect.fail(
+      new CliError({ code: Codes.Usage, message: "give a command: send, emulator, token or demo (see fcm --help)" })
+    )
+).pipe(
+  Command.withDescription("Firebase Cloud Messaging from the command line."),
+  Command.withSubcommands([send, emulator, token, demo])
+)
+
+const exitCodeDocs: ReadonlyArray<readonly [string, string]> = [
+  ["0", "every target was delivered (a canonical, replaced token counts as delivered)"],
+  ["2", "invalid input or usage; nothing was sent"],
+  ["3", "the credentials were rejected (service account or API key)"],
+  ["4", "some targets are not registered or failed for good; none is left to retry"],
+  ["5", "some targets are still retryable after the retries"],
+  ["6", "transport failure: FCM answered something unexpected (an unreachable server leaves targets retryable: 5)"],
+  ["130", "interrupted (Ctrl-C)"]
+]
+
+const footer = HelpDoc.blocks([
+  HelpDoc.h1("EXIT CODES"),
+  HelpDoc.p(exitCodeDocs.map(([code, text]) => `${code.padStart(5)}  ${text}`).join("\n"))
+])
+
+const cli = Command.run(command, { name: "fcm", version: VERSION, footer })
+
+/**
+ * Runs a command line (the arguments after `fcm`) and returns its exit code. Errors are printed on stderr as one line
+ * naming what to fix; summaries and reports go to stdout.
+ *
+ * @example
+ * ```ts
+ * import { Cli } from "@effect-fcm/cli"
+ * import { NodeContext, NodeRuntime } from "@effect/platform-node"
+ * import { Effect } from "effect"
+ *
+ * Cli.run(["send", "--emulator", "--token", "device-1", "--notification-title", "Hi"]).pipe(
+ *   Effect.provide(NodeContext.layer),
+ *   NodeRuntime.runMain
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (args: ReadonlyArray<string>): Effect.Effect<ExitCode, never, NodeContext.NodeContext> =>
+  cli(["node", "fcm", ...args]).pipe(
+    Effect.as(Codes.Ok as ExitCode),
+    Effect.catchAll((error) => {
+      if (ValidationError.isValidationError(error)) {
+        // @effect/cli has printed the problem already.
+        return Effect.succeed(Codes.Usage as ExitCode)
+      }
+      return Effect.as(
+        error.message.length > 0 ? Console.error(`fcm: ${error.message}`) : Effect.void,
+        error.code
+      )
+    }),
+    Effect.catchAllDefect((defect) =>
+      Effect.as(
+        Console.error(`fcm: unexpected error: ${Cause.pretty(Cause.die(defect))}`),
+        Codes.Unexpected as ExitCode
+      )
+    )
+  )

@@ -1,0 +1,393 @@
+/**
+ * Reading what `fcm send` is given: `--data` pairs, `--data-json`, message files (the HTTP v1 shape of
+ * firebase-admin, or the seed's legacy JSON), and tokens files.
+ */
+import { Message, MessageV1 } from "@effect-fcm/fcm"
+import * as NodeStream from "@effect/platform-node/NodeStream"
+import { Effect, Either, Stream } from "effect"
+import * as fs from "node:fs"
+import type { CliError } from "./errors.js"
+import { usage } from "./errors.js"
+
+// -----------------------------------------------------------------------------
+// targets
+// -----------------------------------------------------------------------------
+
+/**
+ * Who a send goes to.
+ *
+ * @internal
+ */
+export type Targets =
+  | { readonly _tag: "Tokens"; readonly tokens: ReadonlyArray<string> }
+  | { readonly _tag: "TokensFile"; readonly path: string }
+  | { readonly _tag: "Topic"; readonly topic: string }
+  | { readonly _tag: "Condition"; readonly condition: string }
+
+/** @internal */
+export const describeTargets = (targets: Targets): string => {
+  switch (targets._tag) {
+    case "Tokens":
+      return `${targets.tokens.length} token${targets.tokens.length === 1 ? "" : "s"}`
+    case "TokensFile":
+      return targets.path === "-" ? "the tokens read from stdin" : `the tokens of ${targets.path}`
+    case "Topic":
+      return `topic ${Message.topicName(targets.topic)}`
+    case "Condition":
+      return `condition ${targets.condition}`
+  }
+}
+
+// -----------------------------------------------------------------------------
+// --data
+// -----------------------------------------------------------------------------
+
+/**
+ * Parses `--data key=value` pairs (split at the first `=`; the value may be empty) and merges `--data-json`, refusing
+ * a key given twice.
+ *
+ * @internal
+ */
+export const parseData = (
+  pairs: ReadonlyArray<string>,
+  json: string | undefined
+): Either.Either<Record<string, Message.DataValue> | undefined, CliError> => {
+  const data: Record<string, Message.DataValue> = {}
+  let any = false
+  if (json !== undefined) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(json)
+    } catch {
+      return Either.left(usage(`--data-json is not valid JSON: expected an object such as '{"kind":"news"}'`))
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      return Either.left(usage(`--data-json must be a JSON object of key/value pairs, such as '{"kind":"news"}'`))
+    }
+    for (const [key, value] of Object.entries(parsed)) {
+      if (Message.isReservedDataKey(key)) {
+        return Either.left(
+          usage(`--data-json: ${JSON.stringify(key)} is a reserved key (from, message_type, google…, gcm…)`)
+        )
+      }
+      data[key] = value as Message.DataValue
+      any = true
+    }
+  }
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=")
+    if (eq <= 0) {
+      return Either.left(usage(`--data ${JSON.stringify(pair)}: expected key=value, such as --data kind=news`))
+    }
+    const key = pair.slice(0, eq)
+    if (Message.isReservedDataKey(key)) {
+      return Either.left(
+        usage(
+          `--data ${JSON.stringify(pair)}: ${JSON.stringify(key)} is a reserved key (from, message_type, google…, gcm…)`
+        )
+      )
+    }
+    if (Object.prototype.hasOwnProperty.call(data, key)) {
+      return Either.left(usage(`--data ${JSON.stringify(pair)}: the key ${JSON.stringify(key)} is given twice`))
+    }
+    data[key] = pair.slice(eq + 1)
+    any = true
+  }
+  return Either.right(any ? data : undefined)
+}
+
+// -----------------------------------------------------------------------------
+// message files
+// -----------------------------------------------------------------------------
+
+/**
+ * A message read from `--message-file`: either the seed's legacy JSON, decoded into the multicast message, or an
+ * HTTP v1 message, kept in its wire form and sent as it is to every target.
+ *
+ * @internal
+ */
+export type MessageFile =
+  | {
+    readonly _tag: "Seed"
+    readonly targets: Targets | undefined
+    readonly options: Message.Options
+  }
+  | {
+    readonly _tag: "V1"
+    readonly targets: Targets | undefined
+    /** The v1 wire `message`, without its target. */
+    readonly wire: Record<string, unknown>
+    readonly validateOnly: boolean
+  }
+
+/** The seed's option names and their multicast-message names. */
+const SEED_OPTIONS: Record<string, keyof Message.Options> = {
+  collapse_key: "collapseKey",
+  priority: "priority",
+  time_to_live: "timeToLive",
+  delay_while_idle: "delayWhileIdle",
+  restricted_package_name: "restrictedPackageName",
+  dry_run: "dryRun",
+  content_available: "contentAvailable",
+  mutable_content: "mutableContent"
+}
+
+/** The legacy notification's keys and their multicast-message names (the seed wrote the body as `text`). */
+const SEED_NOTIFICATION: Record<string, keyof Message.Notification> = {
+  title: "title",
+  body: "body",
+  text: "body",
+  image: "image",
+  icon: "icon",
+  sound: "sound",
+  badge: "badge",
+  tag: "tag",
+  color: "color",
+  click_action: "clickAction",
+  android_channel_id: "channelId",
+  subtitle: "subtitle",
+  body_loc_key: "bodyLocKey",
+  body_loc_args: "bodyLocArgs",
+  title_loc_key: "titleLocKey",
+  title_loc_args: "titleLocArgs"
+}
+
+const SEED_MARKERS = new Set(["registration_ids", "to", ...Object.keys(SEED_OPTIONS)])
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** Writes a multicast-message field path the way the seed's JSON spells it. */
+const seedFieldName = (field: string): string => {
+  const reverse = (table: Record<string, string>, name: string) =>
+    Object.entries(table).find(([seed, camel]) => camel === name && seed !== "text")?.[0] ?? name
+  return field
+    .replace(/^tokens/, "registration_ids")
+    .replace(/^notification\.([A-Za-z]+)/, (_, name: string) => `notification.${reverse(SEED_NOTIFICATION, name)}`)
+    .replace(/^([A-Za-z]+)/, (name: string) => reverse(SEED_OPTIONS, name))
+}
+
+const decodeSeed = (path: string, json: Record<string, unknown>): Either.Either<MessageFile, CliError> => {
+  const fail = (what: string) => Either.left(usage(`message file ${path}: ${what}`))
+  const options: Record<string, unknown> = {}
+  let targets: Targets | undefined
+  for (const [key, value] of Object.entries(json)) {
+    if (key === "registration_ids") {
+      if (!Array.isArray(value)) return fail("registration_ids must be an array of registration tokens")
+      targets = { _tag: "Tokens", tokens: value as Array<string> }
+    } else if (key === "to") {
+      if (typeof value !== "string" || value.length === 0) return fail("to must be a token or /topics/name")
+      targets = value.startsWith("/topics/") ? { _tag: "Topic", topic: value } : { _tag: "Tokens", tokens: [value] }
+    } else if (key === "condition") {
+      if (typeof value !== "string") return fail("condition must be a string")
+      targets = { _tag: "Condition", condition: value }
+    } else if (key === "data") {
+      options.data = value
+    } else if (key === "notification") {
+      if (!isObject(value)) return fail("notification must be an object")
+      const notification: Record<string, unknown> = {}
+      for (const [nk, nv] of Object.entries(value)) {
+        const name = SEED_NOTIFICATION[nk]
+        if (name === undefined) return fail(`notification.${nk} is not a legacy notification field`)
+        notification[name] = nv
+      }
+      options.notification = notification
+    } else {
+      const name = SEED_OPTIONS[key]
+      if (name === undefined) {
+        return fail(
+          `${key} is not a field of a legacy message (registration_ids, to, condition, data, notification, ${
+            Object.keys(SEED_OPTIONS).join(", ")
+          })`
+        )
+      }
+      options[name] = value
+    }
+  }
+  if (
+    json.registration_ids !== undefined && json.to !== undefined ||
+    json.condition !== undefined && (json.registration_ids !== undefined || json.to !== undefined)
+  ) {
+    return fail("set only one of registration_ids, to and condition")
+  }
+  // Validated here with a stand-in target when the file names none, so the payload is checked before anything else.
+  const probe = {
+    ...options,
+    ...(targets === undefined
+      ? { tokens: ["stand-in"] }
+      : targets._tag === "Tokens"
+      ? { tokens: targets.tokens }
+      : targets._tag === "Topic"
+      ? { topic: targets.topic }
+      : targets._tag === "Condition"
+      ? { condition: targets.condition }
+      : {})
+  }
+  return Either.match(Message.validateEither(probe), {
+    onLeft: (e) => fail(`${seedFieldName(e.field)}: ${e.reason}`),
+    onRight: ({ condition: _c, tokens: _t, topic: _p, ...rest }) =>
+      Either.right({ _tag: "Seed", targets, options: rest })
+  })
+}
+
+const decodeV1 = (
+  path: string,
+  json: Record<string, unknown>,
+  validateOnly: boolean
+): Either.Either<MessageFile, CliError> => {
+  const fail = (what: string) => Either.left(usage(`message file ${path}: ${what}`))
+  const { tokens, ...message } = json
+  let targets: Targets | undefined
+  if (tokens !== undefined) {
+    if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== "string")) {
+      return fail("tokens must be an array of registration tokens")
+    }
+    if (message.token !== undefined || message.topic !== undefined || message.condition !== undefined) {
+      return fail("tokens conflicts with token/topic/condition: set only one target")
+    }
+    targets = { _tag: "Tokens", tokens: tokens as Array<string> }
+  } else if (typeof message.token === "string") {
+    targets = { _tag: "Tokens", tokens: [message.token] }
+  } else if (typeof message.topic === "string") {
+    targets = { _tag: "Topic", topic: message.topic }
+  } else if (typeof message.condition === "string") {
+    targets = { _tag: "Condition", condition: message.condition }
+  }
+  const probe = targets === undefined || targets._tag === "Tokens" && tokens !== undefined
+    ? { ...message, token: "stand-in" }
+    : message
+  return Either.match(MessageV1.validateEither(probe), {
+    onLeft: (e) => fail(`${e.field}: ${e.reason}`),
+    onRight: (validated) => {
+      const { condition: _c, token: _t, topic: _p, ...wire } = MessageV1.toWire(validated)
+      if (targets?._tag === "Tokens") {
+        const bad = targets.tokens.findIndex((t) => t.length === 0)
+        if (bad >= 0) return fail(`tokens[${bad}]: must be a non-empty registration token`)
+      }
+      return Either.right({ _tag: "V1", targets, wire, validateOnly })
+    }
+  })
+}
+
+/**
+ * Decodes a message file. The seed's legacy JSON is recognised by its snake_case fields (`registration_ids`, `to`,
+ * `collapse_key`, `time_to_live`, `priority`, …) or a notification `text`; anything else is an HTTP v1 message in
+ * firebase-admin's camelCase shape (`token`/`topic`/`condition` or a multicast's `tokens`, `data`, `notification`,
+ * `android`, `apns`, `webpush`, `fcmOptions`), bare or wrapped as the REST body `{ "message": …, "validate_only" }`.
+ *
+ * @internal
+ */
+export const decodeMessageFile = (path: string, text: string): Either.Either<MessageFile, CliError> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (cause) {
+    const position = cause instanceof Error ? /position (\d+)/.exec(cause.message)?.[1] : undefined
+    return Either.left(
+      usage(`message file ${path} is not valid JSON${position === undefined ? "" : ` (at position ${position})`}`)
+    )
+  }
+  if (!isObject(json)) return Either.left(usage(`message file ${path} must hold a JSON object`))
+  if (isObject(json.message)) {
+    const { message, validate_only, ...rest } = json
+    const extra = Object.keys(rest)
+    if (extra.length > 0) return Either.left(usage(`message file ${path}: unexpected field ${extra[0]}`))
+    return decodeV1(path, message as Record<string, unknown>, validate_only === true)
+  }
+  const notification = json.notification
+  const isSeed = Object.keys(json).some((key) => SEED_MARKERS.has(key)) ||
+    isObject(notification) && notification.text !== undefined
+  return isSeed ? decodeSeed(path, json) : decodeV1(path, json, false)
+}
+
+/**
+ * Reads and decodes a message file.
+ *
+ * @internal
+ */
+export const readMessageFile = (path: string): Effect.Effect<MessageFile, CliError> =>
+  Effect.flatMap(readText(path, "message file"), (text) => decodeMessageFile(path, text))
+
+// -----------------------------------------------------------------------------
+// files
+// -----------------------------------------------------------------------------
+
+const describeFsError = (error: unknown): string => {
+  const code = isObject(error) && typeof error.code === "string" ? error.code : undefined
+  switch (code) {
+    case "ENOENT":
+      return "no such file"
+    case "EACCES":
+    case "EPERM":
+      return "permission denied"
+    case "EISDIR":
+      return "is a directory"
+    default:
+      return code ?? (error instanceof Error ? error.message : String(error))
+  }
+}
+
+/** @internal */
+export const readText = (path: string, what: string): Effect.Effect<string, CliError> =>
+  Effect.tryPromise({
+    try: () => fs.promises.readFile(path, "utf8"),
+    catch: (error) => usage(`cannot read ${what} ${path}: ${describeFsError(error)}`)
+  })
+
+/**
+ * Checks that a tokens file can be read before anything is sent (`-` is stdin).
+ *
+ * @internal
+ */
+export const checkReadable = (path: string, what: string): Effect.Effect<void, CliError> =>
+  path === "-" ? Effect.void : Effect.tryPromise({
+    try: async () => {
+      const stat = await fs.promises.stat(path)
+      if (stat.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" })
+      await fs.promises.access(path, fs.constants.R_OK)
+    },
+    catch: (error) => usage(`cannot read ${what} ${path}: ${describeFsError(error)}`)
+  })
+
+/**
+ * The tokens of a tokens file (`-` for stdin), one per line: surrounding blanks are trimmed and empty lines skipped.
+ * The file is read as it is sent, so its size does not matter.
+ *
+ * @internal
+ */
+export const tokensOf = (path: string): Stream.Stream<string, CliError> =>
+  NodeStream.fromReadable<CliError>(
+    () => path === "-" ? process.stdin : fs.createReadStream(path, { highWaterMark: 256 * 1024 }),
+    (error) => usage(`cannot read tokens file ${path === "-" ? "(stdin)" : path}: ${describeFsError(error)}`)
+  ).pipe(
+    Stream.decodeText(),
+    Stream.splitLines,
+    Stream.map((line) => line.trim()),
+    Stream.filter((line) => line.length > 0)
+  )
+
+/**
+ * Counts the non-empty lines of a regular file (for the progress bar's total); `undefined` for stdin.
+ *
+ * @internal
+ */
+export const countLines = (path: string): Effect.Effect<number | undefined> =>
+  path === "-" ? Effect.succeed(undefined) : Effect.async<number | undefined>((resume) => {
+    let count = 0
+    let blank = true
+    const stream = fs.createReadStream(path, { highWaterMark: 1024 * 1024 })
+    stream.on("data", (chunk) => {
+      const bytes = chunk as Buffer
+      for (let i = 0; i < bytes.length; i++) {
+        const b = bytes[i]!
+        if (b === 10) {
+          if (!blank) count++
+          blank = true
+        } else if (b !== 13 && b !== 32 && b !== 9) {
+          blank = false
+        }
+      }
+    })
+    stream.on("end", () => resume(Effect.succeed(blank ? count : count + 1)))
+    stream.on("error", () => resume(Effect.succeed(undefined)))
+    return Effect.sync(() => stream.destroy())
+  })

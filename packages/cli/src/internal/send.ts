@@ -1,0 +1,454 @@
+/**
+ * `fcm send`: everything is read and checked first (targets, payload, files, credentials), so bad input never sends
+ * anything; then the message goes out with the library's retries, and the outcomes stream through the report files,
+ * the progress bar and the summary.
+ */
+import type { FcmEmulator } from "@effect-fcm/emulator"
+import type { FcmClient, FcmError } from "@effect-fcm/fcm"
+import { Backoff, Credentials, FcmLegacy, FcmV1, Message, Result } from "@effect-fcm/fcm"
+import { HttpClient } from "@effect/platform"
+import { Config, Console, Context, Effect, Either, Layer, Option, Redacted, Schedule, Stream } from "effect"
+import type { Scope } from "effect"
+import { CliError, ExitCode, fromConfigError, fromFcmError, usage } from "./errors.js"
+import * as Http from "./http.js"
+import * as Parse from "./parse.js"
+import * as Progress from "./progress.js"
+import * as Report from "./report.js"
+import { withWireMessage } from "./v1Message.js"
+
+/**
+ * Attempts per target unless `--max-attempts` says otherwise: the first one and the library's default retries.
+ *
+ * @internal
+ */
+export const DEFAULT_MAX_ATTEMPTS = Backoff.DEFAULT_RETRIES + 1
+
+/**
+ * The flags of `fcm send`, as parsed.
+ *
+ * @internal
+ */
+export interface Input {
+  readonly tokens: ReadonlyArray<string>
+  readonly tokensFile: string | undefined
+  readonly topic: string | undefined
+  readonly condition: string | undefined
+  readonly data: ReadonlyArray<string>
+  readonly dataJson: string | undefined
+  readonly title: string | undefined
+  readonly body: string | undefined
+  readonly image: string | undefined
+  readonly messageFile: string | undefined
+  readonly ttl: number | undefined
+  readonly priority: "high" | "normal" | undefined
+  readonly collapseKey: string | undefined
+  readonly restrictedPackageName: string | undefined
+  readonly contentAvailable: boolean
+  readonly mutableContent: boolean
+  readonly dryRun: boolean
+  readonly credentials: string | undefined
+  readonly project: string | undefined
+  readonly apiKey: Redacted.Redacted<string> | undefined
+  readonly legacy: boolean
+  readonly baseUrl: string | undefined
+  readonly ca: string | undefined
+  readonly emulator: boolean
+  readonly maxAttempts: number | undefined
+  readonly noRetry: boolean
+  readonly concurrency: number | undefined
+  readonly json: boolean
+  readonly reportDir: string | undefined
+}
+
+/** The flag that sets a field of the multicast message, for error messages. */
+const FLAGS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^tokens/, "--token / --tokens-file"],
+  [/^topic/, "--topic"],
+  [/^condition/, "--condition"],
+  [/^data/, "--data / --data-json"],
+  [/^notification\.title/, "--notification-title"],
+  [/^notification\.body/, "--notification-body"],
+  [/^notification\.image/, "--notification-image"],
+  [/^notification/, "--notification-title / --notification-body"],
+  [/^timeToLive/, "--ttl"],
+  [/^priority/, "--priority"],
+  [/^collapseKey/, "--collapse-key"],
+  [/^restrictedPackageName/, "--restricted-package-name"]
+]
+
+/** @internal */
+export const flagOf = (field: string): string | undefined => FLAGS.find(([re]) => re.test(field))?.[1]
+
+/** Drops the `undefined` members of an object (the message model has exact optional fields). */
+const compact = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exclude<A[K], undefined> } => {
+  const out: Record<string, unknown> = {}
+  for (const key in a) if (a[key] !== undefined) out[key] = a[key]
+  return out as { [K in keyof A]: Exclude<A[K], undefined> }
+}
+
+/**
+ * What to send: the targets, the options shared by every target, and for a v1 message file its wire message.
+ *
+ * @internal
+ */
+export interface Plan {
+  readonly targets: Parse.Targets
+  readonly options: Message.Options
+  readonly wire: Record<string, unknown> | undefined
+}
+
+const messageOf = (targets: Exclude<Parse.Targets, { _tag: "TokensFile" }>, options: Message.Options) => {
+  switch (targets._tag) {
+    case "Tokens":
+      return Message.multicast(targets.tokens, options)
+    case "Topic":
+      return Message.toTopic(targets.topic, options)
+    case "Condition":
+      return Message.toCondition(targets.condition, options)
+  }
+}
+
+/**
+ * Reads and checks the targets and the message; fails with a usage error naming the flag to fix.
+ *
+ * @internal
+ */
+export const plan = (input: Input): Effect.Effect<Plan, CliError> =>
+  Effect.gen(function*() {
+    const given: Array<Parse.Targets> = []
+    if (input.tokens.length > 0) given.push({ _tag: "Tokens", tokens: input.tokens })
+    if (input.tokensFile !== undefined) given.push({ _tag: "TokensFile", path: input.tokensFile })
+    if (input.topic !== undefined) given.push({ _tag: "Topic", topic: input.topic })
+    if (input.condition !== undefined) given.push({ _tag: "Condition", condition: input.condition })
+    if (given.length > 1) {
+      return yield* usage(
+        "conflicting targets: use only one of --token (repeatable), --tokens-file, --topic, --condition"
+      )
+    }
+
+    let file: Parse.MessageFile | undefined
+    if (input.messageFile !== undefined) {
+      const payloadFlags = [
+        input.data.length > 0 ? "--data" : undefined,
+        input.dataJson !== undefined ? "--data-json" : undefined,
+        input.title !== undefined ? "--notification-title" : undefined,
+        input.body !== undefined ? "--notification-body" : undefined,
+        input.image !== undefined ? "--notification-image" : undefined,
+        input.ttl !== undefined ? "--ttl" : undefined,
+        input.priority !== undefined ? "--priority" : undefined,
+        input.collapseKey !== undefined ? "--collapse-key" : undefined,
+        input.restrictedPackageName !== undefined ? "--restricted-package-name" : undefined,
+        input.contentAvailable ? "--content-available" : undefined,
+        input.mutableContent ? "--mutable-content" : undefined
+      ].filter((flag) => flag !== undefined)
+      if (payloadFlags.length > 0) {
+        return yield* usage(
+          `--message-file holds the whole message: drop ${payloadFlags.join(", ")} or put it in the file`
+        )
+      }
+      file = yield* Parse.readMessageFile(input.messageFile)
+      if (file._tag === "V1" && input.legacy) {
+        return yield* usage(
+          `message file ${input.messageFile} is an HTTP v1 message: drop --legacy, or write the file in the legacy shape (registration_ids, snake_case options)`
+        )
+      }
+    }
+
+    const fromFile = file?.targets
+    if (fromFile !== undefined && given.length > 0) {
+      return yield* usage(
+        `conflicting targets: message file ${input.messageFile} already names its targets; drop the target flags or the file's targets`
+      )
+    }
+    const targets = fromFile ?? given[0]
+    if (targets === undefined) {
+      return yield* usage("no target: give --token (repeatable), --tokens-file FILE, --topic or --condition")
+    }
+
+    let options: Message.Options
+    if (file?._tag === "Seed") {
+      options = input.dryRun ? { ...file.options, dryRun: true } : file.options
+    } else if (file?._tag === "V1") {
+      options = input.dryRun || file.validateOnly ? { dryRun: true } : {}
+    } else {
+      const data = yield* Parse.parseData(input.data, input.dataJson)
+      const notification = compact({ title: input.title, body: input.body, image: input.image })
+      options = compact({
+        data,
+        notification: Object.keys(notification).length > 0 ? notification : undefined,
+        timeToLive: input.ttl,
+        priority: input.priority,
+        collapseKey: input.collapseKey,
+        restrictedPackageName: input.restrictedPackageName,
+        contentAvailable: input.contentAvailable ? true : undefined,
+        mutableContent: input.mutableContent ? true : undefined,
+        dryRun: input.dryRun ? true : undefined
+      })
+    }
+
+    const probe = targets._tag === "TokensFile" ? Message.multicast(["stand-in"], options) : messageOf(targets, options)
+    yield* Either.mapLeft(Message.validateEither(probe), (error) => {
+      const flag = file === undefined ? flagOf(error.field) : undefined
+      return usage(`${error.message}${flag === undefined ? "" : ` (set by ${flag})`}`)
+    })
+    if (targets._tag === "TokensFile") yield* Parse.checkReadable(targets.path, "tokens file")
+    return { targets, options, wire: file?._tag === "V1" ? file.wire : undefined }
+  })
+
+/**
+ * A client ready to send, and what the report says about it.
+ *
+ * @internal
+ */
+export interface Connection {
+  readonly client: FcmClient.FcmClient
+  readonly protocol: "v1" | "legacy"
+  readonly project: string | undefined
+}
+
+const readCa = (path: string | undefined): Effect.Effect<ReadonlyArray<string> | undefined, CliError> =>
+  path === undefined ? Effect.succeed(undefined) : Effect.map(Parse.readText(path, "certificate file"), (pem) => [pem])
+
+/**
+ * Reads a service-account key file and prepares its credentials. A missing or malformed key is a usage error (2);
+ * a key that the token endpoint refuses shows up later, when sending, as an authentication failure (3).
+ *
+ * @internal
+ */
+export const credentialsFromFile = (
+  path: string,
+  options: { readonly projectId?: string | undefined } = {}
+): Effect.Effect<Credentials.Service, CliError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const text = yield* Parse.readText(path, "service account key file")
+    const key = yield* Credentials.decodeServiceAccountKey(Redacted.make(text)).pipe(
+      Effect.mapError((e) => usage(`${e.reason.replace(/^service account key/, `service account key ${path}`)}`))
+    )
+    return yield* Credentials.serviceAccount(key, compact({ projectId: options.projectId })).pipe(
+      Effect.mapError((e) => usage(e.reason.replace(/^service account key/, `service account key ${path}`)))
+    )
+  })
+
+/** The key file named by `--credentials`, else by `GOOGLE_APPLICATION_CREDENTIALS`. */
+export const credentialsPath = (flag: string | undefined): Effect.Effect<string | undefined> =>
+  flag !== undefined ?
+    Effect.succeed(flag) :
+    Config.option(Config.nonEmptyString("GOOGLE_APPLICATION_CREDENTIALS")).pipe(
+      Effect.map(Option.getOrUndefined),
+      Effect.orElseSucceed(() => undefined)
+    )
+
+/**
+ * Builds the client: an in-process emulator, the legacy API with an API key, or HTTP v1 with a service account.
+ *
+ * @internal
+ */
+export const connect = (
+  input: Input,
+  wire: Record<string, unknown> | undefined
+): Effect.Effect<Connection, CliError, Scope.Scope> =>
+  Effect.gen(function*() {
+    if (input.concurrency !== undefined && (!Number.isInteger(input.concurrency) || input.concurrency < 1)) {
+      return yield* usage(`--concurrency must be a positive integer, got ${input.concurrency}`)
+    }
+    const concurrency = compact({ concurrency: input.concurrency })
+    let ca = yield* readCa(input.ca)
+    let baseUrl = input.baseUrl
+    let apiKey = input.apiKey
+    let project = input.project
+    let emulatorKey: FcmEmulator.Service["serviceAccount"] | undefined
+
+    if (input.emulator) {
+      const clash = [
+        input.credentials !== undefined ? "--credentials" : undefined,
+        input.apiKey !== undefined ? "--api-key" : undefined,
+        input.baseUrl !== undefined ? "--base-url" : undefined,
+        input.ca !== undefined ? "--ca" : undefined
+      ].filter((flag) => flag !== undefined)
+      if (clash.length > 0) {
+        return yield* usage(`--emulator provides the credentials and the URL: drop ${clash.join(", ")}`)
+      }
+      // Loaded only when asked for, so that ordinary sends start faster.
+      const { FcmEmulator } = yield* Effect.promise(() => import("@effect-fcm/emulator"))
+      const emulator = yield* FcmEmulator.make(compact({ projectId: input.project })).pipe(
+        Effect.mapError((e) => new CliError({ code: ExitCode.Transport, message: e.message }))
+      )
+      baseUrl = emulator.baseUrl
+      apiKey = Redacted.make(emulator.apiKey)
+      project = emulator.projectId
+      emulatorKey = emulator.serviceAccount
+      ca = emulator.certificatePem === undefined ? undefined : [emulator.certificatePem]
+    }
+
+    const http = Context.get(yield* Layer.build(Http.layer({ ca })), HttpClient.HttpClient)
+
+    if (input.legacy) {
+      if (!input.emulator && input.credentials !== undefined) {
+        return yield* usage("--credentials is for HTTP v1; the legacy API (--legacy) takes --api-key or FCM_API_KEY")
+      }
+      if (apiKey === undefined) {
+        apiKey = yield* Config.option(Config.redacted("FCM_API_KEY")).pipe(
+          Effect.map(Option.getOrUndefined),
+          Effect.orElseSucceed(() => undefined)
+        )
+      }
+      if (apiKey === undefined) {
+        return yield* usage("--legacy needs a server key: pass --api-key KEY or set FCM_API_KEY")
+      }
+      const client = yield* FcmLegacy.make(compact({ apiKey, baseUrl, ...concurrency })).pipe(
+        Effect.provideService(HttpClient.HttpClient, http),
+        Effect.mapError(fromConfigError)
+      )
+      return { client, protocol: "legacy" as const, project: undefined }
+    }
+
+    if (input.apiKey !== undefined) {
+      return yield* usage("--api-key is for the legacy API: add --legacy, or use --credentials for HTTP v1")
+    }
+    let credentials: Credentials.Service
+    if (emulatorKey !== undefined) {
+      credentials = yield* Credentials.serviceAccount(emulatorKey).pipe(
+        Effect.provideService(HttpClient.HttpClient, http),
+        Effect.mapError((e) => usage(e.reason))
+      )
+    } else {
+      const path = yield* credentialsPath(input.credentials)
+      if (path === undefined) {
+        return yield* usage(
+          "no credentials: pass --credentials service-account.json or set GOOGLE_APPLICATION_CREDENTIALS (or use --legacy --api-key KEY, or --emulator)"
+        )
+      }
+      credentials = yield* credentialsFromFile(path, { projectId: input.project }).pipe(
+        Effect.provideService(HttpClient.HttpClient, http)
+      )
+    }
+    const sender = wire === undefined ? http : HttpClient.mapRequest(http, withWireMessage(wire))
+    const client = yield* FcmV1.make(compact({ projectId: project, baseUrl, ...concurrency })).pipe(
+      Effect.provideService(HttpClient.HttpClient, sender),
+      Effect.provideService(Credentials.Credentials, credentials),
+      Effect.mapError(fromConfigError)
+    )
+    return { client, protocol: "v1" as const, project: project ?? Option.getOrUndefined(credentials.projectId) }
+  })
+
+/**
+ * The retry schedule of `--max-attempts` / `--no-retry`, or `false` for none.
+ *
+ * @internal
+ */
+export const retryPolicy = (
+  input: Pick<Input, "maxAttempts" | "noRetry">
+): Effect.Effect<Schedule.Schedule<unknown, Result.Result> | false, CliError> => {
+  if (input.noRetry && input.maxAttempts !== undefined && input.maxAttempts !== 1) {
+    return Effect.fail(usage("--no-retry conflicts with --max-attempts: use one of them"))
+  }
+  const attempts = input.noRetry ? 1 : input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
+  if (!Number.isInteger(attempts) || attempts < 1) {
+    return Effect.fail(usage(`--max-attempts must be a positive integer, got ${attempts}`))
+  }
+  return Effect.succeed(attempts === 1 ? false : Backoff.schedule({ retries: attempts - 1 }))
+}
+
+interface Collected {
+  readonly delivered: Record<string, string>
+  readonly canonical: Record<string, string>
+  readonly notRegistered: Array<string>
+  readonly failed: Record<string, string>
+  readonly retryable: Record<string, string>
+}
+
+const collect = (into: Collected, outcomes: Iterable<Result.TokenOutcome>) => {
+  for (const { outcome, token } of outcomes) {
+    switch (outcome._tag) {
+      case "Delivered":
+        into.delivered[token] = outcome.messageId
+        break
+      case "Canonical":
+        into.canonical[token] = outcome.newToken
+        break
+      case "NotRegistered":
+        into.notRegistered.push(token)
+        break
+      case "Failed":
+        into.failed[token] = outcome.code
+        break
+      case "Retryable":
+        into.retryable[token] = outcome.reason
+    }
+  }
+}
+
+/**
+ * Runs `fcm send` and returns its exit code.
+ *
+ * @internal
+ */
+export const run = (input: Input): Effect.Effect<ExitCode, CliError> =>
+  Effect.scoped(Effect.gen(function*() {
+    const { options, targets, wire } = yield* plan(input)
+    const retry = yield* retryPolicy(input)
+    const connection = yield* connect(input, wire)
+    const writer = input.reportDir === undefined ? undefined : yield* Report.open(input.reportDir)
+    const { client } = connection
+    const started = Date.now()
+
+    // Outcomes held in memory only for sends whose targets were given in full (not a tokens file).
+    const details: Collected | undefined = targets._tag === "TokensFile"
+      ? undefined
+      : { delivered: {}, canonical: {}, notRegistered: [], failed: {}, retryable: {} }
+
+    const total = targets._tag === "Tokens"
+      ? targets.tokens.length
+      : targets._tag === "TokensFile"
+      ? process.stderr.isTTY === true ? yield* Parse.countLines(targets.path) : undefined
+      : 1
+    const progress = yield* Progress.make({ total })
+
+    const streamOptions = compact({ concurrency: input.concurrency, retry })
+    const outcomes: Stream.Stream<Result.TokenOutcome, CliError | FcmError.FcmError> = targets._tag === "TokensFile"
+      ? client.sendStream(Parse.tokensOf(targets.path), options, streamOptions)
+      : targets._tag === "Tokens"
+      ? client.sendStream(Stream.fromIterable(targets.tokens), options, streamOptions)
+      : Stream.unwrap(
+        client.sendWithRetry(messageOf(targets, options), {
+          schedule: retry === false ? Schedule.stop : retry
+        }).pipe(
+          Effect.map((result) =>
+            Stream.fromIterable(Array.from(result.outcomes, ([token, outcome]) => ({ token, outcome })))
+          )
+        )
+      )
+
+    const summary = yield* outcomes.pipe(
+      Stream.mapChunksEffect((chunk) =>
+        Effect.gen(function*() {
+          if (writer !== undefined) yield* writer.write(chunk)
+          if (details !== undefined) collect(details, chunk)
+          progress.advance(chunk.length)
+          return chunk
+        })
+      ),
+      Stream.run(Result.summarySink),
+      Effect.mapError((e) => e._tag === "CliError" ? e : fromFcmError(e, flagOf))
+    )
+    yield* progress.finish
+
+    if (summary.total === 0) {
+      return yield* usage(
+        `no tokens in ${targets._tag === "TokensFile" && targets.path !== "-" ? targets.path : "stdin"}`
+      )
+    }
+    const report = Report.jsonReport({
+      summary,
+      protocol: connection.protocol,
+      project: connection.project,
+      dryRun: options.dryRun === true,
+      target: Parse.describeTargets(targets),
+      elapsedMillis: Date.now() - started,
+      reportDir: writer?.dir,
+      details
+    })
+    if (writer !== undefined) yield* writer.close(report)
+    yield* Console.log(input.json ? JSON.stringify(report, null, 2) : Report.summaryText(report))
+    return Report.exitCodeOf(summary)
+  }))
