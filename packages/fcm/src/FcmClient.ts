@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Context, Duration, Effect, Metric, Option, Schedule, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Metric, MetricKey, MetricLabel, Option, Schedule, Stream } from "effect"
+import type { MetricKeyType } from "effect"
 import * as Backoff from "./Backoff.js"
 import type { FcmError } from "./FcmError.js"
 import type { InvalidMessage } from "./FcmError.js"
@@ -115,6 +116,10 @@ export const outcomesTotal = Metric.counter("fcm_outcomes_total", {
   description: "targets by outcome bucket",
   incremental: true
 })
+const outcomesKey = MetricKey.counter("fcm_outcomes_total", {
+  description: "targets by outcome bucket",
+  incremental: true
+})
 
 /**
  * Retries: targets sent again after a retryable failure.
@@ -136,6 +141,19 @@ export const retriesTotal = Metric.counter("fcm_retries_total", {
 export const targetsInFlight = Metric.gauge("fcm_targets_in_flight", {
   description: "targets whose request is in flight"
 })
+const targetsInFlightKey = MetricKey.gauge("fcm_targets_in_flight", {
+  description: "targets whose request is in flight"
+})
+
+/**
+ * A metric with its tags in its key. It is the same metric (the same registry entry) as the untagged one piped
+ * through `Metric.tagged` for each label in order, but updating it looks nothing up: a `Metric.tagged` metric hashes
+ * its key and searches the registry on every update, which costs more than sending a v1 message's bookkeeping.
+ */
+const withTags = <Type extends MetricKeyType.MetricKeyType<any, any>>(
+  key: MetricKey.MetricKey<Type>,
+  tags: ReadonlyArray<readonly [string, string]>
+) => Metric.fromMetricKey(MetricKey.taggedWithLabels(key, tags.map(([k, v]) => MetricLabel.make(k, v))))
 
 const BUCKETS = {
   Delivered: "success",
@@ -150,14 +168,15 @@ const outcomeRecorder = (protocol: string) => {
   const counters = Object.fromEntries(
     Object.entries(BUCKETS).map(([tag, bucket]) => [
       tag,
-      outcomesTotal.pipe(Metric.tagged("outcome", bucket), Metric.tagged("protocol", protocol))
+      withTags(outcomesKey, [["outcome", bucket], ["protocol", protocol]])
     ])
   ) as Record<Result.Outcome["_tag"], Metric.Metric.Counter<number>>
-  return (outcomes: ReadonlyArray<Result.Outcome>): Effect.Effect<void> =>
-    Effect.sync(() => {
-      for (const outcome of outcomes) counters[outcome._tag].unsafeUpdate(1, [])
-    })
+  return (outcomes: ReadonlyArray<Result.Outcome>): void => {
+    for (let i = 0; i < outcomes.length; i++) counters[outcomes[i]!._tag].unsafeUpdate(1, NO_TAGS)
+  }
 }
+
+const NO_TAGS: ReadonlyArray<never> = []
 
 const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
   if (items.length <= size) return [items]
@@ -196,7 +215,7 @@ export const make = (protocol: Protocol): FcmClient => {
   const { backoffMillis, batchSize, name } = protocol
   const spanAttributes = { "fcm.protocol": name }
 
-  const inFlight = targetsInFlight.pipe(Metric.tagged("protocol", name))
+  const inFlight = withTags(targetsInFlightKey, [["protocol", name]])
   const recordOutcomes = outcomeRecorder(name)
 
   const sendTargets = (
@@ -204,11 +223,54 @@ export const make = (protocol: Protocol): FcmClient => {
     targets: ReadonlyArray<string>
   ): Effect.Effect<ReadonlyArray<Result.Outcome>, FcmError> =>
     Effect.suspend(() => {
-      inFlight.unsafeModify(targets.length, [])
+      inFlight.unsafeModify(targets.length, NO_TAGS)
       return batch(targets).pipe(
-        Effect.tap(recordOutcomes),
-        Effect.ensuring(Effect.sync(() => inFlight.unsafeModify(-targets.length, [])))
+        Effect.tap((outcomes) => recordOutcomes(outcomes)),
+        Effect.ensuring(Effect.sync(() => inFlight.unsafeModify(-targets.length, NO_TAGS)))
       )
+    })
+
+  /**
+   * Sends every chunk with at most `concurrency` requests in flight, outcomes in the chunks' order. A fixed set of
+   * workers takes the chunks in turn, so a fan-out costs `concurrency` fibers rather than one per chunk (what
+   * `Effect.forEach` with concurrency forks); each worker tracks the targets it has in flight, so the gauge is kept
+   * without a finalizer per request. The first failure interrupts the other workers, as with `Effect.forEach`.
+   */
+  const sendChunks = (
+    batch: SendBatch,
+    chunks: ReadonlyArray<ReadonlyArray<string>>
+  ): Effect.Effect<Array<ReadonlyArray<Result.Outcome>>, FcmError> =>
+    Effect.suspend(() => {
+      const results = new Array<ReadonlyArray<Result.Outcome>>(chunks.length)
+      let next = 0
+      const worker = (): Effect.Effect<void, FcmError> => {
+        let current = 0
+        const step: Effect.Effect<void, FcmError> = Effect.suspend(() => {
+          if (next >= chunks.length) return Effect.void
+          const index = next++
+          const targets = chunks[index]!
+          current = targets.length
+          inFlight.unsafeModify(current, NO_TAGS)
+          return Effect.flatMap(batch(targets), (outcomes) => {
+            inFlight.unsafeModify(-current, NO_TAGS)
+            current = 0
+            recordOutcomes(outcomes)
+            results[index] = outcomes
+            return step
+          })
+        })
+        return Effect.ensuring(
+          step,
+          Effect.sync(() => {
+            if (current !== 0) inFlight.unsafeModify(-current, NO_TAGS)
+          })
+        )
+      }
+      const workers = Math.min(protocol.concurrency, chunks.length)
+      const all = workers <= 1
+        ? worker()
+        : Effect.all(Array.from({ length: workers }, worker), { concurrency: "unbounded", discard: true })
+      return Effect.as(all, results)
     })
 
   const sendValidated = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
@@ -216,9 +278,7 @@ export const make = (protocol: Protocol): FcmClient => {
       const batch = yield* protocol.prepare(message)
       const targets = Message.targets(message)
       const chunks = chunksOf(targets, batchSize)
-      const results = yield* Effect.forEach(chunks, (chunk) => sendTargets(batch, chunk), {
-        concurrency: protocol.concurrency
-      })
+      const results = yield* sendChunks(batch, chunks)
       const outcomes = new Map<string, Result.Outcome>()
       for (let c = 0; c < chunks.length; c++) {
         const chunk = chunks[c]!
@@ -301,18 +361,30 @@ export const make = (protocol: Protocol): FcmClient => {
               Effect.map((r) => Array.from(r.outcomes, ([token, outcome]): Result.TokenOutcome => ({ token, outcome })))
             )
           if (batchSize === 1) {
-            const sendToken = (token: string): Effect.Effect<ReadonlyArray<Result.TokenOutcome>, FcmError> => {
-              if (!isToken(token)) return Effect.succeed([{ token, outcome: missing }])
+            // One outcome per token, emitted as it is. The gauge is kept without a finalizer per request: what is
+            // still counted when the stream ends (failed or interrupted) is taken off once, at the end.
+            let pending = 0
+            const sendToken = (token: string): Effect.Effect<Result.TokenOutcome, FcmError> => {
+              if (!isToken(token)) return Effect.succeed({ token, outcome: missing })
               const targets = [token]
-              return Effect.flatMap(
-                sendTargets(batch, targets),
-                (outcomes) =>
-                  retry !== false && outcomes[0]!._tag === "Retryable"
-                    ? resend(targets, outcomes)
-                    : Effect.succeed([{ token, outcome: outcomes[0]! }])
-              )
+              pending++
+              inFlight.unsafeModify(1, NO_TAGS)
+              return Effect.flatMap(batch(targets), (outcomes) => {
+                pending--
+                inFlight.unsafeModify(-1, NO_TAGS)
+                recordOutcomes(outcomes)
+                const outcome = outcomes[0]!
+                return retry !== false && outcome._tag === "Retryable"
+                  ? Effect.map(resend(targets, outcomes), (emitted) => emitted[0]!)
+                  : Effect.succeed({ token, outcome })
+              })
             }
-            return mapConcurrent(tokens, sendToken, concurrency).pipe(Stream.flattenIterables)
+            return mapConcurrent(tokens, sendToken, concurrency).pipe(
+              Stream.ensuring(Effect.sync(() => {
+                if (pending !== 0) inFlight.unsafeModify(-pending, NO_TAGS)
+                pending = 0
+              }))
+            )
           }
           const sendChunk = (chunk: Chunk.Chunk<string>) => {
             const all = Chunk.toReadonlyArray(chunk)

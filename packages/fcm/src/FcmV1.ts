@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
+import type { Clock } from "effect"
 import { Config, ConfigError, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Backoff from "./Backoff.js"
 import * as Credentials from "./Credentials.js"
@@ -54,7 +55,6 @@ export interface Options {
 }
 
 type Fatal = AuthenticationError | InvalidMessage | TransportError
-type RetryableOutcome = Extract<Outcome, { _tag: "Retryable" }>
 
 const targetKey = (message: Message.Message): "token" | "topic" | "condition" =>
   message.tokens !== undefined ? "token" : message.topic !== undefined ? "topic" : "condition"
@@ -110,48 +110,65 @@ export const make = (
     const http = yield* HttpClient.HttpClient
     const endpoint = HttpClientRequest.post(`${baseUrl}/v1/projects/${encodeURIComponent(projectId)}/messages:send`)
 
-    const accessToken: Effect.Effect<Redacted.Redacted<string>, Fatal | RetryableOutcome> = Effect.catchTag(
-      credentials.accessToken,
-      "TransportError",
-      (error): Effect.Effect<never, Fatal | RetryableOutcome> =>
-        Effect.fail(
-          error.retryable
-            ? Outcome.Retryable({
-              reason: `Credentials: ${error.reason}`,
-              retryAfterMillis: error.retryAfterMillis
-            }) as RetryableOutcome
-            : error
+    /** A credentials failure: a retryable one makes the target's outcome retryable, any other fails the send. */
+    const tokenFailed = (error: Credentials.CredentialsError): Effect.Effect<Outcome, Fatal> =>
+      error._tag === "TransportError" && error.retryable
+        ? Effect.succeed(
+          Outcome.Retryable({ reason: `Credentials: ${error.reason}`, retryAfterMillis: error.retryAfterMillis })
         )
-    )
+        : Effect.fail(error)
 
-    const sendOne = (body: string): Effect.Effect<Outcome, Fatal> =>
-      Effect.gen(function*() {
-        for (let attempt = 0;; attempt++) {
-          const token = yield* accessToken
-          const request = HttpClientRequest.bodyText(
-            HttpClientRequest.bearerToken(endpoint, Redacted.value(token)),
-            body,
-            "application/json"
-          )
-          const answer = yield* exchange(http, request, timeout)
-          if (answer._tag === "Left") {
-            const failure = answer.left
-            if (failure._tag === "Fatal") return yield* Effect.fail(failure.error)
-            return Outcome.Retryable({ reason: failure.reason, retryAfterMillis: undefined })
-          }
-          const classified = V1.classify(answer.right)
-          switch (classified._tag) {
-            case "Outcome":
-              return classified.outcome
-            case "Fatal":
-              return yield* Effect.fail(classified.error)
-            case "Unauthenticated":
-              // The token may have expired or been revoked early: refresh it once and resend.
-              if (attempt > 0) return yield* Effect.fail(classified.error)
-              yield* credentials.invalidate(token)
-          }
+    // The request with its bearer token, rebuilt only when the access token changes (not once per message).
+    let authorisedToken: Redacted.Redacted<string> | undefined
+    let authorisedValue: string | undefined
+    let authorisedRequest = endpoint
+    const authorised = (token: Redacted.Redacted<string>): HttpClientRequest.HttpClientRequest => {
+      if (token !== authorisedToken) {
+        const value = Redacted.value(token)
+        if (value !== authorisedValue) {
+          authorisedRequest = HttpClientRequest.bearerToken(endpoint, value)
+          authorisedValue = value
         }
-      }).pipe(Effect.catchIf((e): e is RetryableOutcome => e._tag === "Retryable", Effect.succeed))
+        authorisedToken = token
+      }
+      return authorisedRequest
+    }
+
+    /**
+     * One attempt; a 401 on the first one invalidates the token and sends once more with a fresh one. Written with
+     * `flatMap`/`succeed` rather than `Effect.gen` and `Effect.map`: this runs once per target of a fan-out.
+     */
+    const attempt = (
+      body: string,
+      clock: Clock.Clock,
+      first: boolean
+    ): Effect.Effect<ReadonlyArray<Outcome>, Fatal> =>
+      Effect.matchEffect(credentials.accessToken, {
+        onFailure: (error) => Effect.map(tokenFailed(error), (outcome) => [outcome]),
+        onSuccess: (token) =>
+          Effect.flatMap(
+            exchange(http, HttpClientRequest.bodyText(authorised(token), body, "application/json"), timeout, clock),
+            (answer): Effect.Effect<ReadonlyArray<Outcome>, Fatal> => {
+              if (answer._tag === "Left") {
+                const failure = answer.left
+                if (failure._tag === "Fatal") return Effect.fail(failure.error)
+                return Effect.succeed([Outcome.Retryable({ reason: failure.reason, retryAfterMillis: undefined })])
+              }
+              const classified = V1.classify(answer.right)
+              switch (classified._tag) {
+                case "Outcome":
+                  return Effect.succeed([classified.outcome])
+                case "Fatal":
+                  return Effect.fail(classified.error)
+                case "Unauthenticated":
+                  // The token may have expired or been revoked early: refresh it once and resend.
+                  return first
+                    ? Effect.zipRight(credentials.invalidate(token), attempt(body, clock, false))
+                    : Effect.fail(classified.error)
+              }
+            }
+          )
+      })
 
     const protocol: FcmClient.Protocol = {
       name: "v1",
@@ -164,8 +181,7 @@ export const make = (
             const { message: wire, validateOnly } = MessageV1.fromMessage(message, clock.unsafeCurrentTimeMillis())
             const body = bodyTemplate(targetKey(message), wire, validateOnly)
             const toTarget = message.topic !== undefined ? Message.topicName : (t: string) => t
-            return (targets: ReadonlyArray<string>) =>
-              Effect.map(sendOne(body(toTarget(targets[0]!))), (outcome) => [outcome])
+            return (targets: ReadonlyArray<string>) => attempt(body(toTarget(targets[0]!)), clock, true)
           })
         )
     }

@@ -28,19 +28,26 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
+import * as UrlParams from "@effect/platform/UrlParams"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import { dual } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import * as internal from "./internal/pool.js"
 import { parseProxyUrl } from "./internal/proxy.js"
 
@@ -95,6 +102,21 @@ export interface Options {
   readonly rejectUnauthorized?: boolean | undefined
   /** The most sockets per origin for origins served over HTTP/1.1. Default 32. */
   readonly maxSocketsPerOrigin?: number | undefined
+  /**
+   * Whether each request runs in a client span (`http.client POST`, named by `HttpClient.SpanNameGenerator`):
+   *
+   * - `"auto"` (the default): only when the fiber's tracer is enabled and a tracer other than Effect's built-in one
+   *   is installed (an OpenTelemetry exporter, say). The built-in tracer keeps spans in memory for nobody to read,
+   *   and a span per request costs about as much CPU as the request itself, so it is skipped.
+   * - `true`: whenever the fiber's tracer is enabled (as `HttpClient.make` clients do).
+   * - `false`: never.
+   *
+   * Requests matched by `HttpClient.withTracerDisabledWhen` never get a span. A span carries the method, the
+   * origin, the port, the scheme, the path (`url.full` is the URL without its query) and the response status;
+   * never a query string nor a header value, which may hold credentials. With `HttpClient.withTracerPropagation`
+   * on (the default), the trace context is sent in `traceparent`/`b3` headers, as `HttpClient.make` clients do.
+   */
+  readonly spans?: boolean | "auto" | undefined
 }
 
 /**
@@ -192,6 +214,9 @@ const resolveOptions = (options: Options): internal.ResolvedOptions => {
   }
 }
 
+/** Effect's built-in tracer: spans made with it are not exported anywhere. */
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
 const currentRequestTimeout = globalValue(
   Symbol.for("@effect-fcm/node/Http2Client/currentRequestTimeout"),
   () => FiberRef.unsafeMake<number | undefined>(undefined)
@@ -227,49 +252,141 @@ const concatBytes = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => {
   return Buffer.concat(parts)
 }
 
-const makeClient = (pool: internal.Pool): HttpClient.HttpClient =>
-  HttpClient.make((request, url, _signal, fiber) => {
-    const timeoutMs = fiber.getFiberRef(currentRequestTimeout) ?? pool.options.requestTimeoutMs
-    const body = request.body
-    switch (body._tag) {
-      case "Empty":
-        return pool.execute(request, url, undefined, undefined, timeoutMs)
-      case "Uint8Array":
-        return pool.execute(request, url, body.body, undefined, timeoutMs)
-      case "Raw": {
-        const raw = body.body
-        if (typeof raw === "string" || raw instanceof Uint8Array) {
-          return pool.execute(request, url, raw, undefined, timeoutMs)
-        }
-        if (raw instanceof ArrayBuffer) {
-          return pool.execute(request, url, new Uint8Array(raw), undefined, timeoutMs)
-        }
-        return Effect.fail(
-          encodeError(request, undefined, "a raw body must be a string, a Uint8Array or an ArrayBuffer")
-        )
+/** Sends a request whose URL is already split, with its body in a form the pool writes as it is. */
+const send = (
+  pool: internal.Pool,
+  request: HttpClientRequest.HttpClientRequest,
+  target: internal.Target,
+  timeoutMs: number
+): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
+  const body = request.body
+  switch (body._tag) {
+    case "Empty":
+      return pool.execute(request, target, undefined, undefined, timeoutMs)
+    case "Uint8Array":
+      return pool.execute(request, target, body.body, undefined, timeoutMs)
+    case "Raw": {
+      const raw = body.body
+      if (typeof raw === "string" || raw instanceof Uint8Array) {
+        return pool.execute(request, target, raw, undefined, timeoutMs)
       }
-      case "Stream":
-        return Effect.flatMap(
-          Effect.mapError(
-            Stream.runCollect(body.stream),
-            (cause) => encodeError(request, cause, "the request body stream failed")
-          ),
-          (chunks) => pool.execute(request, url, concatBytes(chunks), undefined, timeoutMs)
-        )
-      case "FormData":
-        return Effect.flatMap(
-          Effect.tryPromise({
-            try: async () => {
-              const encoded = new Response(body.formData)
-              const bytes = new Uint8Array(await encoded.arrayBuffer())
-              return { bytes, contentType: encoded.headers.get("content-type") ?? undefined }
-            },
-            catch: (cause) => encodeError(request, cause, "the form data could not be encoded")
-          }),
-          ({ bytes, contentType }) => pool.execute(request, url, bytes, contentType, timeoutMs)
-        )
+      if (raw instanceof ArrayBuffer) {
+        return pool.execute(request, target, new Uint8Array(raw), undefined, timeoutMs)
+      }
+      return Effect.fail(
+        encodeError(request, undefined, "a raw body must be a string, a Uint8Array or an ArrayBuffer")
+      )
     }
-  })
+    case "Stream":
+      return Effect.flatMap(
+        Effect.mapError(
+          Stream.runCollect(body.stream),
+          (cause) => encodeError(request, cause, "the request body stream failed")
+        ),
+        (chunks) => pool.execute(request, target, concatBytes(chunks), undefined, timeoutMs)
+      )
+    case "FormData":
+      return Effect.flatMap(
+        Effect.tryPromise({
+          try: async () => {
+            const encoded = new Response(body.formData)
+            const bytes = new Uint8Array(await encoded.arrayBuffer())
+            return { bytes, contentType: encoded.headers.get("content-type") ?? undefined }
+          },
+          catch: (cause) => encodeError(request, cause, "the form data could not be encoded")
+        }),
+        ({ bytes, contentType }) => pool.execute(request, target, bytes, contentType, timeoutMs)
+      )
+  }
+}
+
+/**
+ * URLs split by the clients, per URL string: an FCM sender posts to one endpoint, so its URL is parsed once rather
+ * than once per request. Bounded: cleared when full.
+ */
+const targets = globalValue(
+  Symbol.for("@effect-fcm/node/Http2Client/targets"),
+  () => new Map<string, internal.Target>()
+)
+const MAX_TARGETS = 256
+
+const targetOf = (request: HttpClientRequest.HttpClientRequest): internal.Target | Error => {
+  const plain = request.urlParams.length === 0 && request.hash._tag === "None"
+  if (plain) {
+    const cached = targets.get(request.url)
+    if (cached !== undefined) return cached
+  }
+  const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+  if (url._tag === "Left") return url.left
+  const target = internal.makeTarget(url.right)
+  if (plain) {
+    if (targets.size >= MAX_TARGETS) targets.clear()
+    targets.set(request.url, target)
+  }
+  return target
+}
+
+const withSpan = (
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
+  request: HttpClientRequest.HttpClientRequest,
+  target: internal.Target,
+  run: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<
+    HttpClientResponse.HttpClientResponse,
+    HttpClientError.HttpClientError
+  >
+) =>
+  Effect.useSpan(
+    Context.get(fiber.currentContext, HttpClient.SpanNameGenerator)(request),
+    { kind: "client", captureStackTrace: false },
+    (span) => {
+      const url = target.url
+      span.attribute("http.request.method", request.method)
+      span.attribute("server.address", target.origin)
+      if (url.port !== "") span.attribute("server.port", +url.port)
+      span.attribute("url.full", target.origin + url.pathname)
+      span.attribute("url.path", url.pathname)
+      span.attribute("url.scheme", target.protocol.slice(0, -1))
+      const traced = fiber.getFiberRef(HttpClient.currentTracerPropagation)
+        ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
+        : request
+      return Effect.tap(
+        Effect.withParentSpan(run(traced), span),
+        (response) => span.attribute("http.response.status_code", response.status)
+      )
+    }
+  )
+
+/**
+ * The pool's `HttpClient`, built with `HttpClient.makeWith` rather than `HttpClient.make`: per request it only
+ * splits the URL (cached per URL string) and reads the request timeout. No `AbortController` (interruption reaches
+ * the pool directly and cancels the stream), no `FinalizationRegistry` or response wrapper (bodies are read
+ * completely before the response is returned, so an unread response holds nothing open), and a span only as
+ * {@link Options.spans} says.
+ */
+const makeClient = (pool: internal.Pool, spans: boolean | "auto"): HttpClient.HttpClient => {
+  const run = (request: HttpClientRequest.HttpClientRequest) =>
+    Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
+      const target = targetOf(request)
+      if (target instanceof Error) {
+        return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: target }))
+      }
+      const timeoutMs = fiber.getFiberRef(currentRequestTimeout) ?? pool.options.requestTimeoutMs
+      const traced = spans !== false &&
+        fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
+        (spans === true || fiber.currentTracer !== nativeTracer) &&
+        !fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
+      if (!traced) return send(pool, request, target, timeoutMs)
+      return withSpan(fiber, request, target, (request) => send(pool, request, target, timeoutMs))
+    })
+  return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+    // `execute` passes the request as `Effect.succeed(request)`, an `Exit`: it is read directly, without a `flatMap`.
+    (effect) =>
+      Exit.isExit(effect) && Exit.isSuccess(effect)
+        ? run(effect.value as HttpClientRequest.HttpClientRequest)
+        : Effect.flatMap(effect, run),
+    Effect.succeed
+  )
+}
 
 const statsOf = (pool: internal.Pool): Effect.Effect<Stats> => Effect.sync(() => pool.stats())
 
@@ -285,7 +402,7 @@ export const makePool = (options: Options = {}): Effect.Effect<PoolHandle, never
       Effect.sync(() => new internal.Pool(resolveOptions(options))),
       (pool) => pool.close
     ),
-    (pool): PoolHandle => ({ client: makeClient(pool), stats: statsOf(pool) })
+    (pool): PoolHandle => ({ client: makeClient(pool, options.spans ?? "auto"), stats: statsOf(pool) })
   )
 
 /**

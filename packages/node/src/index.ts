@@ -16,3 +16,11 @@ export * as Http2Client from "./Http2Client.js"
  * @since 0.1.0
  */
 export * as TransportError from "./TransportError.js"
+
+/**
+ * effect-fcm on Node in one line: the HTTP/2 transport, credentials from `GOOGLE_APPLICATION_CREDENTIALS` and the
+ * v1 protocol (or the legacy one with an API key).
+ *
+ * @since 0.1.0
+ */
+export * as NodeFcm from "./NodeFcm.js"

@@ -14,7 +14,7 @@
  *
  * @internal
  */
-import { Cause, Clock, Deferred, Duration, Effect, Exit, Option, Redacted, Ref } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, Option, Redacted } from "effect"
 
 /**
  * A token as a source yields it. `expiresAt` is in epoch milliseconds on Effect's `Clock`; `undefined` means the
@@ -30,6 +30,8 @@ export interface Fetched {
 interface Cached extends Fetched {
   readonly issuedAt: number
   readonly refreshAt: number | undefined
+  /** `Effect.succeed(token)`, made once: a cache hit allocates nothing. */
+  readonly hit: Effect.Effect<Redacted.Redacted<string>>
 }
 
 type State<E> =
@@ -53,6 +55,29 @@ const isFresh = (cached: Cached, now: number): boolean => cached.refreshAt === u
 const sameToken = (a: Redacted.Redacted<string>, b: Redacted.Redacted<string>): boolean =>
   a === b || Redacted.value(a) === Redacted.value(b)
 
+/** A mutable cell with the `Ref` operations the cache uses, each one synchronous and so atomic. */
+class Cell<A> {
+  constructor(public value: A) {}
+  readonly get: Effect.Effect<A> = Effect.sync(() => this.value)
+  set(value: A): Effect.Effect<void> {
+    return Effect.sync(() => {
+      this.value = value
+    })
+  }
+  update(f: (a: A) => A): Effect.Effect<void> {
+    return Effect.sync(() => {
+      this.value = f(this.value)
+    })
+  }
+  modify<B>(f: (a: A) => readonly [B, A]): Effect.Effect<B> {
+    return Effect.sync(() => {
+      const [b, next] = f(this.value)
+      this.value = next
+      return b
+    })
+  }
+}
+
 /**
  * @internal
  */
@@ -72,18 +97,22 @@ export const make = <E>(options: {
 }): Effect.Effect<TokenCache<E>> =>
   Effect.gen(function*() {
     const margin = Duration.toMillis(Duration.decode(options.refreshBefore))
-    const state = yield* Ref.make<State<E>>({ _tag: "Empty" })
+    // The state, read and written only inside `Effect.sync` (or synchronously within one step of a fiber), so each
+    // transition is atomic as with a `Ref`, while a cache hit can read it without an effect of its own.
+    const state = yield* Effect.sync(() => new Cell<State<E>>({ _tag: "Empty" }))
 
     const toCached = (fetched: Fetched, issuedAt: number): Cached => {
+      const hit = Effect.succeed(fetched.token)
       if (fetched.expiresAt === undefined) {
-        return { token: fetched.token, expiresAt: undefined, issuedAt, refreshAt: undefined }
+        return { token: fetched.token, expiresAt: undefined, issuedAt, refreshAt: undefined, hit }
       }
       const lifetime = Math.max(0, fetched.expiresAt - issuedAt)
       return {
         token: fetched.token,
         expiresAt: fetched.expiresAt,
         issuedAt,
-        refreshAt: fetched.expiresAt - Math.min(margin, lifetime / 2)
+        refreshAt: fetched.expiresAt - Math.min(margin, lifetime / 2),
+        hit
       }
     }
 
@@ -91,19 +120,17 @@ export const make = <E>(options: {
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         if (Exit.isSuccess(exit)) {
-          yield* Ref.update(
-            state,
+          yield* state.update(
             (s): State<E> =>
               s._tag === "Refreshing" && s.deferred === deferred ? { _tag: "Ready", cached: exit.value } : s
           )
           return yield* Deferred.done(deferred, exit)
         }
-        const current = yield* Ref.get(state)
+        const current = yield* state.get
         const previous = current._tag === "Refreshing" && current.deferred === deferred ? current.previous : undefined
         if (Cause.isInterruptedOnly(exit.cause)) {
           // The leading caller was interrupted: put the state back; waiters see the interruption and start over.
-          yield* Ref.update(
-            state,
+          yield* state.update(
             (s): State<E> =>
               s._tag === "Refreshing" && s.deferred === deferred
                 ? previous !== undefined && isUsable(previous, now)
@@ -116,14 +143,13 @@ export const make = <E>(options: {
         const failure = Cause.failureOption(exit.cause)
         if (previous !== undefined && Option.isSome(failure) && isUsable(previous, now)) {
           // The previous token still works: keep serving it, and let the next caller try again.
-          yield* Ref.set(state, { _tag: "Ready", cached: previous })
+          yield* state.set({ _tag: "Ready", cached: previous })
           yield* Effect.logWarning(
             "refreshing the access token failed; the current token is used until it expires"
           ).pipe(Effect.annotateLogs({ reason: options.describe(failure.value) }))
           return yield* Deferred.succeed(deferred, previous)
         }
-        yield* Ref.update(
-          state,
+        yield* state.update(
           (s): State<E> => s._tag === "Refreshing" && s.deferred === deferred ? { _tag: "Empty" } : s
         )
         return yield* Deferred.done(deferred, exit)
@@ -149,11 +175,15 @@ export const make = <E>(options: {
         Effect.catchAllCause((cause) => Cause.isInterruptedOnly(cause) ? get : Effect.failCause(cause))
       )
 
-    const get: Effect.Effect<Redacted.Redacted<string>, E> = Effect.suspend(() => getNow)
+    /** The hot path: a fresh cached token is returned as it is; anything else takes the single-flight path. */
+    const get: Effect.Effect<Redacted.Redacted<string>, E> = Effect.clockWith((clock) => {
+      const s = state.value
+      return s._tag === "Ready" && isFresh(s.cached, clock.unsafeCurrentTimeMillis()) ? s.cached.hit : getNow
+    })
 
     const getNow: Effect.Effect<Redacted.Redacted<string>, E> = Effect.flatMap(Clock.currentTimeMillis, (now) =>
       Effect.fiberIdWith((fiberId) =>
-        Ref.modify(state, (s): [Decision<E>, State<E>] => {
+        state.modify((s): [Decision<E>, State<E>] => {
           switch (s._tag) {
             case "Ready": {
               if (isFresh(s.cached, now)) {
@@ -198,7 +228,7 @@ export const make = <E>(options: {
       ))
 
     const invalidate = (token: Redacted.Redacted<string>): Effect.Effect<void> =>
-      Ref.update(state, (s): State<E> => {
+      state.update((s): State<E> => {
         switch (s._tag) {
           case "Ready":
             return sameToken(s.cached.token, token) ? { _tag: "Empty" } : s

@@ -1,6 +1,6 @@
-import type { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
-import type { Either } from "effect"
-import { ConfigError, Duration, Effect } from "effect"
+import type { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import type { Clock } from "effect"
+import { ConfigError, Duration, Effect, Either } from "effect"
 import { TransportError } from "../FcmError.js"
 
 /** @internal */
@@ -39,28 +39,22 @@ export const fromHttpError = (error: HttpClientError.HttpClientError): Failure =
 
 /**
  * Sends a request and reads the whole answer, within `timeout` when one is given. Never fails: the outcome is an
- * answer or a failure.
+ * answer or a failure. `nowMillis` is read from `clock` when one is given (a sender captures its fiber's clock once
+ * per fan-out), else from the fiber's `Clock`.
  *
  * @internal
  */
 export const exchange = (
   http: HttpClient.HttpClient,
   request: HttpClientRequest.HttpClientRequest,
-  timeout: Duration.Duration | undefined
+  timeout: Duration.Duration | undefined,
+  clock?: Clock.Clock
 ): Effect.Effect<Either.Either<Answer, Failure>> => {
-  const answer = http.execute(request).pipe(
-    Effect.flatMap((response) =>
-      Effect.clockWith((clock) =>
-        Effect.map(response.text, (body): Answer => ({
-          status: response.status,
-          body,
-          retryAfter: response.headers["retry-after"],
-          nowMillis: clock.unsafeCurrentTimeMillis()
-        }))
-      )
-    )
+  const answer = Effect.flatMap(
+    http.execute(request),
+    clock === undefined ? readAnswer : (response) => readAnswerAt(response, clock)
   )
-  if (timeout === undefined) return Effect.either(Effect.mapError(answer, fromHttpError))
+  if (timeout === undefined) return Effect.match(answer, matchAnswer)
   return answer.pipe(
     Effect.timeoutFail({ duration: timeout, onTimeout: () => "timeout" as const }),
     Effect.mapError((error): Failure =>
@@ -70,6 +64,43 @@ export const exchange = (
     ),
     Effect.either
   )
+}
+
+/**
+ * An answer read from a response. `retryAfter` is read from the headers only when asked for: a sender that never
+ * looks at it (v1 on a 200) does not pay for converting the response's headers.
+ */
+class ResponseAnswer implements Answer {
+  constructor(
+    private readonly response: HttpClientResponse.HttpClientResponse,
+    readonly body: string,
+    readonly nowMillis: number
+  ) {}
+  get status(): number {
+    return this.response.status
+  }
+  get retryAfter(): string | undefined {
+    return this.response.headers["retry-after"]
+  }
+}
+
+const readAnswer = (
+  response: HttpClientResponse.HttpClientResponse
+): Effect.Effect<Answer, HttpClientError.ResponseError> => Effect.clockWith((clock) => readAnswerAt(response, clock))
+
+const readAnswerAt = (
+  response: HttpClientResponse.HttpClientResponse,
+  clock: Clock.Clock
+): Effect.Effect<Answer, HttpClientError.ResponseError> =>
+  Effect.flatMap(
+    response.text,
+    (body) => Effect.succeed(new ResponseAnswer(response, body, clock.unsafeCurrentTimeMillis()))
+  )
+
+const matchAnswer = {
+  onFailure: (error: HttpClientError.HttpClientError): Either.Either<Answer, Failure> =>
+    Either.left(fromHttpError(error)),
+  onSuccess: (answer: Answer): Either.Either<Answer, Failure> => Either.right(answer)
 }
 
 /**

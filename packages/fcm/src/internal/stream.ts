@@ -1,10 +1,27 @@
-import { Effect, Option, Queue, Stream, Take } from "effect"
+import { Cause, Chunk, Effect, Option, Queue, Stream } from "effect"
+
+/** The end of the input (one per worker), and the end or failure of the output. */
+const END: unique symbol = Symbol.for("@effect-fcm/fcm/internal/stream/END")
+type End = typeof END
+
+class Failed<E> {
+  constructor(readonly cause: Cause.Cause<E>) {}
+}
+
+const isMarker = <B, E>(u: B | End | Failed<E>): u is End | Failed<E> => u === END || u instanceof Failed
+
+/** Elements taken from the output at once: what one pull of the resulting stream emits at most. */
+const MAX_CHUNK = 4096
 
 /**
  * Maps a stream through an effect with at most `concurrency` effects running at once, emitting results as they
  * complete. A fixed pool of workers reads from a bounded queue, so memory stays bounded by `concurrency` whatever the
  * stream's length, and the cost per element is a few queue operations (`Stream.mapEffect` with concurrency spawns a
- * fiber and a channel per element).
+ * fiber and a channel per element):
+ *
+ * - the input is moved a chunk at a time (`offerAll`), not an element at a time;
+ * - results go into the output queue as they are (no `Take` per element), followed by one end or failure marker,
+ *   and the resulting stream takes them a chunk at a time.
  *
  * @internal
  */
@@ -14,28 +31,43 @@ export const mapConcurrent = <A, B, E, R, E2, R2>(
   concurrency: number
 ): Stream.Stream<B, E | E2, R | R2> =>
   Stream.unwrapScoped(Effect.gen(function*() {
-    const input = yield* Effect.acquireRelease(Queue.bounded<Option.Option<A>>(concurrency), Queue.shutdown)
-    const output = yield* Effect.acquireRelease(Queue.bounded<Take.Take<B, E | E2>>(concurrency * 2), Queue.shutdown)
-    const fail = (cause: Parameters<typeof Take.failCause<E | E2>>[0]) => Queue.offer(output, Take.failCause(cause))
-    const producer = Stream.runForEach(self, (a) => Queue.offer(input, Option.some(a))).pipe(
-      Effect.zipRight(Effect.forEach(Array.from({ length: concurrency }), () => Queue.offer(input, Option.none()), {
-        discard: true
-      }))
+    const input = yield* Effect.acquireRelease(Queue.bounded<A | End>(Math.max(concurrency, 64)), Queue.shutdown)
+    const output = yield* Effect.acquireRelease(
+      Queue.bounded<B | End | Failed<E | E2>>(Math.max(concurrency * 2, 256)),
+      Queue.shutdown
     )
-    const worker: Effect.Effect<void, E2, R2> = Effect.flatMap(Queue.take(input), (next) =>
-      Option.isNone(next)
-        ? Effect.void
-        : f(next.value).pipe(
-          Effect.flatMap((b) => Queue.offer(output, Take.of(b))),
-          Effect.zipRight(Effect.suspend(() => worker))
-        ))
+    const producer = Stream.runForEachChunk(self, (chunk) => Queue.offerAll(input, chunk)).pipe(
+      Effect.zipRight(Queue.offerAll(input, Array.from({ length: concurrency }, (): End => END)))
+    )
+    const worker: Effect.Effect<void, E2, R2> = Effect.flatMap(
+      Queue.take(input),
+      (next) =>
+        next === END ? Effect.void : Effect.flatMap(f(next), (b) => Effect.zipRight(Queue.offer(output, b), worker))
+    )
     const workers = Effect.all(Array.from({ length: concurrency }, () => worker), {
       concurrency: "unbounded",
       discard: true
     })
     yield* Effect.all([producer, workers], { concurrency: "unbounded", discard: true }).pipe(
-      Effect.matchCauseEffect({ onFailure: fail, onSuccess: () => Queue.offer(output, Take.end) }),
+      Effect.matchCauseEffect({
+        onFailure: (cause) => Queue.offer(output, new Failed(cause)),
+        onSuccess: () => Queue.offer(output, END)
+      }),
       Effect.forkScoped
     )
-    return Stream.fromQueue(output).pipe(Stream.flattenTake)
+    // Results then one marker: the marker is always the last element offered, so it ends the last chunk taken.
+    let finished: End | Failed<E | E2> | undefined
+    const pull: Effect.Effect<Chunk.Chunk<B>, Option.Option<E | E2>> = Effect.suspend(() => {
+      if (finished === END) return Effect.fail(Option.none())
+      // a failure becomes `Some`, so that it is not mistaken for the end of the stream
+      if (finished !== undefined) return Effect.failCause(Cause.map(finished.cause, Option.some))
+      return Effect.flatMap(Queue.takeBetween(output, 1, MAX_CHUNK), (taken) => {
+        const last = Chunk.unsafeLast(taken)
+        if (!isMarker(last)) return Effect.succeed(taken as Chunk.Chunk<B>)
+        finished = last
+        const values = Chunk.dropRight(taken, 1) as Chunk.Chunk<B>
+        return Chunk.isEmpty(values) ? pull : Effect.succeed(values)
+      })
+    })
+    return Stream.repeatEffectChunkOption(pull)
   }))

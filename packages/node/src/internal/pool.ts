@@ -45,6 +45,30 @@ export interface Stats {
 }
 
 type Body = string | Uint8Array | undefined
+
+/**
+ * A request URL split once into what the pool needs. The client caches these per URL string, so a client sending
+ * many requests to one endpoint parses its URL once.
+ *
+ * @internal
+ */
+export interface Target {
+  readonly url: URL
+  /** `https:` or `http:` (or another scheme, which the pool rejects). */
+  readonly protocol: string
+  /** `scheme://host:port`, the pool's key. */
+  readonly origin: string
+  /** `:path`: the path and the query. */
+  readonly path: string
+}
+
+/** @internal */
+export const makeTarget = (url: URL): Target => ({
+  url,
+  protocol: url.protocol,
+  origin: url.origin,
+  path: url.search === "" ? url.pathname : url.pathname + url.search
+})
 type Resume = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>) => void
 
 const noop = () => {}
@@ -198,7 +222,7 @@ class Exchange {
   constructor(
     readonly pool: Pool,
     readonly request: HttpClientRequest.HttpClientRequest,
-    readonly url: URL,
+    readonly target: Target,
     readonly body: Body,
     readonly contentType: string | undefined,
     readonly timeoutMs: number
@@ -208,7 +232,7 @@ class Exchange {
   register(resume: Resume): Effect.Effect<void> {
     if (this.resume !== noop) {
       // the same effect run again: a new exchange
-      const fresh = new Exchange(this.pool, this.request, this.url, this.body, this.contentType, this.timeoutMs)
+      const fresh = new Exchange(this.pool, this.request, this.target, this.body, this.contentType, this.timeoutMs)
       return fresh.register(resume)
     }
     this.resume = resume
@@ -293,7 +317,7 @@ function onTimeout(ex: Exchange): void {
   if (ex.state === DONE) return
   ex.timer = undefined
   const state = ex.state
-  const authority = ex.origin?.authority ?? ex.url.host
+  const authority = ex.origin?.authority ?? ex.target.url.host
   ex.abandon()
   ex.fail(
     state === QUEUED || state === IDLE
@@ -674,12 +698,11 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/
 const INVALID_VALUE = /[\r\n\0]/
 
 const buildH2Headers = (ex: Exchange): http2.OutgoingHttpHeaders | Error => {
-  const url = ex.url
   const out: http2.OutgoingHttpHeaders = {
     ":method": ex.request.method,
     // node:http2 would derive it from the host without the brackets of an IPv6 address
     ":authority": ex.origin!.authority,
-    ":path": url.search === "" ? url.pathname : url.pathname + url.search
+    ":path": ex.target.path
   }
   const headers = ex.request.headers
   for (const key in headers) {
@@ -986,7 +1009,6 @@ class Origin {
     const pool = this.pool
     ex.origin = this
     ex.state = H1
-    const url = ex.url
     const headers: http.OutgoingHttpHeaders = ex.contentType === undefined
       ? ex.request.headers
       : { ...ex.request.headers, "content-type": ex.contentType }
@@ -995,7 +1017,7 @@ class Origin {
       req = (this.secure ? https : http).request({
         host: this.host,
         port: this.port,
-        path: url.search === "" ? url.pathname : url.pathname + url.search,
+        path: ex.target.path,
         method: ex.request.method,
         headers,
         agent: this.http1Agent()
@@ -1130,21 +1152,21 @@ export class Pool {
 
   execute(
     request: HttpClientRequest.HttpClientRequest,
-    url: URL,
+    target: Target,
     body: Body,
     contentType: string | undefined,
     timeoutMs: number
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> {
-    const ex = new Exchange(this, request, url, body, contentType, timeoutMs)
-    return Effect.async(ex.register.bind(ex))
+    const ex = new Exchange(this, request, target, body, contentType, timeoutMs)
+    return Effect.async((resume) => ex.register(resume))
   }
 
   submit(ex: Exchange): void {
     if (this.closed) {
       return ex.fail(transportError("ClientClosed", "the client is closed", false, undefined))
     }
-    const url = ex.url
-    const protocol = url.protocol
+    const target = ex.target
+    const protocol = target.protocol
     if (protocol !== "https:" && protocol !== "http:") {
       return ex.finish(Effect.fail(
         new HttpClientError.RequestError({
@@ -1154,10 +1176,10 @@ export class Pool {
         })
       ))
     }
-    const key = url.origin
+    const key = target.origin
     let origin = this.origins.get(key)
     if (origin === undefined) {
-      origin = new Origin(this, key, url)
+      origin = new Origin(this, key, target.url)
       this.origins.set(key, origin)
     }
     if (origin.configError !== undefined) return ex.fail(origin.configError)
