@@ -1,0 +1,683 @@
+/**
+ * The reliability harness: the loopback emulator (TLS, throwaway certificate) behind the real pooled HTTP/2 transport
+ * of `@effect-fcm/node`, a v1 client on top, and the bookkeeping that checks a send against what the emulator
+ * received.
+ *
+ * Three views of every send are compared:
+ * - the `Result` the caller gets (or the error the send failed with);
+ * - what the client saw on the wire, per token: every request of the send route and its answer (an instrumented
+ *   `HttpClient` sits between the sender and the pool);
+ * - what the emulator received and answered, per token (its records).
+ */
+import type { Model } from "@effect-fcm/emulator"
+import type { FcmEmulator } from "@effect-fcm/emulator"
+import type { FcmError, Result } from "@effect-fcm/fcm"
+import { Credentials, FcmClient, FcmV1, Message } from "@effect-fcm/fcm"
+import { Http2Client } from "@effect-fcm/node"
+import { HttpClient } from "@effect/platform"
+import type { HttpClientRequest } from "@effect/platform"
+import { Cause, Clock, Context, Duration, Effect, Exit, Fiber, Layer, Metric, Option, Schedule } from "effect"
+import * as assert from "node:assert/strict"
+
+// -----------------------------------------------------------------------------------------------------------------
+// process guards
+// -----------------------------------------------------------------------------------------------------------------
+
+const guardState = { uncaught: 0, unhandled: 0, installed: false, last: [] as Array<string> }
+
+/**
+ * Counts uncaught exceptions and unhandled rejections of the test process. Vitest reports them too, but only after
+ * the fact and not per scenario; the counters let each scenario assert that it caused none.
+ */
+export const installProcessGuards = (): void => {
+  if (guardState.installed) return
+  guardState.installed = true
+  process.on("uncaughtException", (error) => {
+    guardState.uncaught++
+    guardState.last.push(`uncaughtException: ${String(error)}`)
+  })
+  process.on("unhandledRejection", (reason) => {
+    guardState.unhandled++
+    guardState.last.push(`unhandledRejection: ${String(reason)}`)
+  })
+}
+
+export const processGuards = (): { readonly uncaught: number; readonly unhandled: number } => ({
+  uncaught: guardState.uncaught,
+  unhandled: guardState.unhandled
+})
+
+export const assertNoEscapes = (before: { readonly uncaught: number; readonly unhandled: number }, what: string) => {
+  const now = processGuards()
+  assert.strictEqual(
+    now.uncaught - before.uncaught,
+    0,
+    `${what}: uncaught exceptions: ${guardState.last.join("; ")}`
+  )
+  assert.strictEqual(
+    now.unhandled - before.unhandled,
+    0,
+    `${what}: unhandled rejections: ${guardState.last.join("; ")}`
+  )
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// handles
+// -----------------------------------------------------------------------------------------------------------------
+
+interface SocketLike {
+  readonly localPort?: number
+  readonly remotePort?: number
+  readonly constructor: { readonly name: string }
+  readonly destroyed?: boolean
+  readonly connecting?: boolean
+  readonly readyState?: string
+}
+
+const activeSockets = (): ReadonlyArray<SocketLike> =>
+  (process as unknown as { _getActiveHandles: () => Array<unknown> })._getActiveHandles().filter((
+    h
+  ): h is SocketLike => typeof h === "object" && h !== null && "remotePort" in h && "localPort" in h)
+
+/**
+ * Open sockets of the process: the client's and, on loopback, the server's end of each of its connections. The
+ * sockets the emulator accepted (local port `serverPort`) are left out: they are the test's, not the client's (the
+ * emulator keeps one open now and then after a connection is cut mid-handshake).
+ */
+export const openSockets = (serverPort?: number): number =>
+  activeSockets().filter((s) => serverPort === undefined || s.localPort !== serverPort).length
+
+/** The open sockets as `local port → remote port` (for messages). */
+export const describeSockets = (): string =>
+  activeSockets().map((h) =>
+    `${h.constructor.name} ${h.localPort}→${h.remotePort} (${h.readyState}${h.destroyed ? ", destroyed" : ""}${
+      h.connecting ? ", connecting" : ""
+    })`
+  ).join(", ")
+
+/** Polls in real time until the process has at most `baseline` open sockets; returns what is left after `within`. */
+export const waitForSockets = (baseline: number, within = 3_000, serverPort?: number): Effect.Effect<number> =>
+  Effect.promise(async () => {
+    const deadline = Date.now() + within
+    let open = openSockets(serverPort)
+    while (open > baseline && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      open = openSockets(serverPort)
+    }
+    return open
+  })
+
+export const realSleep = (millis: number): Effect.Effect<void> =>
+  Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
+
+/** Polls `condition` in real time (whatever the Clock) until it holds or `within` ms pass. */
+export const waitUntil = (condition: () => boolean, within = 5_000): Effect.Effect<boolean> =>
+  Effect.promise(async () => {
+    const deadline = Date.now() + within
+    while (!condition()) {
+      if (Date.now() > deadline) return false
+      await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    return true
+  })
+
+// -----------------------------------------------------------------------------------------------------------------
+// time warp
+// -----------------------------------------------------------------------------------------------------------------
+
+/**
+ * A clock that tells the real time but sleeps `factor` times faster (and notes every sleep it was asked for, in
+ * unwarped milliseconds, in `sleeps`): retry schedules, Retry-After waits (60 s after a
+ * 429 becomes 60 s / factor) and the credentials' own deadline run quickly, while every transport deadline (the pool's
+ * `requestTimeout`, connect timeouts) and every timestamp (HTTP-date Retry-After, token expiry) stay real.
+ */
+export const warpClock = (factor: number, sleeps: Array<number> = []): Clock.Clock => {
+  const base = Clock.make()
+  return {
+    [Clock.ClockTypeId]: Clock.ClockTypeId,
+    unsafeCurrentTimeMillis: () => base.unsafeCurrentTimeMillis(),
+    unsafeCurrentTimeNanos: () => base.unsafeCurrentTimeNanos(),
+    currentTimeMillis: base.currentTimeMillis,
+    currentTimeNanos: base.currentTimeNanos,
+    sleep: (duration) => {
+      const millis = Duration.toMillis(duration)
+      sleeps.push(millis)
+      return base.sleep(Duration.millis(millis / factor))
+    }
+  }
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// the client's view
+// -----------------------------------------------------------------------------------------------------------------
+
+/** What the client saw of one token's requests. */
+export interface TokenAttempts {
+  attempts: number
+  /** Answers that said "delivered": a 200 whose body names the message. */
+  deliveredSeen: number
+  /** Other answers (errors, malformed bodies). */
+  answered: number
+  /** Requests that failed on the wire (reset, GOAWAY, timeout, refused connection). */
+  failed: number
+  /** Requests abandoned because the send was interrupted. */
+  interrupted: number
+  readonly reasons: Array<string>
+}
+
+/** Every request of the send route the client made, per token; and the token endpoint's. */
+export class AttemptLog {
+  readonly byToken = new Map<string, TokenAttempts>()
+  tokenRequests = 0
+  sendRequests = 0
+  /** Targets sent again by the job-queue loop (`send` mode). */
+  resends = 0
+  /** The waits the job-queue loop took, in milliseconds, as `result.delay(attempt)` gave them. */
+  readonly delays: Array<number> = []
+
+  entry(token: string): TokenAttempts {
+    let entry = this.byToken.get(token)
+    if (entry === undefined) {
+      entry = { attempts: 0, deliveredSeen: 0, answered: 0, failed: 0, interrupted: 0, reasons: [] }
+      this.byToken.set(token, entry)
+    }
+    return entry
+  }
+}
+
+const decoder = new TextDecoder()
+
+const requestText = (request: HttpClientRequest.HttpClientRequest): string => {
+  const body = request.body
+  if (body._tag === "Uint8Array") return decoder.decode(body.body)
+  if (body._tag === "Raw" && typeof body.body === "string") return body.body
+  return ""
+}
+
+/** The targets of a send request: the v1 message's token/topic/condition, or the legacy registration ids. */
+export const targetsOfRequest = (request: HttpClientRequest.HttpClientRequest): ReadonlyArray<string> => {
+  try {
+    const json = JSON.parse(requestText(request)) as {
+      message?: { token?: string; topic?: string; condition?: string }
+      registration_ids?: ReadonlyArray<string>
+      to?: string
+    }
+    if (json.message !== undefined) {
+      const t = json.message.token ?? json.message.topic ?? json.message.condition
+      return t === undefined ? [] : [t]
+    }
+    return json.registration_ids ?? (json.to === undefined ? [] : [json.to])
+  } catch {
+    return []
+  }
+}
+
+const isSend = (url: string): boolean => url.includes("/messages:send") || url.endsWith("/fcm/send")
+
+/** For each target, whether the answer says it was delivered (v1 `{name}`, legacy `results[i].message_id`). */
+const deliveredInAnswer = (body: string, targets: number): ReadonlyArray<boolean> => {
+  try {
+    const json = JSON.parse(body) as { name?: unknown; results?: ReadonlyArray<{ message_id?: unknown }> }
+    if (typeof json.name === "string" && json.name.length > 0) return [true]
+    if (Array.isArray(json.results) && json.results.length === targets) {
+      return json.results.map((r) => r !== null && typeof r === "object" && r.message_id !== undefined)
+    }
+  } catch {
+    // not JSON: nothing delivered as far as the client can tell
+  }
+  return Array.from({ length: targets }, () => false)
+}
+
+/** Wraps an `HttpClient` so that every send request and its answer lands in `log`. */
+export const instrument = (client: HttpClient.HttpClient, log: AttemptLog): HttpClient.HttpClient =>
+  HttpClient.transform(client, (effect, request) => {
+    if (!isSend(request.url)) {
+      log.tokenRequests++
+      return effect
+    }
+    log.sendRequests++
+    const targets = targetsOfRequest(request)
+    for (const t of targets) log.entry(t).attempts++
+    return effect.pipe(
+      Effect.tap((response) =>
+        Effect.map(Effect.orElseSucceed(response.text, () => ""), (body) => {
+          const delivered = response.status === 200 ? deliveredInAnswer(body, targets.length) : []
+          targets.forEach((t, i) => {
+            if (delivered[i] === true) log.entry(t).deliveredSeen++
+            else log.entry(t).answered++
+          })
+        })
+      ),
+      Effect.onExit((exit) =>
+        Effect.sync(() => {
+          if (Exit.isSuccess(exit)) return
+          const interrupted = Cause.isInterruptedOnly(exit.cause)
+          for (const t of targets) {
+            const entry = log.entry(t)
+            if (interrupted) entry.interrupted++
+            else {
+              entry.failed++
+              if (entry.reasons.length < 4) entry.reasons.push(Cause.pretty(exit.cause).split("\n")[0]!)
+            }
+          }
+        })
+      )
+    )
+  })
+
+// -----------------------------------------------------------------------------------------------------------------
+// the emulator's view
+// -----------------------------------------------------------------------------------------------------------------
+
+/** What the emulator did with one token. */
+export interface TokenSeen {
+  requests: number
+  deliveries: number
+  readonly outcomes: Array<string>
+}
+
+export const targetsOfRecord = (record: Model.Record): ReadonlyArray<string> => {
+  const target = record.target
+  if (target === undefined) return []
+  switch (target._tag) {
+    case "Token":
+      return [target.token]
+    case "Tokens":
+      return target.tokens
+    case "Topic":
+      return [target.topic]
+    case "Condition":
+      return [target.condition]
+  }
+}
+
+export const emulatorView = (records: ReadonlyArray<Model.Record>): Map<string, TokenSeen> => {
+  const out = new Map<string, TokenSeen>()
+  for (const record of records) {
+    if (record.route !== "v1" && record.route !== "legacy") continue
+    targetsOfRecord(record).forEach((token, i) => {
+      const outcome = record.outcomes[i] ?? record.outcomes[0] ?? "none"
+      let seen = out.get(token)
+      if (seen === undefined) {
+        seen = { requests: 0, deliveries: 0, outcomes: [] }
+        out.set(token, seen)
+      }
+      seen.requests++
+      seen.outcomes.push(outcome)
+      if (!record.dryRun && (outcome === "delivered" || outcome === "canonical")) seen.deliveries++
+    })
+  }
+  return out
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// invariants
+// -----------------------------------------------------------------------------------------------------------------
+
+/** One line of the fault table. */
+export interface Row {
+  readonly fault: string
+  readonly tokens: number
+  /** Tokens in `success` or `canonical`. */
+  readonly delivered: number
+  /** Targets sent again after a retryable outcome (`fcm_retries_total`, or the job-queue loop's count). */
+  readonly retried: number
+  /** Tokens in `failed` or `notRegistered`, or every undelivered token when the send failed as a whole. */
+  readonly failed: number
+  /** Tokens still `retryable` when the send returned. */
+  readonly retryable: number
+  /** Tokens sent but not reported, or reported but not sent. Must be 0. */
+  readonly lost: number
+  /** Tokens the emulator delivered more than once. */
+  readonly duplicates: number
+  /** Tokens the emulator delivered at least once without the client ever seeing that answer (reset, timeout). */
+  readonly answerLost: number
+  /** The error the send failed with as a whole, if it did. */
+  readonly error: string | undefined
+}
+
+export type SendOutcome =
+  | { readonly _tag: "Result"; readonly result: Result.Result }
+  | { readonly _tag: "Error"; readonly error: FcmError.FcmError }
+
+/**
+ * Checks a send against the client's and the emulator's views and returns its line of the table. Asserts:
+ * - every input token is in exactly one bucket (when the send returned a result);
+ * - no token's delivery was seen twice by the client (a retry never resends a token whose delivery it saw), and the
+ *   client never saw more deliveries than the emulator made;
+ * - every token reported delivered was delivered by the emulator, and every token the client saw delivered is
+ *   reported delivered;
+ * - the emulator and the client saw no token that is not in the input.
+ *
+ * Together the first two mean that every extra delivery (a duplicate) is explained by a delivery whose answer never
+ * reached the client: with at most one delivery seen, `deliveries − 1 ≤ deliveries − seen`.
+ */
+export const checkInvariants = (
+  fault: string,
+  input: ReadonlyArray<string>,
+  outcome: SendOutcome,
+  records: ReadonlyArray<Model.Record>,
+  log: AttemptLog,
+  retried: number
+): { readonly row: Row; readonly problems: ReadonlyArray<string> } => {
+  const seen = emulatorView(records)
+  const inputSet = new Set(input)
+  assert.strictEqual(inputSet.size, input.length, `${fault}: the input has duplicate tokens`)
+  const problems: Array<string> = []
+  let lost = 0
+  const lose = (why: string) => {
+    lost++
+    if (problems.length < 10) problems.push(why)
+  }
+
+  for (const token of seen.keys()) if (!inputSet.has(token)) lose(`the emulator saw ${token}, which was not sent`)
+  for (const token of log.byToken.keys()) if (!inputSet.has(token)) lose(`the client sent ${token}, not in the input`)
+
+  let delivered = 0
+  let failed = 0
+  let retryable = 0
+  if (outcome._tag === "Result") {
+    const result = outcome.result
+    // Exactly one bucket per token: the bucket views are disjoint and together hold every input token.
+    const buckets = new Map<string, string>()
+    const put = (token: string, bucket: string) => {
+      const other = buckets.get(token)
+      if (other !== undefined) lose(`${token} is in ${other} and in ${bucket}`)
+      buckets.set(token, bucket)
+    }
+    for (const t of result.success.keys()) put(t, "success")
+    for (const t of result.canonical.keys()) put(t, "canonical")
+    for (const t of result.notRegistered) put(t, "notRegistered")
+    for (const t of result.failed.keys()) put(t, "failed")
+    for (const t of result.retryable.keys()) put(t, "retryable")
+    for (const t of input) if (!buckets.has(t)) lose(`${t} is in no bucket`)
+    for (const t of buckets.keys()) if (!inputSet.has(t)) lose(`${t} is reported but was not in the input`)
+    const c = result.counts
+    assert.strictEqual(
+      c.success + c.canonical + c.notRegistered + c.failed + c.retryable,
+      input.length,
+      `${fault}: bucket counts`
+    )
+    delivered = c.success + c.canonical
+    failed = c.notRegistered + c.failed
+    retryable = c.retryable
+    for (const token of input) {
+      const bucket = buckets.get(token)
+      const emulator = seen.get(token)
+      const client = log.byToken.get(token)
+      const deliveries = emulator?.deliveries ?? 0
+      const deliveredSeen = client?.deliveredSeen ?? 0
+      if (bucket === "success" || bucket === "canonical") {
+        if (deliveries === 0) lose(`${token} is reported delivered but the emulator never delivered it`)
+        if (deliveredSeen !== 1) lose(`${token} is reported delivered but the client saw ${deliveredSeen} deliveries`)
+      } else if (deliveredSeen > 0) {
+        lose(`${token} is reported ${bucket} although the client saw it delivered`)
+      }
+    }
+  } else {
+    // The send failed as a whole: nothing is reported per token. A token the client saw delivered is lost (its
+    // delivery is known on the wire but not to the caller); the others are covered by the error.
+    for (const token of input) {
+      const client = log.byToken.get(token)
+      if ((client?.deliveredSeen ?? 0) > 0) {
+        lose(`${token} was delivered but the send failed with ${outcome.error._tag}`)
+      } else failed++
+    }
+  }
+
+  let duplicates = 0
+  let answerLost = 0
+  for (const token of input) {
+    const deliveries = seen.get(token)?.deliveries ?? 0
+    const client = log.byToken.get(token)
+    const deliveredSeen = client?.deliveredSeen ?? 0
+    if (deliveredSeen > 1) lose(`${token}: the client saw ${deliveredSeen} deliveries, so it was resent after one`)
+    if (deliveredSeen > deliveries) {
+      lose(`${token}: the client saw ${deliveredSeen} deliveries, the emulator made ${deliveries}`)
+    }
+    if (deliveries > 1) duplicates++
+    if (deliveries > deliveredSeen) answerLost++
+  }
+  const row: Row = {
+    fault,
+    tokens: input.length,
+    delivered,
+    retried,
+    failed,
+    retryable,
+    lost,
+    duplicates,
+    answerLost,
+    error: outcome._tag === "Error" ? outcome.error._tag : undefined
+  }
+  return { row, problems }
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// the client under test
+// -----------------------------------------------------------------------------------------------------------------
+
+export interface ClientOptions {
+  readonly http?: Http2Client.Options
+  readonly v1?: FcmV1.Options
+  readonly credentials?: Credentials.ServiceAccountOptions
+}
+
+/**
+ * The stack under test: `Http2Client.layer` (trusting the emulator's certificate, with a request timeout) → the
+ * instrumented client → service-account credentials from the emulator's trusted key → `FcmV1.layer` (its own
+ * timeout off: the transport enforces it).
+ */
+export const clientLayer = (
+  emulator: FcmEmulator.Service,
+  log: AttemptLog,
+  options: ClientOptions = {}
+): Layer.Layer<FcmClient.FcmClient | Http2Client.Pool, unknown> => {
+  const transport = Http2Client.layer({
+    ca: emulator.certificatePem === undefined ? undefined : [emulator.certificatePem],
+    proxy: "none",
+    requestTimeout: "2 seconds",
+    ...options.http
+  })
+  const http = Layer.effectContext(
+    Effect.gen(function*() {
+      const pool = yield* Http2Client.Pool
+      const client = yield* HttpClient.HttpClient
+      return Context.make(Http2Client.Pool, pool).pipe(Context.add(HttpClient.HttpClient, instrument(client, log)))
+    })
+  ).pipe(Layer.provide(transport))
+  return FcmV1.layer({ baseUrl: emulator.baseUrl, timeout: false, ...options.v1 }).pipe(
+    // The credentials' deadline runs on the (warped) Effect clock: 10 minutes is a few seconds of real time.
+    Layer.provide(
+      Credentials.layerServiceAccount(emulator.serviceAccount, { timeout: "10 minutes", ...options.credentials })
+    ),
+    Layer.provideMerge(http)
+  )
+}
+
+// -----------------------------------------------------------------------------------------------------------------
+// scenarios
+// -----------------------------------------------------------------------------------------------------------------
+
+export interface Context_ {
+  readonly emulator: FcmEmulator.Service
+  readonly log: AttemptLog
+}
+
+export interface Spec extends ClientOptions {
+  readonly fault: string
+  readonly tokens: ReadonlyArray<string>
+  /** Scenarios to install on the emulator before the send. */
+  readonly setup?: (emulator: FcmEmulator.Service) => Effect.Effect<void>
+  /** Runs alongside the send (e.g. expires the emulator's tokens mid-send); interrupted when the send ends. */
+  readonly during?: (context: Context_) => Effect.Effect<void>
+  /** `retry` (default): `sendWithRetry`; `send`: one attempt, then the job-queue loop resends `retry()` itself. */
+  readonly mode?: "retry" | "send"
+  readonly schedule?: Schedule.Schedule<unknown, Result.Result>
+  /** Sleeps of the Effect clock run this many times faster (default 200). */
+  readonly warp?: number
+  /** Where the client sends (default the emulator; a proxy in front of it for connection resets). */
+  readonly baseUrl?: string
+  /** `false` returns the invariant violations in the run instead of failing on them. */
+  readonly check?: boolean
+  /** Where the records come from (default the emulator's); e.g. those of an emulator replaced mid-send too. */
+  readonly records?: Effect.Effect<ReadonlyArray<Model.Record>>
+  /** Skip resetting the emulator (its scenarios were set up by the caller). */
+  readonly keepEmulatorState?: boolean
+}
+
+export interface Run {
+  readonly row: Row
+  readonly problems: ReadonlyArray<string>
+  readonly outcome: SendOutcome
+  readonly records: ReadonlyArray<Model.Record>
+  readonly log: AttemptLog
+  readonly elapsedMillis: number
+  readonly stats: Http2Client.Stats
+  /** Whether every session and socket was closed the moment the scope's close returned. */
+  readonly closedAtScopeEnd: boolean
+  /** Every sleep on the Effect clock during the send (retry waits, deadlines), unwarped, in milliseconds. */
+  readonly sleeps: ReadonlyArray<number>
+}
+
+const v1Retries = FcmClient.retriesTotal.pipe(Metric.tagged("protocol", "v1"))
+
+/** The process-wide count of targets the v1 retry loop sent again. */
+export const retriesCount: Effect.Effect<number> = Effect.map(Metric.value(v1Retries), (state) => state.count)
+
+/** Retries 10 ms apart (warped), at most `retries` times; a server's Retry-After still wins. */
+export const quickRetries = (retries = 8): Schedule.Schedule<unknown, Result.Result> =>
+  Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(retries)))
+
+/**
+ * Runs one send against the emulator through a fresh client stack, closes the stack, and checks the invariants:
+ * the table row, no escaped exception, every session and socket closed.
+ */
+export const runScenario = (emulator: FcmEmulator.Service, spec: Spec): Effect.Effect<Run> =>
+  Effect.gen(function*() {
+    installProcessGuards()
+    if (spec.keepEmulatorState !== true) {
+      yield* emulator.reset
+      yield* emulator.clearScenarios
+    }
+    if (spec.setup !== undefined) yield* spec.setup(emulator)
+    const log = new AttemptLog()
+    const guards = processGuards()
+    const socketsBefore = openSockets(emulator.port)
+    const retriesBefore = yield* retriesCount
+    const started = Date.now()
+    const message = Message.multicast(spec.tokens, { data: { kind: "reliability" } })
+    const schedule = spec.schedule ?? quickRetries()
+    let pool: Http2Client.PoolHandle | undefined
+    const sleeps: Array<number> = []
+    const exit = yield* Effect.scoped(
+      Effect.gen(function*() {
+        const context = yield* Layer.build(
+          clientLayer(emulator, log, {
+            ...spec,
+            v1: { ...spec.v1, ...(spec.baseUrl === undefined ? {} : { baseUrl: spec.baseUrl }) }
+          })
+        )
+        pool = Context.get(context, Http2Client.Pool)
+        const fcm = Context.get(context, FcmClient.FcmClient)
+        const during = spec.during === undefined
+          ? undefined
+          : yield* Effect.forkScoped(spec.during({ emulator, log }))
+        const send = spec.mode === "send" ? jobQueue(fcm, message, log) : fcm.sendWithRetry(message, { schedule })
+        const exit = yield* Effect.exit(send)
+        if (during !== undefined) yield* Fiber.interrupt(during)
+        return exit
+      })
+    ).pipe(Effect.withClock(warpClock(spec.warp ?? 200, sleeps)), Effect.orDie)
+    const elapsedMillis = Date.now() - started
+    const stats = yield* pool!.stats
+    const records = yield* (spec.records ?? emulator.records)
+    let outcome: SendOutcome
+    if (Exit.isSuccess(exit)) outcome = { _tag: "Result", result: exit.value }
+    else {
+      const failure = Cause.failureOption(exit.cause)
+      if (Option.isNone(failure)) {
+        return yield* Effect.dieMessage(`${spec.fault}: the send died: ${Cause.pretty(exit.cause)}`)
+      }
+      outcome = { _tag: "Error", error: failure.value }
+    }
+    const retried = (yield* retriesCount) - retriesBefore + log.resends
+    const { problems, row } = checkInvariants(spec.fault, spec.tokens, outcome, records, log, retried)
+    if (spec.check !== false) assert.deepStrictEqual(problems, [], `${spec.fault}: invariants`)
+    // Every session and socket of the client is closed with its scope. `Pool.close` returns before a session the
+    // pool had already destroyed (after a GOAWAY) has emitted 'close' (see closeAtScopeEnd in the suite), so the
+    // sockets are given a moment; the strict check is a test of its own.
+    const closedAtScopeEnd = stats.sessionsOpen === 0 && openSockets(emulator.port) <= socketsBefore
+    assert.strictEqual(stats.sessionsConnecting, 0, `${spec.fault}: sessions left connecting`)
+    assert.strictEqual(stats.streamsInFlight, 0, `${spec.fault}: streams left in flight`)
+    assert.strictEqual(stats.queued, 0, `${spec.fault}: requests left queued`)
+    const socketsAfter = yield* waitForSockets(socketsBefore, 1_000, emulator.port)
+    assert.ok(
+      socketsAfter <= socketsBefore,
+      `${spec.fault}: ${
+        socketsAfter - socketsBefore
+      } sockets still open 1 s after the scope closed: ${describeSockets()} ` +
+        `(emulator port ${emulator.port}, client sent to ${spec.baseUrl ?? emulator.baseUrl})`
+    )
+    assert.strictEqual(
+      (yield* pool!.stats).sessionsOpen,
+      0,
+      `${spec.fault}: sessions still open 1 s after the scope closed`
+    )
+    assertNoEscapes(guards, spec.fault)
+    return { row, problems, outcome, records, log, elapsedMillis, stats, closedAtScopeEnd, sleeps }
+  })
+
+/**
+ * The job-queue style: one attempt with `send`, then `retry()` sent again after `delay(attempt)` (slept on the
+ * warped clock), merged, until nothing is retryable or `attempts` runs out.
+ */
+export const jobQueue = (
+  fcm: FcmClient.FcmClient,
+  message: Message.Message,
+  log: AttemptLog,
+  attempts = 8
+): Effect.Effect<Result.Result, FcmError.FcmError> =>
+  Effect.gen(function*() {
+    let result = yield* fcm.send(message)
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const next = result.retry()
+      if (next._tag === "None") break
+      const delay = result.delay(attempt)
+      log.delays.push(Duration.toMillis(delay))
+      yield* Effect.sleep(delay)
+      log.resends += Message.targets(next.value).length
+      const again = yield* Effect.either(fcm.send(next.value))
+      if (again._tag === "Left") break
+      result = result.merge(again.right)
+    }
+    return result
+  })
+
+// -----------------------------------------------------------------------------------------------------------------
+// the table
+// -----------------------------------------------------------------------------------------------------------------
+
+const HEADER = ["fault", "tokens", "delivered", "retried", "failed", "retryable", "lost", "duplicates", "answer lost"]
+
+export const formatTable = (rows: ReadonlyArray<Row>): string => {
+  const lines = rows.map((r) =>
+    [
+      r.error === undefined ? r.fault : `${r.fault} (send failed: ${r.error})`,
+      r.tokens,
+      r.delivered,
+      r.retried,
+      r.failed,
+      r.retryable,
+      r.lost,
+      r.duplicates,
+      r.answerLost
+    ].map(String)
+  )
+  const all = [HEADER, ...lines]
+  const widths = HEADER.map((_, i) => Math.max(...all.map((l) => l[i]!.length)))
+  const fmt = (l: ReadonlyArray<string>) =>
+    `| ${l.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(" | ")} |`
+  const rule = `|${widths.map((w, i) => (i === 0 ? `${"-".repeat(w + 1)}-` : `${"-".repeat(w + 1)}:`)).join("|")}|`
+  return [fmt(HEADER), rule, ...lines.map(fmt)].join("\n")
+}
