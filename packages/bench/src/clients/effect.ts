@@ -1,0 +1,88 @@
+/**
+ * effect-fcm: v1 over the pooled HTTP/2 transport (`NodeFcm.layer`) and over `FetchHttpClient` (undici), legacy over
+ * the HTTP/2 transport (`NodeFcm.layerLegacy`), and the streamed send.
+ */
+import { Credentials, FcmClient, FcmLegacy, FcmV1, Message, Result } from "@effect-fcm/fcm"
+import { Http2Client } from "@effect-fcm/node"
+import { FetchHttpClient } from "@effect/platform"
+import { Context, Effect, Exit, Layer, Redacted, Scope, Stream } from "effect"
+import * as fs from "node:fs"
+import { type Client, job, main, profiled, report } from "../harness.js"
+import { DATA, NOTIFICATION, token } from "../job.js"
+
+const { emulator } = job
+const options = { notification: NOTIFICATION, data: DATA }
+
+const poolOptions = (): Http2Client.Options => ({
+  ca: fs.readFileSync(emulator.caPath, "utf8"),
+  proxy: "none",
+  maxSessionsPerOrigin: job.sessions
+})
+
+const v1Http2 = () =>
+  FcmV1.layer({ baseUrl: emulator.baseUrl, concurrency: job.concurrency, timeout: false }).pipe(
+    Layer.provide(Credentials.layerFile(emulator.keyPath)),
+    Layer.provideMerge(Http2Client.layer(poolOptions()))
+  )
+
+const build = async (layer: Layer.Layer<FcmClient.FcmClient, unknown>): Promise<Client> => {
+  const scope = Effect.runSync(Scope.make())
+  const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
+  const client = Context.get(context, FcmClient.FcmClient)
+  const pool = Context.getOption(context as Context.Context<never>, Http2Client.Pool)
+  return {
+    send: (batch) =>
+      Effect.runPromise(client.send(Message.multicast(batch, options))).then((result) => result.counts.success),
+    close: () => Effect.runPromise(Scope.close(scope, Exit.void)),
+    note: () => {
+      if (pool._tag === "None") return undefined
+      const stats = Effect.runSync(pool.value.stats)
+      return `${stats.sessionsOpened} sessions`
+    }
+  }
+}
+
+const streamed = () => {
+  const run = (from: number, n: number) =>
+    FcmClient.sendStream(Stream.map(Stream.range(from, from + n - 1), token), options).pipe(
+      Stream.run(Result.summarySink)
+    )
+  return Effect.gen(function*() {
+    yield* run(-job.warmup - 1, job.warmup)
+    const runtime = yield* Effect.runtime<FcmClient.FcmClient>()
+    return yield* Effect.promise(() =>
+      profiled(async () => {
+        const cpu0 = process.cpuUsage()
+        const t0 = performance.now()
+        const summary = await Effect.runPromiseExit(run(0, job.tokens).pipe(Effect.provide(runtime)))
+        const seconds = (performance.now() - t0) / 1000
+        if (summary._tag === "Failure") throw summary.cause
+        return report(summary.value.success, seconds, process.cpuUsage(cpu0), undefined)
+      })
+    )
+  }).pipe(Effect.provide(v1Http2()), Effect.runPromise)
+}
+
+main(() => {
+  switch (job.client) {
+    case "effect-fcm v1 (HTTP/2)":
+      return build(v1Http2())
+    case "effect-fcm v1 (fetch)":
+      return build(
+        FcmV1.layer({ baseUrl: emulator.baseUrl, concurrency: job.concurrency }).pipe(
+          Layer.provide(Credentials.layerFile(emulator.keyPath)),
+          Layer.provide(FetchHttpClient.layer)
+        )
+      )
+    case "effect-fcm legacy":
+      return build(
+        FcmLegacy.layer({ apiKey: Redacted.make(emulator.apiKey), baseUrl: emulator.baseUrl, timeout: false }).pipe(
+          Layer.provideMerge(Http2Client.layer(poolOptions()))
+        )
+      )
+    case "effect-fcm sendStream":
+      return streamed()
+    default:
+      return Promise.reject(new Error(`not an effect-fcm client: ${job.client}`))
+  }
+})

@@ -1,0 +1,90 @@
+/**
+ * Summarises a V8 CPU profile (`node --cpu-prof`, or `pnpm bench --profile DIR`): the functions with the most self
+ * time, and the most inclusive time, as a share of the profile's samples.
+ *
+ *   tsx packages/bench/src/profile.ts FILE.cpuprofile [--top 30] [--filter TEXT]
+ */
+import * as fs from "node:fs"
+import { parseArgs } from "node:util"
+
+interface Node {
+  readonly id: number
+  readonly callFrame: {
+    readonly functionName: string
+    readonly url: string
+    readonly lineNumber: number
+  }
+  readonly children?: ReadonlyArray<number>
+}
+interface Profile {
+  readonly nodes: ReadonlyArray<Node>
+  readonly samples: ReadonlyArray<number>
+  readonly timeDeltas: ReadonlyArray<number>
+}
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: {
+    top: { type: "string", default: "30" },
+    filter: { type: "string", default: "" },
+    callers: { type: "string" },
+    depth: { type: "string", default: "4" }
+  }
+})
+const top = Number(values.top)
+
+for (const file of positionals) {
+  const profile = JSON.parse(fs.readFileSync(file, "utf8")) as Profile
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const label = (n: Node) => {
+    const url = n.callFrame.url.replace(/^.*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, "").replace(
+      /^file:\/\/.*\/packages\//,
+      ""
+    )
+    return `${n.callFrame.functionName || "(anonymous)"} ${url}:${n.callFrame.lineNumber + 1}`
+  }
+  const self = new Map<string, number>()
+  const total = new Map<string, number>()
+  let all = 0
+  profile.samples.forEach((id, i) => {
+    const dt = profile.timeDeltas[i] ?? 0
+    all += dt
+    const node = byId.get(id)!
+    self.set(label(node), (self.get(label(node)) ?? 0) + dt)
+    const seen = new Set<string>()
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const l = label(byId.get(cur)!)
+      if (seen.has(l)) continue
+      seen.add(l)
+      total.set(l, (total.get(l) ?? 0) + dt)
+    }
+  })
+  const print = (title: string, map: Map<string, number>) => {
+    console.log(`\n${title}`)
+    const rows = [...map].filter(([l]) => l.includes(values.filter)).sort((a, b) => b[1] - a[1]).slice(0, top)
+    for (const [l, t] of rows) console.log(`${((t / all) * 100).toFixed(1).padStart(5)}%  ${l}`)
+  }
+  console.log(`${file}: ${(all / 1e6).toFixed(2)} s sampled`)
+  if (values.callers !== undefined) {
+    // the call paths (innermost first) that lead to the functions whose label contains the text
+    const paths = new Map<string, number>()
+    profile.samples.forEach((id, i) => {
+      const dt = profile.timeDeltas[i] ?? 0
+      const chain: Array<string> = []
+      let found = false
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const l = label(byId.get(cur)!)
+        if (!found && l.includes(values.callers!)) found = true
+        if (found) chain.push(l)
+        if (chain.length > Number(values.depth)) break
+      }
+      if (found) paths.set(chain.join("  <-  "), (paths.get(chain.join("  <-  ")) ?? 0) + dt)
+    })
+    print(`callers of ${values.callers}`, paths)
+    continue
+  }
+  print("self", self)
+  print("inclusive", total)
+}
