@@ -2,7 +2,7 @@ import effect from "@effect/eslint-plugin"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["**/build/**", "**/dist/**", "**/node_modules/**", "**/*.d.ts"] },
+  { ignores: ["**/build/**", "**/dist/**", "**/node_modules/**", "**/*.d.ts", "packages/fcm/test/docs-generated/**"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts", "**/*.mjs"],

@@ -12,7 +12,10 @@ const out = join(root, "packages/fcm/build/docs-check")
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 
-const sources = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)]
+const sources = [
+  "README.md",
+  ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)
+]
 const tests = join(root, "packages/fcm/test/docs-generated")
 rmSync(tests, { recursive: true, force: true })
 mkdirSync(tests, { recursive: true })
@@ -32,16 +35,32 @@ for (const source of sources) {
     const name = `${source.replace(/[/.]/g, "_")}_${i + 1}.ts`
     const code = `// ${source}, block ${i + 1}\n${block[3]}\nexport {}\n`
     writeFileSync(join(out, name), code)
-    if (block[3].includes('from "@effect/vitest"')) writeFileSync(join(tests, name.replace(/\.ts$/, ".test.ts")), code)
+    if (block[3].includes("from \"@effect/vitest\"")) {
+      writeFileSync(join(tests, name.replace(/\.ts$/, ".test.ts")), code)
+    }
     files.push(name)
   })
 }
-writeFileSync(join(out, "tsconfig.json"), JSON.stringify({
-  extends: "../../../../tsconfig.base.json",
-  compilerOptions: { noEmit: true, composite: false, incremental: false, declaration: false, declarationMap: false,
-    noUnusedLocals: false, noUnusedParameters: false },
-  include: ["*.ts"]
-}, null, 2))
+writeFileSync(
+  join(out, "tsconfig.json"),
+  JSON.stringify(
+    {
+      extends: "../../../../tsconfig.base.json",
+      compilerOptions: {
+        noEmit: true,
+        composite: false,
+        incremental: false,
+        declaration: false,
+        declarationMap: false,
+        noUnusedLocals: false,
+        noUnusedParameters: false
+      },
+      include: ["*.ts"]
+    },
+    null,
+    2
+  )
+)
 try {
   execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(out, "tsconfig.json")], { stdio: "inherit" })
   console.log(`docs: ${files.length} code blocks type-check`)
