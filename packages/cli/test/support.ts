@@ -1,4 +1,5 @@
-import type { FcmEmulator, Model } from "@effect-fcm/emulator"
+import type { FcmEmulator } from "@effect-fcm/emulator"
+import { Model } from "@effect-fcm/emulator"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { afterAll } from "@effect/vitest"
 import { ConfigProvider, Effect } from "effect"
@@ -130,28 +131,12 @@ export const writeKey = (emulator: FcmEmulator.Service, dir = tempDir()): string
   return file
 }
 
-/** The targets of a record of a send route. */
-export const targetsOf = (record: Model.Record): ReadonlyArray<string> => {
-  const target = record.target
-  if (target === undefined) return []
-  switch (target._tag) {
-    case "Token":
-      return [target.token]
-    case "Tokens":
-      return target.tokens
-    case "Topic":
-      return [target.topic]
-    case "Condition":
-      return [target.condition]
-  }
-}
-
 /** The send requests (legacy and v1) the emulator received for any of `tokens`. */
 export const sendsTo = (
   emulator: FcmEmulator.Service,
   tokens: ReadonlyArray<string>
 ): Effect.Effect<ReadonlyArray<Model.Record>> =>
-  Effect.map(emulator.messages, (records) => records.filter((r) => targetsOf(r).some((t) => tokens.includes(t))))
+  Effect.map(emulator.messages, (records) => records.filter((r) => Model.targetsOf(r).some((t) => tokens.includes(t))))
 
 /** The lines of a file, without the trailing empty line. */
 export const lines = (file: string): Array<string> => {

@@ -134,6 +134,28 @@ export type Target =
   | { readonly _tag: "Condition"; readonly condition: string }
 
 /**
+ * The targets a recorded send addressed, in order: the tokens of a multicast, or its single token, topic or
+ * condition. `record.outcomes[i]` is the outcome of the i-th target.
+ *
+ * @since 0.1.0
+ * @category getters
+ */
+export const targetsOf = (record: Record): ReadonlyArray<string> => {
+  const target = record.target
+  if (target === undefined) return []
+  switch (target._tag) {
+    case "Token":
+      return [target.token]
+    case "Tokens":
+      return target.tokens
+    case "Topic":
+      return [target.topic]
+    case "Condition":
+      return [target.condition]
+  }
+}
+
+/**
  * The outcome for one target: `"delivered"`, `"canonical"`, a legacy error
  * code, `"ProjectQuotaExceeded"`, or the fault (`"reset"`, `"hang"`, …).
  *

@@ -2,8 +2,7 @@
  * Shared plumbing of the integration suites: the loopback emulator behind a real HTTP stack (Node's fetch, i.e.
  * undici, over plain HTTP/1.1), clients of both protocols pointed at it, and readers of the emulator's records.
  */
-import { Emulator, FcmEmulator } from "@effect-fcm/emulator"
-import type { Model } from "@effect-fcm/emulator"
+import { Emulator, FcmEmulator, Model } from "@effect-fcm/emulator"
 import { Credentials, FcmLegacy, FcmV1 } from "@effect-fcm/fcm"
 import type { Result } from "@effect-fcm/fcm"
 import { FetchHttpClient } from "@effect/platform"
@@ -64,21 +63,6 @@ export interface Seen {
   readonly delivered: boolean
 }
 
-const targetsOf = (record: Model.Record): ReadonlyArray<string> => {
-  const target = record.target
-  if (target === undefined) return []
-  switch (target._tag) {
-    case "Token":
-      return [target.token]
-    case "Tokens":
-      return target.tokens
-    case "Topic":
-      return [target.topic]
-    case "Condition":
-      return [target.condition]
-  }
-}
-
 /**
  * The emulator's view per token: every request that carried it, in order. Requests answered before their body was
  * read (a rejected access token or API key, a fault queued with `enqueue`) have no target and are not counted.
@@ -86,7 +70,7 @@ const targetsOf = (record: Model.Record): ReadonlyArray<string> => {
 export const perToken = (records: ReadonlyArray<Model.Record>): ReadonlyMap<string, ReadonlyArray<Seen>> => {
   const out = new Map<string, Array<Seen>>()
   for (const record of records) {
-    const targets = targetsOf(record)
+    const targets = Model.targetsOf(record)
     targets.forEach((token, i) => {
       const outcome = record.outcomes[i] ?? record.outcomes[0] ?? "none"
       const seen: Seen = {

@@ -9,7 +9,7 @@
  *   `HttpClient` sits between the sender and the pool);
  * - what the emulator received and answered, per token (its records).
  */
-import type { Model } from "@effect-fcm/emulator"
+import { Model } from "@effect-fcm/emulator"
 import type { FcmEmulator } from "@effect-fcm/emulator"
 import type { FcmError, Result } from "@effect-fcm/fcm"
 import { Credentials, FcmClient, FcmV1, Message } from "@effect-fcm/fcm"
@@ -276,26 +276,11 @@ export interface TokenSeen {
   readonly outcomes: Array<string>
 }
 
-export const targetsOfRecord = (record: Model.Record): ReadonlyArray<string> => {
-  const target = record.target
-  if (target === undefined) return []
-  switch (target._tag) {
-    case "Token":
-      return [target.token]
-    case "Tokens":
-      return target.tokens
-    case "Topic":
-      return [target.topic]
-    case "Condition":
-      return [target.condition]
-  }
-}
-
 export const emulatorView = (records: ReadonlyArray<Model.Record>): Map<string, TokenSeen> => {
   const out = new Map<string, TokenSeen>()
   for (const record of records) {
     if (record.route !== "v1" && record.route !== "legacy") continue
-    targetsOfRecord(record).forEach((token, i) => {
+    Model.targetsOf(record).forEach((token, i) => {
       const outcome = record.outcomes[i] ?? record.outcomes[0] ?? "none"
       let seen = out.get(token)
       if (seen === undefined) {
