@@ -252,6 +252,36 @@ describe("FcmV1", () => {
     }).pipe(Effect.provide(layer))
   })
 
+  it.effect("a stream over a server that answers without I/O still lets timers and sockets run", () => {
+    // Every answer here completes in microtasks; without a yield to the event loop the whole stream would run before
+    // any timer, socket or IPC message of the host process.
+    let timerFired = false
+    let requests = 0
+    let sentBeforeTimer = 0
+    const client = fastFake(() => {
+      if (!timerFired) sentBeforeTimer = ++requests
+      else requests++
+      return [200, "{\"name\":\"projects/demo/messages/1\"}"]
+    })
+    const layer = FcmV1.layer({ concurrency: 16, timeout: false }).pipe(
+      Layer.provide(Credentials.layerStatic(Redacted.make("t"), { projectId: "demo" })),
+      Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+    )
+    const total = 20_000
+    return Effect.gen(function*() {
+      setTimeout(() => (timerFired = true), 0)
+      const summary = yield* FcmClient.sendStream(
+        Stream.range(1, total).pipe(Stream.map((i) => `token-${i}`)),
+        { data: { k: "v" } },
+        { retry: false }
+      ).pipe(Stream.run(Result.summarySink))
+      assert.strictEqual(summary.success, total)
+      assert.isTrue(timerFired)
+      // the timer ran while the stream was going, within its first few thousand tokens
+      assert.isBelow(sentBeforeTimer, 5_000)
+    }).pipe(Effect.provide(layer))
+  })
+
   it.effect("a 1,000,000-token stream completes with a bounded number of tokens in flight", () => {
     let inFlight = 0
     let max = 0

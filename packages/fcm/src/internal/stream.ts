@@ -13,6 +13,19 @@ const isMarker = <B, E>(u: B | End | Failed<E>): u is End | Failed<E> => u === E
 /** Elements taken from the output at once: what one pull of the resulting stream emits at most. */
 const MAX_CHUNK = 4096
 
+/** Input elements between two yields to the event loop. */
+const YIELD_EVERY = 1024
+
+/**
+ * Waits for one turn of the event loop (a macrotask). Effect's scheduler runs fibers in microtasks and only falls back
+ * to a timer after a long uninterrupted run, so a stream whose effects all complete without I/O (an in-memory fake, a
+ * cache) would otherwise keep timers and sockets waiting until the whole stream is done.
+ */
+const yieldToEventLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
 /**
  * Maps a stream through an effect with at most `concurrency` effects running at once, emitting results as they
  * complete. A fixed pool of workers reads from a bounded queue, so memory stays bounded by `concurrency` whatever the
@@ -36,7 +49,23 @@ export const mapConcurrent = <A, B, E, R, E2, R2>(
       Queue.bounded<B | End | Failed<E | E2>>(Math.max(concurrency * 2, 256)),
       Queue.shutdown
     )
-    const producer = Stream.runForEachChunk(self, (chunk) => Queue.offerAll(input, chunk)).pipe(
+    // Every thousand elements or so the producer lets the event loop turn: the workers drain the input queue and wait,
+    // timers and I/O run, then the producer goes on.
+    let sinceYield = 0
+    const offer = (chunk: Chunk.Chunk<A>): Effect.Effect<void> => {
+      const room = YIELD_EVERY - sinceYield
+      if (chunk.length < room) {
+        sinceYield += chunk.length
+        return Queue.offerAll(input, chunk)
+      }
+      sinceYield = 0
+      const [head, tail] = Chunk.splitAt(chunk, room)
+      return Queue.offerAll(input, head).pipe(
+        Effect.zipRight(yieldToEventLoop),
+        Effect.zipRight(Chunk.isEmpty(tail) ? Effect.void : Effect.suspend(() => offer(tail)))
+      )
+    }
+    const producer = Stream.runForEachChunk(self, offer).pipe(
       Effect.zipRight(Queue.offerAll(input, Array.from({ length: concurrency }, (): End => END)))
     )
     const worker: Effect.Effect<void, E2, R2> = Effect.flatMap(
