@@ -117,7 +117,8 @@ const child = (faultRate: number, seed: number): Effect.Effect<EmulatorHandle, u
           execArgv: process.execArgv,
           stdio: ["ignore", "inherit", "inherit", "ipc"]
         })
-        const pending: Array<(c: Model.Counters) => void> = []
+        const pending: Array<readonly [(c: Model.Counters) => void, (e: Error) => void]> = []
+        let exited: Error | undefined
         proc.on("message", (m: any) => {
           if (m.type === "ready") {
             resolve({
@@ -125,8 +126,9 @@ const child = (faultRate: number, seed: number): Effect.Effect<EmulatorHandle, u
               certificatePem: m.certificatePem,
               serviceAccount: m.serviceAccount,
               counters: () =>
-                new Promise((r) => {
-                  pending.push(r)
+                new Promise((r, j) => {
+                  if (exited !== undefined) return j(exited)
+                  pending.push([r, j])
                   proc.send("counters")
                 }),
               close: () =>
@@ -135,9 +137,13 @@ const child = (faultRate: number, seed: number): Effect.Effect<EmulatorHandle, u
                   proc.kill("SIGTERM")
                 })
             })
-          } else if (m.type === "counters") pending.shift()?.(m.counters)
+          } else if (m.type === "counters") pending.shift()?.[0](m.counters)
         })
-        proc.once("exit", (code) => reject(new Error(`the emulator exited with ${code}`)))
+        proc.once("exit", (code, signal) => {
+          exited = new Error(`the emulator exited (code ${code}, signal ${signal})`)
+          reject(exited)
+          for (const [, j] of pending.splice(0)) j(exited)
+        })
       })
     ),
     (handle) => Effect.promise(() => handle.close())
@@ -293,14 +299,24 @@ if (isEntryPoint()) {
     Effect.runFork(serve(Number(args[1]), Number(args[2])))
     process.once("SIGTERM", () => process.exit(0))
   } else {
-    const options: LoadOptions = {
-      tokens: Math.floor(positive("--tokens", flag(args, "--tokens"), 1_000_000)),
-      faultRate: Number(flag(args, "--faults") ?? "0.01"),
-      seed: Math.floor(positive("--seed", flag(args, "--seed"), 1)),
-      concurrency: Math.floor(positive("--concurrency", flag(args, "--concurrency"), 256)),
-      sessions: Math.floor(positive("--sessions", flag(args, "--sessions"), 4)),
-      requestTimeoutMillis: positive("--request-timeout", flag(args, "--request-timeout"), 2_000),
-      emulator: flag(args, "--emulator") === "inprocess" ? "inprocess" : "child"
+    let options: LoadOptions
+    try {
+      const faultRate = Number(flag(args, "--faults") ?? "0.01")
+      if (!(faultRate >= 0 && faultRate <= 1)) throw new Error(`--faults must be a rate between 0 and 1`)
+      const emulator = flag(args, "--emulator") ?? "child"
+      if (emulator !== "child" && emulator !== "inprocess") throw new Error(`--emulator must be child or inprocess`)
+      options = {
+        tokens: Math.floor(positive("--tokens", flag(args, "--tokens"), 1_000_000)),
+        faultRate,
+        seed: Math.floor(positive("--seed", flag(args, "--seed"), 1)),
+        concurrency: Math.floor(positive("--concurrency", flag(args, "--concurrency"), 256)),
+        sessions: Math.floor(positive("--sessions", flag(args, "--sessions"), 4)),
+        requestTimeoutMillis: positive("--request-timeout", flag(args, "--request-timeout"), 2_000),
+        emulator
+      }
+    } catch (error) {
+      console.error(`load: ${(error as Error).message}`)
+      process.exit(2)
     }
     Effect.runPromise(runLoad(options)).then(
       (report) => {

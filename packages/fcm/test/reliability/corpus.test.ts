@@ -639,7 +639,7 @@ describe("the response parsers never throw", () => {
         assert.notInclude(result.left.message, "\n")
       }
     },
-    { fastCheck: { numRuns: 2000 } }
+    { fastCheck: { numRuns: 1500 } }
   )
 
   it.prop(
@@ -662,7 +662,7 @@ describe("the response parsers never throw", () => {
           assert.notStrictEqual(status, 200, "a 200 never fails the whole send")
       }
     },
-    { fastCheck: { numRuns: 2000 } }
+    { fastCheck: { numRuns: 1500 } }
   )
 
   const endpoint: CredentialsHttp.Endpoint = { label: "token endpoint https://oauth2.example/token", kind: "oauth2" }

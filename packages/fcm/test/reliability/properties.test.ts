@@ -221,7 +221,7 @@ describe("the partition invariant", () => {
         // one request per token, plus the one resend a 401 earns (none here: a persisting 401 is fatal)
         assert.strictEqual(server.received.length, tokens.length)
       }),
-    { fastCheck: { numRuns: 150 } }
+    { fastCheck: { numRuns: 70 } }
   )
 
   it.effect.prop(
@@ -256,7 +256,7 @@ describe("the partition invariant", () => {
         const retryable = [...outcomes.values()].filter((o) => o._tag === "Retryable").length
         assert.strictEqual(summary.retryable, retryable)
       }),
-    { fastCheck: { numRuns: 60 } }
+    { fastCheck: { numRuns: 30 } }
   )
 
   /** A legacy entry per token, and what the client must make of it. */
@@ -361,7 +361,7 @@ describe("the partition invariant", () => {
           }
         })
       }),
-    { fastCheck: { numRuns: 40 } }
+    { fastCheck: { numRuns: 25 } }
   )
 })
 
@@ -419,7 +419,7 @@ describe("retries", () => {
         assert.deepStrictEqual(Object.fromEntries(sent), Object.fromEntries(expectedSends), "requests per token")
         for (const t of tokens) assertOutcome(result.outcomes.get(t)!, V1_KINDS[last.get(t)!].expect, t)
       }),
-    { fastCheck: { numRuns: 120 } }
+    { fastCheck: { numRuns: 100 } }
   )
 
   const outcomeArb: fc.Arbitrary<Result.Outcome> = fc.oneof(
@@ -537,7 +537,8 @@ describe("backoff", () => {
           assert.isAtLeast(d, Math.min(low, capMillis))
           assert.isBelow(d, low + baseMillis)
         })
-      })
+      }),
+    { fastCheck: { numRuns: 50 } }
   )
 
   it.prop(
@@ -817,7 +818,7 @@ describe("message round trips", () => {
         assert.strictEqual(parsed.keys.length, targets.length)
       }
     },
-    { fastCheck: { numRuns: 300 } }
+    { fastCheck: { numRuns: 150 } }
   )
 
   it.prop(
@@ -833,7 +834,7 @@ describe("message round trips", () => {
       const validated = EmulatorV1.validate(JSON.stringify({ message: MessageV1.toWire(message) }))
       assert.isTrue(validated.ok, validated.ok ? "" : validated.error.body)
     },
-    { fastCheck: { numRuns: 300 } }
+    { fastCheck: { numRuns: 150 } }
   )
 
   it.prop(
@@ -847,6 +848,6 @@ describe("message round trips", () => {
         assert.isTrue(validated.ok, validated.ok ? "" : validated.error.body)
       }
     },
-    { fastCheck: { numRuns: 200 } }
+    { fastCheck: { numRuns: 100 } }
   )
 })

@@ -107,18 +107,25 @@ export const waitForSockets = (baseline: number, within = 3_000, serverPort?: nu
     return open
   })
 
+/** Sleeps in real time, whatever the Clock (interruptible). */
 export const realSleep = (millis: number): Effect.Effect<void> =>
-  Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, millis)))
+  Effect.async<void>((resume) => {
+    const timer = setTimeout(() => resume(Effect.void), millis)
+    return Effect.sync(() => clearTimeout(timer))
+  })
 
-/** Polls `condition` in real time (whatever the Clock) until it holds or `within` ms pass. */
+/** Polls `condition` every millisecond in real time (whatever the Clock) until it holds (true) or `within` ms pass. */
 export const waitUntil = (condition: () => boolean, within = 5_000): Effect.Effect<boolean> =>
-  Effect.promise(async () => {
+  Effect.async<boolean>((resume) => {
     const deadline = Date.now() + within
-    while (!condition()) {
-      if (Date.now() > deadline) return false
-      await new Promise((resolve) => setTimeout(resolve, 1))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const poll = () => {
+      if (condition()) return resume(Effect.succeed(true))
+      if (Date.now() > deadline) return resume(Effect.succeed(false))
+      timer = setTimeout(poll, 1)
     }
-    return true
+    poll()
+    return Effect.sync(() => clearTimeout(timer))
   })
 
 // -----------------------------------------------------------------------------------------------------------------
@@ -126,10 +133,10 @@ export const waitUntil = (condition: () => boolean, within = 5_000): Effect.Effe
 // -----------------------------------------------------------------------------------------------------------------
 
 /**
- * A clock that tells the real time but sleeps `factor` times faster (and notes every sleep it was asked for, in
- * unwarped milliseconds, in `sleeps`): retry schedules, Retry-After waits (60 s after a
- * 429 becomes 60 s / factor) and the credentials' own deadline run quickly, while every transport deadline (the pool's
- * `requestTimeout`, connect timeouts) and every timestamp (HTTP-date Retry-After, token expiry) stay real.
+ * A clock that tells the real time but sleeps `factor` times faster, and notes every sleep it is asked for (unwarped,
+ * in milliseconds) in `sleeps`. Retry schedules, Retry-After waits (a 429's minute becomes 60 s / factor) and the
+ * credentials' own deadline run quickly, while every transport deadline (the pool's `requestTimeout`, connect
+ * timeouts) and every timestamp (HTTP-date Retry-After, token expiry) stay real.
  */
 export const warpClock = (factor: number, sleeps: Array<number> = []): Clock.Clock => {
   const base = Clock.make()
@@ -505,6 +512,11 @@ export interface Spec extends ClientOptions {
   readonly baseUrl?: string
   /** `false` returns the invariant violations in the run instead of failing on them. */
   readonly check?: boolean
+  /**
+   * Whether the fault can lose an answer after the server processed the request (a cut connection, an answer slower
+   * than the timeout). Unless it can, the run must show no lost answer and no duplicate.
+   */
+  readonly answersMayBeLost?: boolean
   /** Where the records come from (default the emulator's); e.g. those of an emulator replaced mid-send too. */
   readonly records?: Effect.Effect<ReadonlyArray<Model.Record>>
   /** Skip resetting the emulator (its scenarios were set up by the caller). */
@@ -588,7 +600,13 @@ export const runScenario = (emulator: FcmEmulator.Service, spec: Spec): Effect.E
     }
     const retried = (yield* retriesCount) - retriesBefore + log.resends
     const { problems, row } = checkInvariants(spec.fault, spec.tokens, outcome, records, log, retried)
-    if (spec.check !== false) assert.deepStrictEqual(problems, [], `${spec.fault}: invariants`)
+    if (spec.check !== false) {
+      assert.deepStrictEqual(problems, [], `${spec.fault}: invariants`)
+      if (spec.answersMayBeLost !== true) {
+        assert.strictEqual(row.answerLost, 0, `${spec.fault}: an answer was lost although the fault cannot lose one`)
+        assert.strictEqual(row.duplicates, 0, `${spec.fault}: a token was delivered twice`)
+      }
+    }
     // Every session and socket of the client is closed with its scope. `Pool.close` returns before a session the
     // pool had already destroyed (after a GOAWAY) has emitted 'close' (see closeAtScopeEnd in the suite), so the
     // sockets are given a moment; the strict check is a test of its own.
