@@ -94,8 +94,8 @@ const bundle = (baseline?: string) =>
     outdir: baseline === undefined ? out : baselineOut,
     // `--baseline DIR`: effect-fcm's packages from another copy of the repository (e.g. `git archive` of a commit)
     alias: baseline === undefined ? {} : {
-      "@effect-fcm/fcm": path.resolve(baseline, "packages/fcm/src/index.ts"),
-      "@effect-fcm/node": path.resolve(baseline, "packages/node/src/index.ts")
+      "@effect-fcm/fcm": path.resolve(baseline, "packages/fcm/src"),
+      "@effect-fcm/node": path.resolve(baseline, "packages/node/src")
     },
     outExtension: { ".js": ".mjs" },
     bundle: true,

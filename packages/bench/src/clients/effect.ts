@@ -1,9 +1,10 @@
 /**
- * effect-fcm: v1 over the pooled HTTP/2 transport (`NodeFcm.layer`) and over `FetchHttpClient` (undici), legacy over
- * the HTTP/2 transport (`NodeFcm.layerLegacy`), and the streamed send.
+ * effect-fcm: v1 over the pooled HTTP/2 transport (`NodeFcm.layer`) and over `FetchHttpClient` (undici, with the
+ * protocol's own 30-second timeout, as one would configure it), legacy over the HTTP/2 transport
+ * (`NodeFcm.layerLegacy`), and the streamed send (`sendStream` over `NodeFcm.layer`).
  */
-import { Credentials, FcmClient, FcmLegacy, FcmV1, Message, Result } from "@effect-fcm/fcm"
-import { Http2Client } from "@effect-fcm/node"
+import { Credentials, FcmClient, FcmV1, Message, Result } from "@effect-fcm/fcm"
+import { Http2Client, NodeFcm } from "@effect-fcm/node"
 import { FetchHttpClient } from "@effect/platform"
 import { Context, Effect, Exit, Layer, Redacted, Scope, Stream } from "effect"
 import * as fs from "node:fs"
@@ -19,11 +20,10 @@ const poolOptions = (): Http2Client.Options => ({
   maxSessionsPerOrigin: job.sessions
 })
 
+// As an application would: `NodeFcm.layer()` with the key file named by GOOGLE_APPLICATION_CREDENTIALS.
+process.env.GOOGLE_APPLICATION_CREDENTIALS = emulator.keyPath
 const v1Http2 = () =>
-  FcmV1.layer({ baseUrl: emulator.baseUrl, concurrency: job.concurrency, timeout: false }).pipe(
-    Layer.provide(Credentials.layerFile(emulator.keyPath)),
-    Layer.provideMerge(Http2Client.layer(poolOptions()))
-  )
+  NodeFcm.layer({ baseUrl: emulator.baseUrl, concurrency: job.concurrency, transport: poolOptions() })
 
 const build = async (layer: Layer.Layer<FcmClient.FcmClient, unknown>): Promise<Client> => {
   const scope = Effect.runSync(Scope.make())
@@ -76,9 +76,11 @@ main(() => {
       )
     case "effect-fcm legacy":
       return build(
-        FcmLegacy.layer({ apiKey: Redacted.make(emulator.apiKey), baseUrl: emulator.baseUrl, timeout: false }).pipe(
-          Layer.provideMerge(Http2Client.layer(poolOptions()))
-        )
+        NodeFcm.layerLegacy({
+          apiKey: Redacted.make(emulator.apiKey),
+          baseUrl: emulator.baseUrl,
+          transport: poolOptions()
+        })
       )
     case "effect-fcm sendStream":
       return streamed()
