@@ -290,10 +290,9 @@ export const make = (protocol: Protocol): FcmClient => {
 
   const send = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
     Message.validate(message).pipe(
+      Effect.tap(() => Effect.annotateCurrentSpan("fcm.targets", Message.targets(message).length)),
       Effect.zipRight(Effect.suspend(() => sendValidated(message))),
-      Effect.withSpan("FcmClient.send", {
-        attributes: { ...spanAttributes, "fcm.targets": Message.targets(message as Message.Message)?.length ?? 0 }
-      })
+      Effect.withSpan("FcmClient.send", { attributes: spanAttributes })
     )
 
   const retryLoop = (
