@@ -8,7 +8,7 @@ import { Chunk, Context, Duration, Effect, Metric, MetricKey, MetricLabel, Optio
 import type { MetricKeyType } from "effect"
 import * as Backoff from "./Backoff.js"
 import type { FcmError } from "./FcmError.js"
-import type { InvalidMessage } from "./FcmError.js"
+import { AuthenticationError, InvalidMessage, TransportError } from "./FcmError.js"
 import { mapConcurrent } from "./internal/stream.js"
 import * as Message from "./Message.js"
 import * as Result from "./Result.js"
@@ -202,6 +202,25 @@ export const honourRetryAfter = <Out>(
     })
   )
 
+/** The outcome of a target left unanswered by a send that failed as a whole. */
+const retryableAfter = (error: FcmError): Result.Outcome =>
+  Result.Outcome.Retryable({
+    reason: `${error._tag}: ${error.message}`,
+    retryAfterMillis: error._tag === "TransportError" ? error.retryAfterMillis : undefined
+  })
+
+/** The same error, carrying `partial`. */
+const withPartial = (error: FcmError, partial: Result.Result): FcmError => {
+  switch (error._tag) {
+    case "AuthenticationError":
+      return new AuthenticationError({ ...error, partial })
+    case "InvalidMessage":
+      return new InvalidMessage({ ...error, partial })
+    case "TransportError":
+      return new TransportError({ ...error, partial })
+  }
+}
+
 const defaultSchedule = (backoffMillis: number) => Backoff.schedule({ baseMillis: backoffMillis })
 
 /**
@@ -231,17 +250,18 @@ export const make = (protocol: Protocol): FcmClient => {
     })
 
   /**
-   * Sends every chunk with at most `concurrency` requests in flight, outcomes in the chunks' order. A fixed set of
-   * workers takes the chunks in turn, so a fan-out costs `concurrency` fibers rather than one per chunk (what
-   * `Effect.forEach` with concurrency forks); each worker tracks the targets it has in flight, so the gauge is kept
-   * without a finalizer per request. The first failure interrupts the other workers, as with `Effect.forEach`.
+   * Sends every chunk with at most `concurrency` requests in flight, each chunk's outcomes into `results` at its index
+   * as they arrive. A fixed set of workers takes the chunks in turn, so a fan-out costs `concurrency` fibers rather
+   * than one per chunk (what `Effect.forEach` with concurrency forks); each worker tracks the targets it has in
+   * flight, so the gauge is kept without a finalizer per request. The first failure interrupts the other workers, as
+   * with `Effect.forEach`; what was answered before it stays in `results`.
    */
   const sendChunks = (
     batch: SendBatch,
-    chunks: ReadonlyArray<ReadonlyArray<string>>
-  ): Effect.Effect<Array<ReadonlyArray<Result.Outcome>>, FcmError> =>
+    chunks: ReadonlyArray<ReadonlyArray<string>>,
+    results: Array<ReadonlyArray<Result.Outcome> | undefined>
+  ): Effect.Effect<void, FcmError> =>
     Effect.suspend(() => {
-      const results = new Array<ReadonlyArray<Result.Outcome>>(chunks.length)
       let next = 0
       const worker = (): Effect.Effect<void, FcmError> => {
         let current = 0
@@ -267,25 +287,36 @@ export const make = (protocol: Protocol): FcmClient => {
         )
       }
       const workers = Math.min(protocol.concurrency, chunks.length)
-      const all = workers <= 1
+      return workers <= 1
         ? worker()
         : Effect.all(Array.from({ length: workers }, worker), { concurrency: "unbounded", discard: true })
-      return Effect.as(all, results)
     })
 
+  /**
+   * One attempt at every target of a valid message. When the fan-out fails as a whole, the error carries the
+   * outcomes so far as `partial`: the answered targets' outcomes, and every other target retryable with the error as
+   * its reason.
+   */
   const sendValidated = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
-    Effect.gen(function*() {
-      const batch = yield* protocol.prepare(message)
+    Effect.flatMap(protocol.prepare(message), (batch) => {
       const targets = Message.targets(message)
       const chunks = chunksOf(targets, batchSize)
-      const results = yield* sendChunks(batch, chunks)
-      const outcomes = new Map<string, Result.Outcome>()
-      for (let c = 0; c < chunks.length; c++) {
-        const chunk = chunks[c]!
-        const chunkOutcomes = results[c]!
-        for (let i = 0; i < chunk.length; i++) outcomes.set(chunk[i]!, chunkOutcomes[i]!)
+      const results = new Array<ReadonlyArray<Result.Outcome> | undefined>(chunks.length)
+      const assemble = (unanswered?: Result.Outcome): Result.Result => {
+        const outcomes = new Map<string, Result.Outcome>()
+        for (let c = 0; c < chunks.length; c++) {
+          const chunk = chunks[c]!
+          const chunkOutcomes = results[c]
+          for (let i = 0; i < chunk.length; i++) outcomes.set(chunk[i]!, chunkOutcomes?.[i] ?? unanswered!)
+        }
+        return new Result.Result(message, outcomes, backoffMillis)
       }
-      return new Result.Result(message, outcomes, backoffMillis)
+      return sendChunks(batch, chunks, results).pipe(
+        Effect.matchEffect({
+          onFailure: (error) => Effect.fail(withPartial(error, assemble(retryableAfter(error)))),
+          onSuccess: () => Effect.succeed(assemble())
+        })
+      )
     })
 
   const send = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
@@ -298,7 +329,7 @@ export const make = (protocol: Protocol): FcmClient => {
   const retryLoop = (
     first: Result.Result,
     schedule: Schedule.Schedule<unknown, Result.Result>
-  ): Effect.Effect<Result.Result> =>
+  ): Effect.Effect<Result.Result, FcmError> =>
     Effect.gen(function*() {
       const driver = yield* Schedule.driver(honourRetryAfter(schedule))
       let result = first
@@ -316,13 +347,15 @@ export const make = (protocol: Protocol): FcmClient => {
           Effect.either
         )
         if (attemptResult._tag === "Left") {
-          // A later attempt that fails as a whole keeps what earlier attempts achieved: its targets stay retryable.
+          // A later attempt that fails as a whole fails the send with what every attempt achieved: the earlier
+          // results merged with this attempt's partial one (its unanswered targets retryable).
           const error = attemptResult.left
-          const reason = `${error._tag}: ${error.message}`
-          const retryAfterMillis = error._tag === "TransportError" ? error.retryAfterMillis : undefined
-          return result.merge(
-            Result.make(next.value, tokens.map((t) => [t, Result.Outcome.Retryable({ reason, retryAfterMillis })]))
+          const partial = error.partial ?? Result.make(
+            next.value,
+            tokens.map((t) => [t, retryableAfter(error)] as const),
+            backoffMillis
           )
+          return yield* Effect.fail(withPartial(error, result.merge(partial)))
         }
         result = result.merge(attemptResult.right)
       }

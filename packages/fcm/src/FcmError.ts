@@ -2,9 +2,24 @@
  * The three ways a send can fail as a whole. Per-token outcomes (not registered, failed, retryable) are not errors:
  * they are buckets of a {@link Result}.
  *
+ * An error met once the fan-out had begun (a 401 that a token refresh cannot cure, a payload FCM refuses, a garbled
+ * answer to a later request) carries `partial`: the outcome of every target as far as the send got. Targets answered
+ * before the failure keep their outcome, so the tokens already delivered are known and never sent again; every other
+ * target is `Retryable`, with the error as its reason. `partial` is absent when the send failed before its fan-out
+ * began (a message refused by validation, for instance).
+ *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { Predicate, Schema } from "effect"
+import { ResultTypeId } from "./internal/resultId.js"
+import type { Result } from "./Result.js"
+
+/**
+ * A {@link Result} carried by an error (declared by its brand, so that this module does not import the result model).
+ */
+const PartialResult = Schema.declare((u: unknown): u is Result => Predicate.hasProperty(u, ResultTypeId), {
+  identifier: "Result"
+})
 
 /**
  * The credentials were rejected: a legacy API key answered with 401, an OAuth2 token endpoint that refused the
@@ -20,7 +35,8 @@ export class AuthenticationError extends Schema.TaggedError<AuthenticationError>
   {
     reason: Schema.String,
     status: Schema.optional(Schema.Number),
-    hint: Schema.optional(Schema.String)
+    hint: Schema.optional(Schema.String),
+    partial: Schema.optional(PartialResult)
   }
 ) {
   /**
@@ -49,7 +65,8 @@ export class InvalidMessage extends Schema.TaggedError<InvalidMessage>("@effect-
     field: Schema.String,
     reason: Schema.String,
     status: Schema.optional(Schema.Number),
-    body: Schema.optional(Schema.String)
+    body: Schema.optional(Schema.String),
+    partial: Schema.optional(PartialResult)
   }
 ) {
   /**
@@ -76,7 +93,8 @@ export class TransportError extends Schema.TaggedError<TransportError>("@effect-
     retryable: Schema.Boolean,
     status: Schema.optional(Schema.Number),
     body: Schema.optional(Schema.String),
-    retryAfterMillis: Schema.optional(Schema.Number)
+    retryAfterMillis: Schema.optional(Schema.Number),
+    partial: Schema.optional(PartialResult)
   }
 ) {
   /**

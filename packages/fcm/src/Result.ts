@@ -12,6 +12,7 @@
 import type { Chunk } from "effect"
 import { Data, Duration, Option, Sink } from "effect"
 import * as Backoff from "./Backoff.js"
+import { ResultTypeId } from "./internal/resultId.js"
 import * as Message from "./Message.js"
 
 /**
@@ -54,6 +55,11 @@ export interface TokenOutcome {
  * @category models
  */
 export class Result {
+  /**
+   * @since 0.1.0
+   */
+  readonly [ResultTypeId]: ResultTypeId = ResultTypeId
+
   /**
    * @param message the message that was sent (for a merged result, the first attempt's message)
    * @param outcomes one outcome per target, in the message's order

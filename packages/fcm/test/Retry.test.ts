@@ -1,6 +1,6 @@
 import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Random, Redacted, Schedule, TestClock } from "effect"
+import { Effect, Fiber, Layer, Option, Random, Redacted, Schedule, TestClock } from "effect"
 import { type Recorded, recorder, type Reply } from "./support/recorder.js"
 
 /** A legacy server where each token fails `Unavailable` a given number of times, then is delivered. */
@@ -89,7 +89,7 @@ describe("sendWithRetry", () => {
     }).pipe(Effect.provide(layer))
   })
 
-  it.effect("a retry that fails as a whole keeps the earlier results and leaves its tokens retryable", () => {
+  it.effect("a retry that fails as a whole fails the send, carrying every attempt's results as partial", () => {
     const fake = recorder((request, i) =>
       i === 0
         ? {
@@ -108,13 +108,55 @@ describe("sendWithRetry", () => {
         FcmClient.sendWithRetry(Message.multicast(["A", "B", "C"]), { schedule: Schedule.spaced("1 second") })
       )
       yield* TestClock.adjust("1 second")
-      const result = yield* Fiber.join(fiber)
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "AuthenticationError")
       assert.strictEqual(fake.requests.length, 2)
+      const result = error.partial!
       assert.strictEqual(result.success.get("A"), "m-A")
       assert.deepStrictEqual([...result.retryable.keys()], ["B", "C"])
       assert.include(result.retryable.get("B")!, "AuthenticationError")
+      // what is left to do is the tokens of the failed attempt
+      assert.deepStrictEqual(Option.map(result.retry(), Message.targets), Option.some(["B", "C"]))
     }).pipe(Effect.provide(layer))
   })
+
+  it.effect("a send that fails as a whole after some requests were answered carries their outcomes as partial", () => {
+    // 2,500 tokens: three legacy requests, one at a time; the second is refused.
+    const fake = recorder((request, i) =>
+      i === 1 ? { status: 401, body: "Unauthorized" } : {
+        body: {
+          multicast_id: 1,
+          results: request.json.registration_ids.map((id: string) =>
+            id.endsWith("7") ? { error: "NotRegistered" } : { message_id: `m-${id}` }
+          )
+        }
+      }
+    )
+    const layer = FcmLegacy.layer({ apiKey: Redacted.make("k"), concurrency: 1 }).pipe(Layer.provide(fake.layer))
+    const tokens = Array.from({ length: 2_500 }, (_, i) => `t${i}`)
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip(FcmClient.send(Message.multicast(tokens, { data: { k: "v" } })))
+      assert.strictEqual(error._tag, "AuthenticationError")
+      assert.strictEqual(fake.requests.length, 2, "the fan-out stops at the failure")
+      const partial = error.partial!
+      // every token in exactly one bucket: the first request's answers, the rest retryable with the error as reason
+      assert.strictEqual(partial.counts.success + partial.counts.notRegistered, 1_000)
+      assert.strictEqual(partial.counts.retryable, 1_500)
+      assert.strictEqual(partial.success.get("t0"), "m-t0")
+      assert.include(partial.notRegistered, "t7")
+      assert.match(partial.retryable.get("t1000")!, /^AuthenticationError: /)
+      assert.deepStrictEqual(Option.map(partial.retry(), (m) => Message.targets(m).length), Option.some(1_500))
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a message refused before anything is sent carries no partial result", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(FcmClient.send(Message.multicast(["a"], { timeToLive: -1 })))
+      assert.strictEqual(error._tag, "InvalidMessage")
+      assert.isUndefined(error.partial)
+    }).pipe(
+      Effect.provide(FcmLegacy.layer({ apiKey: Redacted.make("k") }).pipe(Layer.provide(recorder(() => ({})).layer)))
+    ))
 
   it.effect("send alone never sleeps or retries (the job-queue style)", () => {
     const { layer, requests } = flaky({ B: 1 })

@@ -334,7 +334,8 @@ export type SendOutcome =
 
 /**
  * Checks a send against the client's and the emulator's views and returns its line of the table. Asserts:
- * - every input token is in exactly one bucket (when the send returned a result);
+ * - every input token is in exactly one bucket (of the result, or of the error's partial result when the send failed
+ *   as a whole after its fan-out began);
  * - no token's delivery was seen twice by the client (a retry never resends a token whose delivery it saw), and the
  *   client never saw more deliveries than the emulator made;
  * - every token reported delivered was delivered by the emulator, and every token the client saw delivered is
@@ -368,8 +369,9 @@ export const checkInvariants = (
   let delivered = 0
   let failed = 0
   let retryable = 0
-  if (outcome._tag === "Result") {
-    const result = outcome.result
+  // A send that failed as a whole after its fan-out began reports every token in the error's partial result.
+  const result = outcome._tag === "Result" ? outcome.result : outcome.error.partial
+  if (result !== undefined) {
     // Exactly one bucket per token: the bucket views are disjoint and together hold every input token.
     const buckets = new Map<string, string>()
     const put = (token: string, bucket: string) => {
@@ -407,12 +409,12 @@ export const checkInvariants = (
       }
     }
   } else {
-    // The send failed as a whole: nothing is reported per token. A token the client saw delivered is lost (its
-    // delivery is known on the wire but not to the caller); the others are covered by the error.
+    // The send failed as a whole before its fan-out began: nothing is reported per token. A token the client saw
+    // delivered is lost (its delivery is known on the wire but not to the caller); the others are covered by the error.
     for (const token of input) {
       const client = log.byToken.get(token)
       if ((client?.deliveredSeen ?? 0) > 0) {
-        lose(`${token} was delivered but the send failed with ${outcome.error._tag}`)
+        lose(`${token} was delivered but the send failed with ${outcome._tag === "Error" ? outcome.error._tag : "?"}`)
       } else failed++
     }
   }
