@@ -4,7 +4,21 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Context, Duration, Effect, Metric, MetricKey, MetricLabel, Option, Schedule, Stream } from "effect"
+import {
+  Chunk,
+  Context,
+  Duration,
+  Effect,
+  FiberRef,
+  LogLevel,
+  Metric,
+  MetricBoundaries,
+  MetricKey,
+  MetricLabel,
+  Option,
+  Schedule,
+  Stream
+} from "effect"
 import type { MetricKeyType } from "effect"
 import * as Backoff from "./Backoff.js"
 import type { FcmError } from "./FcmError.js"
@@ -145,6 +159,54 @@ const targetsInFlightKey = MetricKey.gauge("fcm_targets_in_flight", {
   description: "targets whose request is in flight"
 })
 
+// 1 ms to 33 s, doubling
+const requestDurationKey = MetricKey.histogram(
+  "fcm_request_duration_seconds",
+  MetricBoundaries.exponential({ start: 0.001, factor: 2, count: 16 }),
+  "time from a request to its answer"
+)
+
+/**
+ * The time from a request's start to its answer, in seconds, tagged `protocol`: one observation per HTTP request
+ * answered (a v1 target, a legacy request of up to 1,000 tokens), retries included, a token refresh included.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const requestDuration = Metric.fromMetricKey(requestDurationKey)
+
+/**
+ * Targets that failed for good, tagged with FCM's `code` (`UNREGISTERED`, `NotRegistered`, `INVALID_ARGUMENT`,
+ * `InvalidRegistration`, `MALFORMED_RESPONSE`…) and `protocol`.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const failuresTotal = Metric.counter("fcm_failures_total", {
+  description: "targets that failed for good, by error code",
+  incremental: true
+})
+const failuresKey = MetricKey.counter("fcm_failures_total", {
+  description: "targets that failed for good, by error code",
+  incremental: true
+})
+
+/**
+ * Sends that failed as a whole, tagged `error` (`AuthenticationError`, `InvalidMessage`, `TransportError`) and
+ * `protocol`.
+ *
+ * @since 0.1.0
+ * @category metrics
+ */
+export const sendErrorsTotal = Metric.counter("fcm_send_errors_total", {
+  description: "sends that failed as a whole, by error",
+  incremental: true
+})
+const sendErrorsKey = MetricKey.counter("fcm_send_errors_total", {
+  description: "sends that failed as a whole, by error",
+  incremental: true
+})
+
 /**
  * A metric with its tags in its key. It is the same metric (the same registry entry) as the untagged one piped
  * through `Metric.tagged` for each label in order, but updating it looks nothing up: a `Metric.tagged` metric hashes
@@ -171,9 +233,37 @@ const outcomeRecorder = (protocol: string) => {
       withTags(outcomesKey, [["outcome", bucket], ["protocol", protocol]])
     ])
   ) as Record<Result.Outcome["_tag"], Metric.Metric.Counter<number>>
-  return (outcomes: ReadonlyArray<Result.Outcome>): void => {
-    for (let i = 0; i < outcomes.length; i++) counters[outcomes[i]!._tag].unsafeUpdate(1, NO_TAGS)
+  const failures = new Map<string, Metric.Metric.Counter<number>>()
+  const failure = (code: string): Metric.Metric.Counter<number> => {
+    let counter = failures.get(code)
+    if (counter === undefined) {
+      counter = withTags(failuresKey, [["code", code], ["protocol", protocol]])
+      failures.set(code, counter)
+    }
+    return counter
   }
+  return (outcomes: ReadonlyArray<Result.Outcome>): void => {
+    for (let i = 0; i < outcomes.length; i++) {
+      const outcome = outcomes[i]!
+      counters[outcome._tag].unsafeUpdate(1, NO_TAGS)
+      if (outcome._tag === "Failed" || outcome._tag === "NotRegistered") failure(outcome.code).unsafeUpdate(1, NO_TAGS)
+    }
+  }
+}
+
+/** What a debug line says of a request's outcomes: `Delivered`, or `Delivered ×998, NotRegistered ×2`. */
+const describeOutcomes = (outcomes: ReadonlyArray<Result.Outcome>): string => {
+  if (outcomes.length === 1) {
+    const o = outcomes[0]!
+    return o._tag === "Failed" || o._tag === "NotRegistered"
+      ? `${o._tag} (${o.code})`
+      : o._tag === "Retryable"
+      ? `Retryable (${o.reason})`
+      : o._tag
+  }
+  const counts = new Map<string, number>()
+  for (const o of outcomes) counts.set(o._tag, (counts.get(o._tag) ?? 0) + 1)
+  return Array.from(counts, ([tag, n]) => `${tag} ×${n}`).join(", ")
 }
 
 const NO_TAGS: ReadonlyArray<never> = []
@@ -236,6 +326,37 @@ export const make = (protocol: Protocol): FcmClient => {
 
   const inFlight = withTags(targetsInFlightKey, [["protocol", name]])
   const recordOutcomes = outcomeRecorder(name)
+  const latency = withTags(requestDurationKey, [["protocol", name]])
+  const sendErrors = {
+    AuthenticationError: withTags(sendErrorsKey, [["error", "AuthenticationError"], ["protocol", name]]),
+    InvalidMessage: withTags(sendErrorsKey, [["error", "InvalidMessage"], ["protocol", name]]),
+    TransportError: withTags(sendErrorsKey, [["error", "TransportError"], ["protocol", name]])
+  }
+
+  /**
+   * A prepared batch that observes each request: its latency into the histogram and, when the fiber logs at debug,
+   * one line per request (the number of targets, the outcomes, the time; never a token). The log level is read once
+   * per fan-out, so a fan-out that does not log debug lines pays for a clock read per request only.
+   */
+  const observe = (batch: SendBatch): Effect.Effect<SendBatch> =>
+    Effect.map(FiberRef.get(FiberRef.currentMinimumLogLevel), (minimum) => {
+      const debug = LogLevel.lessThanEqual(minimum, LogLevel.Debug)
+      return (targets) => {
+        const started = performance.now()
+        return Effect.flatMap(batch(targets), (outcomes) => {
+          const millis = performance.now() - started
+          latency.unsafeUpdate(millis / 1000, NO_TAGS)
+          if (!debug) return Effect.succeed(outcomes)
+          return Effect.as(
+            Effect.logDebug(
+              `FCM ${name} request: ${targets.length} target${targets.length === 1 ? "" : "s"}, ` +
+                `${describeOutcomes(outcomes)} in ${millis.toFixed(1)} ms`
+            ),
+            outcomes
+          )
+        })
+      }
+    })
 
   const sendTargets = (
     batch: SendBatch,
@@ -298,7 +419,7 @@ export const make = (protocol: Protocol): FcmClient => {
    * its reason.
    */
   const sendValidated = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
-    Effect.flatMap(protocol.prepare(message), (batch) => {
+    Effect.flatMap(Effect.flatMap(protocol.prepare(message), observe), (batch) => {
       const targets = Message.targets(message)
       const chunks = chunksOf(targets, batchSize)
       const results = new Array<ReadonlyArray<Result.Outcome> | undefined>(chunks.length)
@@ -319,12 +440,17 @@ export const make = (protocol: Protocol): FcmClient => {
       )
     })
 
-  const send = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
+  const countError = (error: FcmError) => Effect.sync(() => sendErrors[error._tag].unsafeUpdate(1, NO_TAGS))
+
+  const sendOnce = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
     Message.validate(message).pipe(
       Effect.tap(() => Effect.annotateCurrentSpan("fcm.targets", Message.targets(message).length)),
       Effect.zipRight(Effect.suspend(() => sendValidated(message))),
       Effect.withSpan("FcmClient.send", { attributes: spanAttributes })
     )
+
+  const send = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
+    Effect.tapError(sendOnce(message), countError)
 
   const retryLoop = (
     first: Result.Result,
@@ -342,6 +468,9 @@ export const make = (protocol: Protocol): FcmClient => {
         attempt++
         const tokens = Message.targets(next.value)
         yield* Metric.incrementBy(retriesTotal.pipe(Metric.tagged("protocol", name)), tokens.length)
+        yield* Effect.logDebug(
+          `FCM ${name} retry ${attempt}: ${tokens.length} target${tokens.length === 1 ? "" : "s"} sent again`
+        )
         const attemptResult = yield* sendValidated(next.value).pipe(
           Effect.withSpan("FcmClient.retry", { attributes: { ...spanAttributes, "fcm.attempt": attempt } }),
           Effect.either
@@ -362,8 +491,9 @@ export const make = (protocol: Protocol): FcmClient => {
     })
 
   const sendWithRetry = (message: Message.Message, options?: RetryOptions) =>
-    send(message).pipe(
+    sendOnce(message).pipe(
       Effect.flatMap((first) => retryLoop(first, options?.schedule ?? defaultSchedule(backoffMillis))),
+      Effect.tapError(countError),
       Effect.withSpan("FcmClient.sendWithRetry", { attributes: spanAttributes })
     )
 
@@ -377,7 +507,7 @@ export const make = (protocol: Protocol): FcmClient => {
     const probe = Message.multicast(["token"], template)
     return Stream.unwrap(
       Message.validate(probe).pipe(
-        Effect.flatMap((validated) => protocol.prepare(validated)),
+        Effect.flatMap((validated) => Effect.flatMap(protocol.prepare(validated), observe)),
         Effect.map((batch) => {
           const isToken = (t: unknown): t is string => typeof t === "string" && t.length > 0
           const missing = Result.Outcome.Failed({ code: "MissingRegistration" })
@@ -435,6 +565,12 @@ export const make = (protocol: Protocol): FcmClient => {
           }
           return mapConcurrent(Stream.grouped(tokens, batchSize), sendChunk, concurrency).pipe(Stream.flattenIterables)
         })
+      )
+    ).pipe(
+      Stream.tapError((error) =>
+        error instanceof AuthenticationError || error instanceof InvalidMessage || error instanceof TransportError
+          ? countError(error)
+          : Effect.void
       )
     )
   }

@@ -1,7 +1,7 @@
 import { Credentials, FcmClient, FcmLegacy, FcmV1, Message } from "@effect-fcm/fcm"
 import { HttpClient, type HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Metric, Option, Redacted, Schedule, TestClock, Tracer } from "effect"
+import { Effect, Fiber, Layer, Logger, LogLevel, Metric, Option, Redacted, Schedule, TestClock, Tracer } from "effect"
 import { fastFake } from "./support/fastFake.js"
 
 interface RecordedSpan {
@@ -134,5 +134,65 @@ describe("observability", () => {
       const gauge = yield* Metric.value(FcmClient.targetsInFlight.pipe(Metric.tagged("protocol", "legacy")))
       assert.strictEqual(gauge.value, 0)
     }).pipe(Effect.provide(legacy))
+  })
+
+  it.effect("observes each request's latency, counts failures by code and whole-send errors by error", () => {
+    const latency = FcmClient.requestDuration.pipe(Metric.tagged("protocol", "v1"))
+    const unregistered = FcmClient.failuresTotal.pipe(
+      Metric.tagged("code", "UNREGISTERED"),
+      Metric.tagged("protocol", "v1")
+    )
+    const refused = FcmClient.sendErrorsTotal.pipe(
+      Metric.tagged("error", "InvalidMessage"),
+      Metric.tagged("protocol", "v1")
+    )
+    const gone = [404, "{\"error\":{\"code\":404,\"status\":\"NOT_FOUND\",\"message\":\"gone\"}}"] as const
+    return Effect.gen(function*() {
+      const before = {
+        requests: (yield* Metric.value(latency)).count,
+        unregistered: (yield* Metric.value(unregistered)).count,
+        refused: (yield* Metric.value(refused)).count
+      }
+      yield* FcmClient.send(Message.multicast(["a", "gone-1", "gone-2"]))
+      yield* Effect.flip(FcmClient.send(Message.multicast(["a"], { timeToLive: -1 })))
+      const after = yield* Metric.value(latency)
+      assert.strictEqual(after.count - before.requests, 3, "one observation per request")
+      assert.isAtLeast(after.min, 0)
+      assert.strictEqual((yield* Metric.value(unregistered)).count - before.unregistered, 2)
+      assert.strictEqual((yield* Metric.value(refused)).count - before.refused, 1)
+    }).pipe(Effect.provide(v1((request) => bodyOf(request).includes("gone") ? gone : delivered)))
+  })
+
+  it.effect("logs one debug line per request and per retry, naming no token", () => {
+    const lines: Array<string> = []
+    const logger = Logger.make(({ logLevel, message }) => {
+      if (logLevel._tag === "Debug") lines.push(Array.isArray(message) ? message.join(" ") : String(message))
+    })
+    let calls = 0
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.fork(
+        FcmClient.sendWithRetry(Message.multicast(["secret-a", "secret-b"]), { schedule: Schedule.spaced("1 second") })
+      )
+      yield* TestClock.adjust("1 second")
+      yield* Fiber.join(fiber)
+      const requests = lines.filter((l) => l.startsWith("FCM v1 request: 1 target"))
+      assert.strictEqual(requests.length, 3, lines.join("\n"))
+      assert.isTrue(requests.some((l) => l.includes("Retryable (UNAVAILABLE)")), lines.join("\n"))
+      assert.isTrue(lines.some((l) => l.startsWith("FCM v1 retry 1: 1 target sent again")), lines.join("\n"))
+      for (const line of lines) assert.notInclude(line, "secret-")
+    }).pipe(
+      Effect.provide(v1((request) => bodyOf(request).includes("secret-b") && calls++ === 0 ? unavailable : delivered)),
+      Effect.provide(Logger.replace(Logger.defaultLogger, logger)),
+      Logger.withMinimumLogLevel(LogLevel.Debug)
+    )
+  })
+
+  it.effect("logs nothing at the default level", () => {
+    const lines: Array<string> = []
+    const logger = Logger.make(({ message }) => void lines.push(String(message)))
+    return Effect.gen(function*() {
+      yield* FcmClient.send(Message.multicast(["a", "b"]))
+      assert.deepStrictEqual(lines, [])
+    }).pipe(Effect.provide(v1(() => delivered)), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
   })
 })
