@@ -119,6 +119,11 @@ export interface Protocol {
   readonly prepare: (message: Message.Message) => Effect.Effect<SendBatch, InvalidMessage>
 }
 
+const outcomesKey = MetricKey.counter("fcm_outcomes_total", {
+  description: "targets by outcome bucket",
+  incremental: true
+})
+
 /**
  * Outcomes per bucket, tagged `outcome` (`success`, `canonical`, `not_registered`, `failed`, `retryable`) and
  * `protocol`.
@@ -126,14 +131,7 @@ export interface Protocol {
  * @since 0.1.0
  * @category metrics
  */
-export const outcomesTotal = Metric.counter("fcm_outcomes_total", {
-  description: "targets by outcome bucket",
-  incremental: true
-})
-const outcomesKey = MetricKey.counter("fcm_outcomes_total", {
-  description: "targets by outcome bucket",
-  incremental: true
-})
+export const outcomesTotal = Metric.fromMetricKey(outcomesKey)
 
 /**
  * Retries: targets sent again after a retryable failure.
@@ -146,18 +144,17 @@ export const retriesTotal = Metric.counter("fcm_retries_total", {
   incremental: true
 })
 
+const targetsInFlightKey = MetricKey.gauge("fcm_targets_in_flight", {
+  description: "targets whose request is in flight"
+})
+
 /**
  * Targets whose request is in flight.
  *
  * @since 0.1.0
  * @category metrics
  */
-export const targetsInFlight = Metric.gauge("fcm_targets_in_flight", {
-  description: "targets whose request is in flight"
-})
-const targetsInFlightKey = MetricKey.gauge("fcm_targets_in_flight", {
-  description: "targets whose request is in flight"
-})
+export const targetsInFlight = Metric.fromMetricKey(targetsInFlightKey)
 
 // 1 ms to 33 s, doubling
 const requestDurationKey = MetricKey.histogram(
@@ -175,6 +172,11 @@ const requestDurationKey = MetricKey.histogram(
  */
 export const requestDuration = Metric.fromMetricKey(requestDurationKey)
 
+const failuresKey = MetricKey.counter("fcm_failures_total", {
+  description: "targets that failed for good, by error code",
+  incremental: true
+})
+
 /**
  * Targets that failed for good, tagged with FCM's `code` (`UNREGISTERED`, `NotRegistered`, `INVALID_ARGUMENT`,
  * `InvalidRegistration`, `MALFORMED_RESPONSE`…) and `protocol`.
@@ -182,12 +184,10 @@ export const requestDuration = Metric.fromMetricKey(requestDurationKey)
  * @since 0.1.0
  * @category metrics
  */
-export const failuresTotal = Metric.counter("fcm_failures_total", {
-  description: "targets that failed for good, by error code",
-  incremental: true
-})
-const failuresKey = MetricKey.counter("fcm_failures_total", {
-  description: "targets that failed for good, by error code",
+export const failuresTotal = Metric.fromMetricKey(failuresKey)
+
+const sendErrorsKey = MetricKey.counter("fcm_send_errors_total", {
+  description: "sends that failed as a whole, by error",
   incremental: true
 })
 
@@ -198,14 +198,7 @@ const failuresKey = MetricKey.counter("fcm_failures_total", {
  * @since 0.1.0
  * @category metrics
  */
-export const sendErrorsTotal = Metric.counter("fcm_send_errors_total", {
-  description: "sends that failed as a whole, by error",
-  incremental: true
-})
-const sendErrorsKey = MetricKey.counter("fcm_send_errors_total", {
-  description: "sends that failed as a whole, by error",
-  incremental: true
-})
+export const sendErrorsTotal = Metric.fromMetricKey(sendErrorsKey)
 
 /**
  * A metric with its tags in its key. It is the same metric (the same registry entry) as the untagged one piped
