@@ -360,6 +360,7 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
   let out = ""
   for (const segment of path) {
     if (typeof segment === "number") out += `[${segment}]`
+    else if (segment === "") out += `[""]` // an empty key, which a dot would hide
     else out += out.length === 0 ? String(segment) : `.${String(segment)}`
   }
   return out.length === 0 ? "message" : out

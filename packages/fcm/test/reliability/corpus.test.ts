@@ -119,7 +119,7 @@ const MESSAGES: ReadonlyArray<readonly [string, unknown, string]> = [
   ["a reserved google. data key", { tokens: ["a"], data: { "google.c.a.e": "1" } }, "data.google.c.a.e"],
   ["a reserved gcm data key", { tokens: ["a"], data: { gcm_x: "1" } }, "data.gcm_x"],
   ["the reserved key message_type", { tokens: ["a"], data: { message_type: "x" } }, "data.message_type"],
-  ["an empty data key", { tokens: ["a"], data: { "": "x" } }, "data."],
+  ["an empty data key", { tokens: ["a"], data: { "": "x" } }, "data[\"\"]"],
   ["data that is an array (JS)", { tokens: ["a"], data: ["a"] }, "data"],
   ["data that is a string (JS)", { tokens: ["a"], data: "a=b" }, "data"],
   ["a negative time to live", { tokens: ["a"], timeToLive: -1 }, "timeToLive"],
