@@ -7,15 +7,18 @@
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import type { Clock } from "effect"
-import { Config, ConfigError, Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import * as Backoff from "./Backoff.js"
 import * as Credentials from "./Credentials.js"
 import * as FcmClient from "./FcmClient.js"
-import type { AuthenticationError, InvalidMessage, TransportError } from "./FcmError.js"
+import type * as FcmError from "./FcmError.js"
+import type { AuthenticationError, TransportError } from "./FcmError.js"
+import { InvalidMessage } from "./FcmError.js"
 import { checkBaseUrl, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
 import * as V1 from "./internal/v1.js"
 import * as Message from "./Message.js"
 import * as MessageV1 from "./MessageV1.js"
+import type * as Result from "./Result.js"
 import { Outcome } from "./Result.js"
 
 /**
@@ -54,6 +57,83 @@ export interface Options {
   readonly backoffMillis?: number | undefined
 }
 
+/**
+ * A v1 message without its target: what {@link Service.withMessage} sends to each target of a send.
+ *
+ * @example
+ * ```ts
+ * import type { FcmV1 } from "@effect-fcm/fcm"
+ *
+ * const goal: FcmV1.Payload = {
+ *   notification: { title: "Goal!", body: "Arsenal 3-0" },
+ *   android: { priority: "high", notification: { channelId: "scores" } },
+ *   apns: { headers: { "apns-priority": "10" }, payload: { aps: { sound: "default" } } }
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Payload = Omit<MessageV1.MessageV1, "token" | "topic" | "condition">
+
+/**
+ * What the v1 sender offers beyond {@link FcmClient.FcmClient}: sending messages in the v1 shape firebase-admin
+ * users write (`android`, `apns`, `webpush` and `fcmOptions` blocks included), with the same fan-out, retries,
+ * streams, metrics and result model.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /**
+   * Sends a v1 message to its own target (token, topic or condition), once. The result has one outcome, keyed by
+   * the target.
+   */
+  readonly send: (message: MessageV1.MessageV1) => Effect.Effect<Result.Result, FcmError.FcmError>
+  /**
+   * An `FcmClient` whose every send carries `payload` to the targets the send names: `send`, `sendWithRetry` and
+   * `sendStream` of `Message.multicast(tokens)`, `Message.toTopic(topic)` or `Message.toCondition(condition)`. Those
+   * messages name targets only (and `dryRun`, sent as `validate_only`); a payload option on them is refused with
+   * `InvalidMessage`. Fails with `InvalidMessage` naming the field when `payload` breaks one of FCM's rules.
+   */
+  readonly withMessage: (payload: Payload) => Effect.Effect<FcmClient.FcmClient, InvalidMessage>
+}
+
+/**
+ * The v1 sender's own service, provided by {@link layer} and {@link layerConfig} next to `FcmClient`.
+ *
+ * @example
+ * ```ts
+ * import { FcmV1, Message } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const v1 = yield* FcmV1.FcmV1
+ *   const fcm = yield* v1.withMessage({ notification: { title: "Hello" }, android: { priority: "high" } })
+ *   return yield* fcm.sendWithRetry(Message.multicast(["token-1", "token-2"]))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class FcmV1 extends Context.Tag("@effect-fcm/fcm/FcmV1")<FcmV1, Service>() {}
+
+/** The options a send through {@link Service.withMessage} may carry: its targets, and `dryRun`. */
+const TARGET_ONLY: ReadonlySet<string> = new Set(["tokens", "topic", "condition", "dryRun"])
+
+const payloadOnly = (message: Message.Message): InvalidMessage | undefined => {
+  for (const key in message) {
+    if (!TARGET_ONLY.has(key) && (message as Record<string, unknown>)[key] !== undefined) {
+      return new InvalidMessage({
+        field: key,
+        reason: "a send through FcmV1.withMessage names its targets only: put the payload in the v1 message"
+      })
+    }
+  }
+  return undefined
+}
+
 type Fatal = AuthenticationError | InvalidMessage | TransportError
 
 const targetKey = (message: Message.Message): "token" | "topic" | "condition" =>
@@ -77,16 +157,11 @@ export const bodyTemplate = (
   return (target) => prefix + JSON.stringify(target) + suffix
 }
 
-/**
- * Builds a v1 `FcmClient` over the `HttpClient` and the `Credentials` in context.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const make = (
-  options: Options = {}
+/** The v1 sender: the `FcmClient` of multicast messages and the {@link Service} of v1-shaped ones, one protocol. */
+const build = (
+  options: Options
 ): Effect.Effect<
-  FcmClient.FcmClient,
+  { readonly client: FcmClient.FcmClient; readonly service: Service },
   ConfigError.ConfigError,
   HttpClient.HttpClient | Credentials.Credentials
 > =>
@@ -170,23 +245,148 @@ export const make = (
           )
       })
 
-    const protocol: FcmClient.Protocol = {
+    /** The protocol over a way to turn a valid message into its wire payload, once per fan-out. */
+    const protocolFor = (
+      payload: (message: Message.Message, nowMillis: number) => Either.Either<MessageV1.Translated, InvalidMessage>
+    ): FcmClient.Protocol => ({
       name: "v1",
       batchSize: 1,
       concurrency,
       backoffMillis,
       prepare: (message) =>
-        Effect.clockWith((clock) =>
-          Effect.sync(() => {
-            const { message: wire, validateOnly } = MessageV1.fromMessage(message, clock.unsafeCurrentTimeMillis())
-            const body = bodyTemplate(targetKey(message), wire, validateOnly)
-            const toTarget = message.topic !== undefined ? Message.topicName : (t: string) => t
-            return (targets: ReadonlyArray<string>) => attempt(body(toTarget(targets[0]!)), clock, true)
-          })
-        )
-    }
-    return FcmClient.make(protocol)
+        Effect.clockWith((clock) => {
+          const translated = payload(message, clock.unsafeCurrentTimeMillis())
+          if (Either.isLeft(translated)) return Effect.fail(translated.left)
+          const { message: wire, validateOnly } = translated.right
+          const body = bodyTemplate(targetKey(message), wire, validateOnly)
+          const toTarget = message.topic !== undefined ? Message.topicName : (t: string) => t
+          return Effect.succeed((targets: ReadonlyArray<string>) => attempt(body(toTarget(targets[0]!)), clock, true))
+        })
+    })
+
+    const client = FcmClient.make(protocolFor((message, now) => Either.right(MessageV1.fromMessage(message, now))))
+
+    const withMessage = (payload: Payload): Effect.Effect<FcmClient.FcmClient, InvalidMessage> =>
+      Effect.map(
+        // checked with a token as its target; a topic's lower size limit is checked when a send names a topic
+        MessageV1.validate({ ...payload, token: "token" }),
+        ({ token: _, ...valid }) => {
+          const wire = MessageV1.toWire(valid)
+          return FcmClient.make(protocolFor((message) => {
+            const refused = payloadOnly(message)
+            if (refused !== undefined) return Either.left(refused)
+            if (message.tokens === undefined) {
+              const target = message.topic !== undefined ? { topic: message.topic } : { condition: message.condition! }
+              const checked = MessageV1.validateEither({ ...valid, ...target })
+              if (Either.isLeft(checked)) return Either.left(checked.left)
+            }
+            return Either.right({ message: wire, validateOnly: message.dryRun === true })
+          }))
+        }
+      )
+
+    const send = (message: MessageV1.MessageV1): Effect.Effect<Result.Result, FcmError.FcmError> =>
+      Effect.flatMap(MessageV1.validate(message), ({ condition, token, topic, ...rest }) =>
+        Effect.flatMap(
+          withMessage(rest),
+          (fcm) =>
+            fcm.send(
+              token !== undefined
+                ? Message.multicast([token])
+                : topic !== undefined
+                ? Message.toTopic(topic)
+                : Message.toCondition(condition!)
+            )
+        ))
+
+    return { client, service: { send, withMessage } }
   })
+
+/**
+ * Builds a v1 `FcmClient` over the `HttpClient` and the `Credentials` in context.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<
+  FcmClient.FcmClient,
+  ConfigError.ConfigError,
+  HttpClient.HttpClient | Credentials.Credentials
+> => Effect.map(build(options), ({ client }) => client)
+
+/**
+ * Builds the v1 sender's {@link Service} (v1-shaped messages) over the `HttpClient` and the `Credentials` in context.
+ *
+ * @example
+ * ```ts
+ * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const v1 = yield* FcmV1.makeService()
+ *   return yield* v1.send({ topic: "news", notification: { title: "Launch day" }, android: { priority: "high" } })
+ * }).pipe(Effect.provide(Credentials.layerFile("service-account.json")), Effect.provide(FetchHttpClient.layer))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeService = (
+  options: Options = {}
+): Effect.Effect<Service, ConfigError.ConfigError, HttpClient.HttpClient | Credentials.Credentials> =>
+  Effect.map(build(options), ({ service }) => service)
+
+const makeContext = (options: Options) =>
+  Effect.map(
+    build(options),
+    ({ client, service }) => Context.make(FcmClient.FcmClient, client).pipe(Context.add(FcmV1, service))
+  )
+
+/**
+ * Sends a v1 message (firebase-admin's shape: `token`, `topic` or `condition`, with `android`, `apns`, `webpush`,
+ * `fcmOptions`) to its target once, with the v1 sender in context.
+ *
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ *
+ * const program = FcmV1.send({
+ *   token: "registration-token",
+ *   notification: { title: "Match update", body: "Arsenal goal in added time" },
+ *   android: { ttl: 3_600_000, notification: { channelId: "scores" } },
+ *   apns: { payload: { aps: { badge: 42 } } }
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const send = (message: MessageV1.MessageV1): Effect.Effect<Result.Result, FcmError.FcmError, FcmV1> =>
+  Effect.flatMap(FcmV1, (v1) => v1.send(message))
+
+/**
+ * An `FcmClient` whose sends carry a v1 payload to the targets they name, with the v1 sender in context: the way to
+ * send firebase-admin's `sendEachForMulticast` messages, with retries and streams.
+ *
+ * @example
+ * ```ts
+ * import { FcmV1, Message } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const fcm = yield* FcmV1.withMessage({ data: { kind: "news" }, android: { priority: "high" } })
+ *   return yield* fcm.sendWithRetry(Message.multicast(["token-1", "token-2", "token-3"]))
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const withMessage = (payload: Payload): Effect.Effect<FcmClient.FcmClient, InvalidMessage, FcmV1> =>
+  Effect.flatMap(FcmV1, (v1) => v1.withMessage(payload))
 
 /**
  * A layer of a v1 `FcmClient`; provide `Credentials` and an `HttpClient` to it.
@@ -208,8 +408,11 @@ export const make = (
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<FcmClient.FcmClient, ConfigError.ConfigError, HttpClient.HttpClient | Credentials.Credentials> =>
-  Layer.effect(FcmClient.FcmClient, make(options))
+): Layer.Layer<
+  FcmClient.FcmClient | FcmV1,
+  ConfigError.ConfigError,
+  HttpClient.HttpClient | Credentials.Credentials
+> => Layer.effectContext(makeContext(options))
 
 const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
   Config.map(Config.option(config), Option.getOrUndefined)
@@ -236,7 +439,11 @@ export const config: Config.Config<Options> = Config.all({
  */
 export const layerConfig = (
   options: Config.Config<Options> = config
-): Layer.Layer<FcmClient.FcmClient, ConfigError.ConfigError | Credentials.CredentialsError, HttpClient.HttpClient> =>
-  Layer.effect(FcmClient.FcmClient, Effect.flatMap(options, make)).pipe(
+): Layer.Layer<
+  FcmClient.FcmClient | FcmV1,
+  ConfigError.ConfigError | Credentials.CredentialsError,
+  HttpClient.HttpClient
+> =>
+  Layer.effectContext(Effect.flatMap(options, makeContext)).pipe(
     Layer.provide(Credentials.layerConfig())
   )

@@ -93,8 +93,9 @@ const poolOnly = (pool: Layer.Layer<Http2Client.Pool | HttpClient.HttpClient>): 
   Layer.project(pool, Http2Client.Pool, Http2Client.Pool, identity)
 
 /**
- * An `FcmClient` speaking FCM HTTP v1 over the pooled HTTP/2 transport, with service-account credentials from the
- * key file named by `GOOGLE_APPLICATION_CREDENTIALS` (read through `Config`). The access tokens are fetched through
+ * An `FcmClient` speaking FCM HTTP v1 over the pooled HTTP/2 transport (and `FcmV1.FcmV1`, for messages in the v1
+ * shape), with service-account credentials from the key file named by `GOOGLE_APPLICATION_CREDENTIALS` (read through
+ * `Config`). The access tokens are fetched through
  * the same pool. The pool is closed (GOAWAY) when the layer is released; its counters are available through
  * {@link Http2Client.Pool}.
  *
@@ -110,7 +111,10 @@ const poolOnly = (pool: Layer.Layer<Http2Client.Pool | HttpClient.HttpClient>): 
  */
 export const layer = (
   options: Options = {}
-): Layer.Layer<FcmClient.FcmClient | Http2Client.Pool, ConfigError | Credentials.CredentialsError> => {
+): Layer.Layer<
+  FcmClient.FcmClient | FcmV1.FcmV1 | Http2Client.Pool,
+  ConfigError | Credentials.CredentialsError
+> => {
   const { backoffMillis, baseUrl, concurrency, credentials, projectId } = options
   const pool = transport(options)
   return FcmV1.layer({ projectId, baseUrl, concurrency, backoffMillis, timeout: false }).pipe(
