@@ -256,6 +256,34 @@ const suite = (tls: boolean) =>
         assert.deepStrictEqual(counters.faults, { Reset: 1, Hang: 1, GoAway: 2 })
       }).pipe(Effect.provide(server)))
 
+    it.scopedLive("a refusing GOAWAY with streams in flight: they are answered, only the refused one is not", () =>
+      Effect.gen(function*() {
+        const emulator = yield* FcmEmulator.FcmEmulator
+        yield* emulator.reset
+        const token = yield* emulator.issueAccessToken
+        const session = yield* connect(emulator)
+        const goaways: Array<readonly [number, number]> = []
+        session.on("goaway", (code: number, lastStreamID: number) => goaways.push([code, lastStreamID]))
+        const send = (t: string) => h2(session, v1Request(token, { token: t }))
+        assert.strictEqual((yield* send("warm")).status, 200)
+
+        yield* emulator.setToken("before", Scenario.latency(100))
+        yield* emulator.setToken("gone-away", Scenario.goAway())
+        yield* emulator.setToken("after", Scenario.latency(100))
+        // streams 3, 5 and 7, open at once: the server refuses 5 with a GOAWAY while 3 and 7 wait for their answers
+        const [before, refused, after] = yield* Effect.all(
+          [send("before"), Effect.flip(send("gone-away")), send("after")],
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(before.status, 200)
+        assert.strictEqual(after.status, 200, "a stream opened after the refused one is answered")
+        assert.instanceOf(refused, StreamClosed)
+        assert.strictEqual((refused as StreamClosed).rstCode, http2.constants.NGHTTP2_REFUSED_STREAM)
+        assert.deepStrictEqual(goaways, [[http2.constants.NGHTTP2_NO_ERROR, 7]], "the GOAWAY names the last stream")
+        const outcomes = (yield* emulator.records).map((r) => r.outcomes[0])
+        assert.deepStrictEqual(outcomes, ["delivered", "delivered", "GoAway", "delivered"])
+      }).pipe(Effect.provide(server)))
+
     it.scopedLive("faults over HTTP/1.1: reset, GOAWAY, hang", () =>
       Effect.gen(function*() {
         const emulator = yield* FcmEmulator.FcmEmulator

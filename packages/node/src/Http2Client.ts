@@ -34,17 +34,19 @@ import * as HttpTraceContext from "@effect/platform/HttpTraceContext"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
-import type * as ConfigError from "effect/ConfigError"
+import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import { dual } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
@@ -180,39 +182,107 @@ const millis = (input: Duration.DurationInput | undefined, fallback: Duration.Du
   return Duration.isFinite(duration) ? Duration.toMillis(duration) : Infinity
 }
 
-const positiveInt = (name: string, value: number | undefined, fallback: number): number => {
-  const n = value ?? fallback
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`Http2Client: ${name} must be a positive integer, got ${n}`)
-  return n
+/** The longest finite delay a Node timer takes (about 24.8 days); a longer one would fire after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647
+
+const shown = (value: unknown): string => typeof value === "string" ? JSON.stringify(value) : String(value)
+
+const invalid = (name: string, expected: string, value: unknown): ConfigError.ConfigError =>
+  ConfigError.InvalidData([name], `${name} must be ${expected}, got ${shown(value)}`)
+
+const positiveInt = (
+  name: string,
+  value: unknown,
+  fallback: number
+): Either.Either<number, ConfigError.ConfigError> =>
+  value === undefined
+    ? Either.right(fallback)
+    : typeof value === "number" && Number.isSafeInteger(value) && value > 0
+    ? Either.right(value)
+    : Either.left(invalid(name, "a positive integer", value))
+
+/** A positive duration in milliseconds, `Infinity` for `Duration.infinity`. */
+const timeout = (
+  name: string,
+  value: unknown,
+  fallback: Duration.Duration
+): Either.Either<number, ConfigError.ConfigError> => {
+  if (value === undefined) return Either.right(millis(fallback, fallback))
+  const duration = Duration.decodeUnknown(value)
+  if (Option.isSome(duration) && !Duration.isFinite(duration.value)) return Either.right(Infinity)
+  const ms = Option.isSome(duration) ? Duration.toMillis(duration.value) : NaN
+  return ms > 0 && ms <= MAX_TIMER_MS
+    ? Either.right(ms)
+    : Either.left(invalid(name, `a positive duration of at most ${MAX_TIMER_MS} ms, or Duration.infinity`, value))
 }
 
-const resolveOptions = (options: Options): internal.ResolvedOptions => {
-  const proxy = options.proxy ?? "env"
-  if (proxy !== "env" && proxy !== "none") parseProxyUrl(proxy)
-  const ca = options.ca
-  return {
-    maxSessionsPerOrigin: positiveInt(
-      "maxSessionsPerOrigin",
-      options.maxSessionsPerOrigin,
-      DEFAULTS.maxSessionsPerOrigin
-    ),
-    maxConcurrentStreamsPerSession: positiveInt(
-      "maxConcurrentStreamsPerSession",
-      options.maxConcurrentStreamsPerSession,
-      DEFAULTS.maxConcurrentStreamsPerSession
-    ),
-    requestTimeoutMs: millis(options.requestTimeout, DEFAULTS.requestTimeout),
-    connectTimeoutMs: millis(options.connectTimeout, DEFAULTS.connectTimeout),
-    pingIntervalMs: millis(options.pingInterval, DEFAULTS.pingInterval),
-    pingTimeoutMs: millis(options.pingTimeout, DEFAULTS.pingTimeout),
-    h2c: options.h2c ?? false,
-    proxy,
-    env: { ...process.env },
-    ca: ca === undefined ? undefined : typeof ca === "string" || Buffer.isBuffer(ca) ? ca : [...ca],
-    rejectUnauthorized: options.rejectUnauthorized ?? true,
-    maxSocketsPerOrigin: positiveInt("maxSocketsPerOrigin", options.maxSocketsPerOrigin, DEFAULTS.maxSocketsPerOrigin)
+const boolean = (name: string, value: unknown, fallback: boolean): Either.Either<boolean, ConfigError.ConfigError> =>
+  value === undefined
+    ? Either.right(fallback)
+    : typeof value === "boolean"
+    ? Either.right(value)
+    : Either.left(invalid(name, "a boolean", value))
+
+const proxyOption = (value: unknown): Either.Either<internal.ResolvedOptions["proxy"], ConfigError.ConfigError> => {
+  if (value === undefined) return Either.right("env")
+  if (value === "env" || value === "none") return Either.right(value)
+  // the URL is not repeated in the message: it may hold credentials
+  const expected = "\"env\", \"none\" or an http:// proxy URL"
+  if (typeof value !== "string" && !(value instanceof URL)) {
+    return Either.left(ConfigError.InvalidData(["proxy"], `proxy must be ${expected}, got a ${typeof value}`))
+  }
+  try {
+    parseProxyUrl(value)
+    return Either.right(value)
+  } catch (error) {
+    return Either.left(
+      ConfigError.InvalidData(["proxy"], `proxy must be ${expected}: ${error instanceof Error ? error.message : ""}`)
+    )
   }
 }
+
+const isCertificate = (u: unknown): u is string | Buffer => typeof u === "string" || Buffer.isBuffer(u)
+
+const certificates = (value: unknown): Either.Either<internal.ResolvedOptions["ca"], ConfigError.ConfigError> =>
+  value === undefined || isCertificate(value)
+    ? Either.right(value)
+    : Array.isArray(value) && value.every(isCertificate)
+    ? Either.right([...value])
+    : Either.left(
+      ConfigError.InvalidData(["ca"], "ca must be a PEM certificate (a string or a Buffer) or an array of them")
+    )
+
+/** Checks the options: an invalid one fails with `ConfigError.InvalidData`, its path naming the option. */
+const resolveOptions = (options: Options): Effect.Effect<internal.ResolvedOptions, ConfigError.ConfigError> =>
+  Effect.gen(function*() {
+    const o = options as Readonly<Record<keyof Options, unknown>>
+    return {
+      maxSessionsPerOrigin: yield* positiveInt(
+        "maxSessionsPerOrigin",
+        o.maxSessionsPerOrigin,
+        DEFAULTS.maxSessionsPerOrigin
+      ),
+      maxConcurrentStreamsPerSession: yield* positiveInt(
+        "maxConcurrentStreamsPerSession",
+        o.maxConcurrentStreamsPerSession,
+        DEFAULTS.maxConcurrentStreamsPerSession
+      ),
+      requestTimeoutMs: yield* timeout("requestTimeout", o.requestTimeout, DEFAULTS.requestTimeout),
+      connectTimeoutMs: yield* timeout("connectTimeout", o.connectTimeout, DEFAULTS.connectTimeout),
+      pingIntervalMs: yield* timeout("pingInterval", o.pingInterval, DEFAULTS.pingInterval),
+      pingTimeoutMs: yield* timeout("pingTimeout", o.pingTimeout, DEFAULTS.pingTimeout),
+      h2c: yield* boolean("h2c", o.h2c, false),
+      proxy: yield* proxyOption(o.proxy),
+      env: { ...process.env },
+      ca: yield* certificates(o.ca),
+      rejectUnauthorized: yield* boolean("rejectUnauthorized", o.rejectUnauthorized, true),
+      maxSocketsPerOrigin: yield* positiveInt(
+        "maxSocketsPerOrigin",
+        o.maxSocketsPerOrigin,
+        DEFAULTS.maxSocketsPerOrigin
+      )
+    }
+  })
 
 /** Effect's built-in tracer: spans made with it are not exported anywhere. */
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
@@ -396,12 +466,13 @@ const statsOf = (pool: internal.Pool): Effect.Effect<Stats> => Effect.sync(() =>
  * @since 0.1.0
  * @category constructors
  */
-export const makePool = (options: Options = {}): Effect.Effect<PoolHandle, never, Scope.Scope> =>
+export const makePool = (options: Options = {}): Effect.Effect<PoolHandle, ConfigError.ConfigError, Scope.Scope> =>
   Effect.map(
-    Effect.acquireRelease(
-      Effect.sync(() => new internal.Pool(resolveOptions(options))),
-      (pool) => pool.close
-    ),
+    Effect.flatMap(resolveOptions(options), (resolved) =>
+      Effect.acquireRelease(
+        Effect.sync(() => new internal.Pool(resolved)),
+        (pool) => pool.close
+      )),
     (pool): PoolHandle => ({ client: makeClient(pool, options.spans ?? "auto"), stats: statsOf(pool) })
   )
 
@@ -420,12 +491,14 @@ export const makePool = (options: Options = {}): Effect.Effect<PoolHandle, never
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> =>
+export const make = (
+  options: Options = {}
+): Effect.Effect<HttpClient.HttpClient, ConfigError.ConfigError, Scope.Scope> =>
   Effect.map(makePool(options), (pool) => pool.client)
 
 const layerFrom = <E, R>(
   options: Effect.Effect<Options, E, R>
-): Layer.Layer<HttpClient.HttpClient | Pool, E, Exclude<R, Scope.Scope>> =>
+): Layer.Layer<HttpClient.HttpClient | Pool, E | ConfigError.ConfigError, Exclude<R, Scope.Scope>> =>
   Layer.scopedContext(
     Effect.map(
       Effect.flatMap(options, makePool),
@@ -439,7 +512,7 @@ const layerFrom = <E, R>(
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient | Pool> =>
+export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient | Pool, ConfigError.ConfigError> =>
   layerFrom(Effect.succeed(options))
 
 /**

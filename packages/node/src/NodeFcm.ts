@@ -89,8 +89,9 @@ const transport = (options: TransportOptions | undefined) =>
  * The pool's handle without its `HttpClient`, which stays private to the FCM client (an application's own
  * `HttpClient` is not replaced). The transport layer is the same object in both places, so it is built once.
  */
-const poolOnly = (pool: Layer.Layer<Http2Client.Pool | HttpClient.HttpClient>): Layer.Layer<Http2Client.Pool> =>
-  Layer.project(pool, Http2Client.Pool, Http2Client.Pool, identity)
+const poolOnly = <E>(
+  pool: Layer.Layer<Http2Client.Pool | HttpClient.HttpClient, E>
+): Layer.Layer<Http2Client.Pool, E> => Layer.project(pool, Http2Client.Pool, Http2Client.Pool, identity)
 
 /**
  * An `FcmClient` speaking FCM HTTP v1 over the pooled HTTP/2 transport (and `FcmV1.FcmV1`, for messages in the v1

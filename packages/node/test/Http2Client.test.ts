@@ -6,6 +6,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
@@ -59,6 +60,15 @@ const transportFailure = <A>(effect: Effect.Effect<A, HttpClientError.HttpClient
 
 const postJson = (client: HttpClient.HttpClient, url: string, body: unknown) =>
   HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body), client.execute)
+
+/** The process's open sockets to a local port (the client's ends of its connections), as `local → remote` ports. */
+const clientSockets = (port: number): Array<string> =>
+  (process as unknown as { _getActiveHandles: () => Array<unknown> })._getActiveHandles().flatMap((handle) => {
+    const socket = handle as { remotePort?: unknown; localPort?: unknown }
+    return typeof handle === "object" && handle !== null && socket.remotePort === port
+      ? [`${String(socket.localPort)} → ${port}`]
+      : []
+  })
 
 const respondJson = (stream: http2.ServerHttp2Stream, body: unknown) => {
   if (stream.destroyed || stream.closed) return
@@ -496,6 +506,69 @@ describe("Http2Client", () => {
         assert.strictEqual((yield* stats).sessionsOpened, 2)
       }))
 
+    it.scopedLive("a request timeout on a session that stopped answering: a PING, then a fresh session", () =>
+      Effect.gen(function*() {
+        const server = yield* h2Server({ secure: false, handler: echoHandler })
+        const tcp = yield* relay(server.port)
+        // no idle PINGs: only the request timeout makes the pool check the connection
+        const { client, stats } = yield* Http2Client.makePool({
+          h2c: true,
+          proxy: "none",
+          pingInterval: "1 hour",
+          pingTimeout: "200 millis",
+          requestTimeout: "5 seconds"
+        })
+        const url = `http://127.0.0.1:${tcp.port}/send`
+        yield* postJson(client, url, {})
+
+        // the connection goes silent: no error, no close, nothing arrives any more
+        tcp.freeze()
+        const waiting = yield* Effect.fork(transportFailure(postJson(client, url, { waiting: true })))
+        yield* eventually(() => Effect.runSync(stats).streamsInFlight === 1)
+        const timedOut = yield* transportFailure(
+          postJson(client, url, { short: true }).pipe(Http2Client.withRequestTimeout("100 millis"))
+        )
+        assert.strictEqual(timedOut.kind, "Timeout")
+        // the unanswered PING ends the session: the request still waiting on it fails as retryable, long before its
+        // own deadline
+        const dropped = yield* Fiber.join(waiting)
+        assert.strictEqual(dropped.kind, "PingTimeout")
+        assert.isTrue(dropped.mayHaveBeenProcessed)
+        yield* eventually(() => Effect.runSync(stats).sessionsReplaced === 1)
+        const ok = yield* postJson(client, url, {})
+        assert.strictEqual(ok.status, 200)
+        assert.strictEqual(server.sessionsOpened, 2, "the next request went to a fresh session")
+      }))
+
+    it.scopedLive("a request timeout on a healthy session: its PING is answered and the session stays", () =>
+      Effect.gen(function*() {
+        const pings: Array<number> = []
+        const server = yield* h2Server({
+          secure: false,
+          handler: (stream, headers, srv) => {
+            if (headers[":path"] !== "/hang") return echoHandler(stream, headers, srv)
+          }
+        })
+        server.server.on("session", (session) => session.on("ping", () => pings.push(Date.now())))
+        const { client, stats } = yield* Http2Client.makePool({
+          h2c: true,
+          proxy: "none",
+          pingInterval: "1 hour",
+          pingTimeout: "200 millis",
+          requestTimeout: "100 millis"
+        })
+        yield* postJson(client, `${server.origin}/send`, {})
+        const timedOut = yield* transportFailure(postJson(client, `${server.origin}/hang`, {}))
+        assert.strictEqual(timedOut.kind, "Timeout")
+        yield* eventually(() => pings.length === 1)
+        // past the PING's deadline: the answered PING left the session alone
+        yield* Effect.sleep("500 millis")
+        assert.strictEqual((yield* stats).sessionsReplaced, 0)
+        const ok = yield* postJson(client, `${server.origin}/send`, {})
+        assert.strictEqual(ok.status, 200)
+        assert.strictEqual(server.sessionsOpened, 1)
+      }))
+
     it.scopedLive("a session the server closes is replaced on the next request", () =>
       Effect.gen(function*() {
         const server = yield* h2Server({ secure: false, handler: echoHandler })
@@ -713,6 +786,51 @@ describe("Http2Client", () => {
           assert.strictEqual(server.sessionsClosed, 0)
         }))
         yield* eventually(() => server.sessionsClosed === server.sessionsOpened, 1_000)
+      }))
+
+    for (const secure of [true, false]) {
+      it.scopedLive(
+        `closing the scope waits for the socket of a session the server just closed (${secure ? "TLS" : "h2c"})`,
+        () =>
+          Effect.gen(function*() {
+            // the server answers, then closes the session (GOAWAY): the client drains it and destroys it itself
+            const server = yield* h2Server({
+              secure,
+              handler: (stream) => {
+                readBody(stream).then(() => {
+                  respondJson(stream, {})
+                  stream.session?.close()
+                }, () => {})
+              }
+            })
+            const { cert } = yield* testCertificate
+            let pool: Http2Client.PoolHandle | undefined
+            yield* Effect.scoped(Effect.gen(function*() {
+              pool = yield* Http2Client.makePool(secure ? { ca: cert, proxy: "none" } : { h2c: true, proxy: "none" })
+              for (let i = 0; i < 3; i++) yield* postJson(pool.client, `${server.origin}/send`, { i })
+            }))
+            // checked the moment the scope's close returns, without waiting
+            assert.strictEqual((yield* pool!.stats).sessionsOpen, 0, "no session left open")
+            assert.deepStrictEqual(clientSockets(server.port), [], "no socket to the server left open")
+          })
+      )
+    }
+
+    it.scopedLive("closing the scope with a request the server never answers: bounded, the session destroyed", () =>
+      Effect.gen(function*() {
+        const server = yield* h2Server({ secure: false, handler: () => {} })
+        let pool: Http2Client.PoolHandle | undefined
+        const pending = yield* Effect.scoped(Effect.gen(function*() {
+          pool = yield* Http2Client.makePool({ h2c: true, proxy: "none", requestTimeout: Duration.infinity })
+          const fiber = yield* Effect.forkDaemon(transportFailure(postJson(pool.client, `${server.origin}/hang`, {})))
+          yield* eventually(() => server.streams === 1)
+          return fiber
+        }))
+        const failure = yield* Fiber.join(pending)
+        assert.strictEqual(failure.kind, "ClientClosed")
+        assert.isTrue(failure.mayHaveBeenProcessed)
+        assert.strictEqual((yield* pool!.stats).sessionsOpen, 0)
+        assert.deepStrictEqual(clientSockets(server.port), [])
       }))
 
     it.scopedLive("requests after the scope closed fail as ClientClosed", () =>

@@ -23,7 +23,7 @@ export interface Running {
 
 const noop = () => {}
 
-const { NGHTTP2_CANCEL, NGHTTP2_NO_ERROR, NGHTTP2_REFUSED_STREAM } = http2.constants
+const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = http2.constants
 
 const TOO_BIG: M.Response = {
   status: 413,
@@ -77,14 +77,18 @@ const answerH2 = (stream: http2.ServerHttp2Stream, r: M.Response): void => {
       stream.close(NGHTTP2_CANCEL)
       return
     case "GoAway": {
+      // A graceful close: GOAWAY (NO_ERROR) naming the last stream received, so every stream already open on the
+      // session is still answered and only those the client opens afterwards are refused. Without `respond`, this
+      // stream is refused (REFUSED_STREAM: not processed) after the GOAWAY. (A GOAWAY naming a last stream id below
+      // streams still open, followed by REFUSED_STREAM, aborts Node 20's HTTP/2 server: a heap corruption.)
       const session = stream.session
       if (fault.respond) {
         respondH2(stream, r)
+        session?.close()
       } else {
-        session?.goaway(NGHTTP2_NO_ERROR, Math.max(0, (stream.id ?? 1) - 2))
+        session?.close()
         stream.close(NGHTTP2_REFUSED_STREAM)
       }
-      session?.close()
       return
     }
   }

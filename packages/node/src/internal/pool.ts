@@ -3,6 +3,7 @@ import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type { EventEmitter } from "node:events"
 import * as http from "node:http"
 import type { IncomingHttpHeaders } from "node:http"
 import * as http2 from "node:http2"
@@ -128,6 +129,11 @@ const CLOSED = 3
 const UNKNOWN = 0
 const PROTO_H2 = 1
 const PROTO_H1 = 2
+
+/** How long closing the pool lets streams in flight finish before it destroys their sessions. */
+const CLOSE_GRACE_MS = 2_000
+/** How long closing the pool then waits for the destroyed sessions' sockets to close. */
+const CLOSE_DESTROY_WAIT_MS = 500
 
 const kExchange = Symbol.for("@effect-fcm/node/Http2Client/exchange")
 
@@ -319,6 +325,8 @@ function onTimeout(ex: Exchange): void {
   const state = ex.state
   const authority = ex.origin?.authority ?? ex.target.url.host
   ex.abandon()
+  // the server did not answer in time: is the connection still alive? (a dead one is then replaced)
+  if (state === H2) ex.session!.probe()
   ex.fail(
     state === QUEUED || state === IDLE
       ? transportError(
@@ -467,9 +475,23 @@ class H2Session {
   wasReady = false
   remoteAddress: Option.Option<string> = Option.none()
   connectTimer: NodeJS.Timeout | undefined = undefined
+  /** The session, socket and tunnel of this connection that have not emitted 'close' yet. */
+  unclosed = 0
 
   constructor(readonly origin: Origin) {
     this.limit = origin.pool.options.maxConcurrentStreamsPerSession
+  }
+
+  /**
+   * Counts `emitter` (the HTTP/2 session, its TLS or TCP socket, the proxy tunnel) as open until it emits 'close':
+   * closing the pool waits for that.
+   */
+  track(emitter: EventEmitter): void {
+    this.unclosed++
+    this.origin.pool.unclosed.add(this)
+    emitter.once("close", () => {
+      if (--this.unclosed === 0) this.origin.pool.connectionClosed(this)
+    })
   }
 
   start(ex: Exchange): void {
@@ -538,18 +560,22 @@ class H2Session {
       this.connectTimer.unref()
     }
     if (origin.proxy !== undefined) {
-      connectTunnel(origin.proxy, origin.host, origin.port, options.connectTimeoutMs, (error, socket) => {
+      const onTunnel = (error: Error | undefined, socket: net.Socket | undefined) => {
         if (error !== undefined) return this.connectFailed(error)
         if (this.phase !== CONNECTING) return socket!.destroy()
-        this.socket = this.tunnel = socket
+        this.socket = socket
         if (origin.secure) this.startTls(socket!)
         else this.startSession(socket!)
-      })
+      }
+      // the tunnel is known (and destroyed with the session) from the start, before the proxy has answered
+      this.tunnel = connectTunnel(origin.proxy, origin.host, origin.port, options.connectTimeoutMs, onTunnel)
+      this.track(this.tunnel)
     } else if (origin.secure) {
       this.startTls(undefined)
     } else {
       const socket = net.connect({ host: origin.host, port: origin.port })
       this.socket = socket
+      this.track(socket)
       socket.on("error", (error) => this.connectFailed(error))
       this.startSession(socket)
     }
@@ -569,6 +595,7 @@ class H2Session {
     if (raw !== undefined) tlsOptions.socket = raw
     const socket = tls.connect(tlsOptions)
     this.socket = socket
+    this.track(socket)
     // stays attached for the socket's whole life; after the handshake errors reach the session
     socket.on("error", (error) => this.connectFailed(error))
     socket.once("secureConnect", () => {
@@ -601,6 +628,7 @@ class H2Session {
     })
     session.on("frameError", noop)
     session.on("close", () => this.onClose())
+    this.track(session)
   }
 
   onRemoteSettings(settings: http2.Settings): void {
@@ -640,6 +668,16 @@ class H2Session {
     }
     this.phase = CLOSED
     this.origin.sessionClosed(this)
+  }
+
+  /**
+   * A request timed out on this session. A connection can die without an error or a close (a TCP reset unnoticed
+   * under TLS, a middlebox dropping it): every request sent to it would then wait for its whole timeout. A PING is
+   * sent; unanswered within `pingTimeout`, the session is destroyed (Pool.tick), its streams fail and later requests
+   * go to a fresh session. Not when PINGs are disabled, nor when one is already awaited.
+   */
+  probe(): void {
+    if (this.phase === READY && this.pingSentAt === 0 && this.origin.pool.pinging) this.sendPing(Date.now())
   }
 
   sendPing(now: number): void {
@@ -1057,7 +1095,7 @@ class Origin {
     )
   }
 
-  close(): Array<H2Session> {
+  close(): void {
     const failure = transportError(
       "ClientClosed",
       `the client was closed before a connection to ${this.authority}`,
@@ -1066,9 +1104,7 @@ class Origin {
     )
     for (let ex = this.dequeue(); ex !== undefined; ex = this.dequeue()) ex.fail(failure)
     this.agent?.destroy()
-    const sessions = this.sessions.slice()
-    for (const s of sessions) s.closeGracefully()
-    return sessions
+    for (const s of this.sessions.slice()) s.closeGracefully()
   }
 }
 
@@ -1140,10 +1176,17 @@ export class Pool {
   streamsInFlight = 0
   http1InFlight = 0
   retried = 0
+  /** Connections with a session, socket or tunnel not closed yet (including those already out of rotation). */
+  readonly unclosed = new Set<H2Session>()
+  /** What {@link close} waits with: called by {@link connectionClosed} when the last connection has closed. */
+  private closeWaiters: Array<() => void> = []
   private readonly ticker: NodeJS.Timeout | undefined
+  /** Whether sessions are sent PINGs (idle, or after a request timeout) and checked by the ticker. */
+  readonly pinging: boolean
 
   constructor(readonly options: ResolvedOptions) {
-    if (Number.isFinite(options.pingIntervalMs)) {
+    this.pinging = Number.isFinite(options.pingIntervalMs)
+    if (this.pinging) {
       const period = Math.max(5, Math.min(options.pingIntervalMs, options.pingTimeoutMs) / 4)
       this.ticker = setInterval(() => this.tick(), period)
       this.ticker.unref()
@@ -1229,35 +1272,40 @@ export class Pool {
     }
   }
 
-  /** Closes every session (GOAWAY, then the socket) and waits for them, destroying stragglers after a grace period. */
+  /** A connection's session, socket and tunnel have all closed. */
+  connectionClosed(s: H2Session): void {
+    this.unclosed.delete(s)
+    if (this.unclosed.size > 0 || this.closeWaiters.length === 0) return
+    const waiters = this.closeWaiters
+    this.closeWaiters = []
+    for (const waiter of waiters) waiter()
+  }
+
+  /**
+   * Closes every session (GOAWAY, then the socket) and waits until every session, socket and tunnel of the pool has
+   * emitted 'close', including those of sessions taken out of rotation before (drained after a GOAWAY, say), whose
+   * sockets may still be closing. Sessions with streams still running after a grace period are destroyed; after a
+   * last short wait, close returns whatever their sockets do.
+   */
   readonly close: Effect.Effect<void> = Effect.async<void>((resume) => {
     this.closed = true
     if (this.ticker !== undefined) clearInterval(this.ticker)
-    const sessions: Array<H2Session> = []
-    for (const origin of this.origins.values()) sessions.push(...origin.close())
-    let pending = 0
+    for (const origin of this.origins.values()) origin.close()
+    if (this.unclosed.size === 0) return resume(Effect.void)
+    let timer: NodeJS.Timeout | undefined = undefined
     let resumed = false
     const done = () => {
       if (resumed) return
       resumed = true
-      clearTimeout(grace)
+      clearTimeout(timer)
       resume(Effect.void)
     }
-    const settle = () => {
-      if (--pending === 0) done()
-    }
-    for (const s of sessions) {
-      const session = s.session
-      if (session !== undefined && !session.destroyed) {
-        pending++
-        session.once("close", settle)
-      }
-    }
-    const grace = setTimeout(() => {
-      for (const s of sessions) s.destroy()
-      done()
-    }, 2_000)
-    grace.unref()
-    if (pending === 0) done()
+    this.closeWaiters.push(done)
+    timer = setTimeout(() => {
+      for (const s of [...this.unclosed]) s.destroy()
+      timer = setTimeout(done, CLOSE_DESTROY_WAIT_MS)
+      timer.unref()
+    }, CLOSE_GRACE_MS)
+    timer.unref()
   })
 }

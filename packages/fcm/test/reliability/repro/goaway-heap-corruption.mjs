@@ -4,8 +4,9 @@
 //   VARIANT=graceful node packages/fcm/test/reliability/repro/goaway-heap-corruption.mjs   # survives
 //
 // The server answers most streams 5–20 ms after their request (so many are open at once) and every 100th the way
-// packages/emulator/src/internal/server.ts answers Scenario.goAway(): session.goaway(NO_ERROR, stream.id - 2), then
-// stream.close(REFUSED_STREAM), then session.close(). With later streams still open on that session, Node 20.20.2's
+// packages/emulator/src/internal/server.ts used to answer Scenario.goAway() (it now closes the session gracefully and
+// refuses the one stream): session.goaway(NO_ERROR, stream.id - 2), then stream.close(REFUSED_STREAM), then
+// session.close(). With later streams still open on that session, Node 20.20.2's
 // server process aborts within a few dozen rounds ("corrupted size vs. prev_size", SIGABRT). The "graceful" variant
 // (answer, then session.close()) and the variant without the explicit goaway() survive hundreds of rounds.
 import { fork } from "node:child_process"
