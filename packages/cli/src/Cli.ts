@@ -25,12 +25,31 @@ import * as Token from "./internal/token.js"
  * - `6` the exchange with FCM failed as a whole (an unexpected answer);
  * - `130` interrupted (Ctrl-C).
  *
+ * @example
+ * ```ts
+ * import { Cli } from "@effect-fcm/cli"
+ * import * as NodeContext from "@effect/platform-node/NodeContext"
+ * import { Effect } from "effect"
+ *
+ * const program = Cli.run(["send", "--emulator", "--token", "device-1", "--concurrency", "0"]).pipe(
+ *   Effect.provide(NodeContext.layer)
+ * )
+ * Effect.runPromise(program).then((code) => assert.strictEqual(code, Cli.ExitCode.Usage)) // nothing was sent
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const ExitCode: typeof Codes = Codes
 
 /**
+ * @example
+ * ```ts
+ * import type { Cli } from "@effect-fcm/cli"
+ *
+ * const shouldRetryLater = (code: Cli.ExitCode): boolean => code === 5 || code === 6
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -38,6 +57,13 @@ export type ExitCode = (typeof Codes)[keyof typeof Codes]
 
 /**
  * The version `fcm --version` prints.
+ *
+ * @example
+ * ```ts
+ * import { Cli } from "@effect-fcm/cli"
+ *
+ * console.log(`fcm ${Cli.VERSION}`) // what `fcm --version` prints
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -323,6 +349,19 @@ const emulatorOptions = {
 /**
  * The emulator's own command line for the parsed flags of `fcm emulator`.
  *
+ * @example
+ * ```ts
+ * import { Cli } from "@effect-fcm/cli"
+ * import { Option } from "effect"
+ *
+ * const none = Option.none()
+ * const args = Cli.emulatorArgs({
+ *   port: 8085, host: "127.0.0.1", tls: true, project: none, apiKeys: [], defaultScenario: Option.some("unavailable"),
+ *   tokens: [], prefixes: [], mix: none, mixSeed: none, latency: none, tokenLifetime: none, noRecord: false, out: none
+ * })
+ * assert.deepStrictEqual(args, ["--port", "8085", "--host", "127.0.0.1", "--tls", "--default", "unavailable"])
+ * ```
+ *
  * @since 0.1.0
  * @category emulator
  */
@@ -434,6 +473,18 @@ const demo = Command.make(
 /**
  * The `fcm` command and its subcommands.
  *
+ * @example
+ * ```ts
+ * import { Cli } from "@effect-fcm/cli"
+ * import { Command } from "@effect/cli"
+ * import * as NodeContext from "@effect/platform-node/NodeContext"
+ * import { Effect } from "effect"
+ *
+ * // the same commands under another name, inside your own program
+ * const push = Command.run(Cli.command, { name: "push", version: Cli.VERSION })
+ * const main = push(process.argv).pipe(Effect.provide(NodeContext.layer))
+ * ```
+ *
  * @since 0.1.0
  * @category commands
  */
@@ -473,13 +524,13 @@ const cli = Command.run(command, { name: "fcm", version: VERSION, footer })
  * @example
  * ```ts
  * import { Cli } from "@effect-fcm/cli"
- * import { NodeContext, NodeRuntime } from "@effect/platform-node"
+ * import * as NodeContext from "@effect/platform-node/NodeContext"
  * import { Effect } from "effect"
  *
- * Cli.run(["send", "--emulator", "--token", "device-1", "--notification-title", "Hi"]).pipe(
- *   Effect.provide(NodeContext.layer),
- *   NodeRuntime.runMain
+ * const program = Cli.run(["send", "--emulator", "--token", "device-1", "--notification-title", "Hi"]).pipe(
+ *   Effect.provide(NodeContext.layer)
  * )
+ * Effect.runPromise(program).then((code) => assert.strictEqual(code, Cli.ExitCode.Ok))
  * ```
  *
  * @since 0.1.0

@@ -13,6 +13,21 @@ import type * as Scenario from "./Scenario.js"
 import * as ServiceAccount from "./ServiceAccount.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Emulator, FcmFake, Scenario } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator: Emulator.Service = yield* Emulator.Emulator
+ *   yield* emulator.setPrefix("stale-", Scenario.notRegistered)
+ *   yield* emulator.enqueue("v1", Scenario.unavailable({ retryAfter: 5 }), 2) // the next two v1 requests
+ *   assert.strictEqual((yield* emulator.counters).requests, 0)
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(FcmFake.layer())))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -51,6 +66,25 @@ export interface Service {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Emulator, FcmFake } from "@effect-fcm/emulator"
+ * import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
+ * import { Effect, Layer, Redacted } from "effect"
+ *
+ * const Test = FcmLegacy.layer({ apiKey: Redacted.make("emulator-server-key") }).pipe(
+ *   Layer.provideMerge(FcmFake.layer())
+ * )
+ *
+ * const program = Effect.gen(function*() {
+ *   yield* FcmClient.send(Message.multicast(["phone-1", "phone-2"], { data: { ping: "1" } }))
+ *   const [request] = yield* (yield* Emulator.Emulator).messages // what FCM received
+ *   assert.deepStrictEqual(request?.outcomes, ["delivered", "delivered"])
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(Test)))
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -58,6 +92,20 @@ export class Emulator extends Context.Tag("@effect-fcm/emulator/Emulator")<Emula
 
 /**
  * Wraps a model in the service.
+ *
+ * @example
+ * ```ts
+ * import { Emulator, Model, ServiceAccount } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const key = yield* ServiceAccount.sharedDefault({ projectId: "my-project" })
+ *   const emulator = Emulator.fromModel(Model.make({ projectId: "my-project", serviceAccounts: [key] }), key)
+ *   assert.strictEqual(emulator.apiKey, "emulator-server-key")
+ * })
+ *
+ * Effect.runPromise(program)
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -90,6 +138,19 @@ export const fromModel = (model: Model.Model, serviceAccount: ServiceAccount.Ser
  * the config has no service-account key with a private key, a throwaway one
  * (its key pair generated once per process) is trusted and exposed as
  * `serviceAccount`, with `tokenUri` as its `token_uri`.
+ *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* Emulator.make({ projectId: "my-project" })
+ *   assert.strictEqual(emulator.serviceAccount.project_id, "my-project") // a throwaway key it trusts
+ * })
+ *
+ * Effect.runPromise(program)
+ * ```
  *
  * @since 0.1.0
  * @category constructors

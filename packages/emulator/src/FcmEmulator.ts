@@ -20,6 +20,18 @@ import * as Server from "./internal/server.js"
 import * as Model from "./Model.js"
 
 /**
+ * @example
+ * ```ts
+ * import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+ *
+ * const config: FcmEmulator.Config = {
+ *   tls: true, // a throwaway self-signed certificate: trust emulator.certificatePem
+ *   maxConcurrentStreams: 10,
+ *   scenarios: { prefixes: { "stale-": Scenario.notRegistered } }
+ * }
+ * const Server = FcmEmulator.layer(config)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -37,6 +49,20 @@ export interface Config extends Model.Config {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator: FcmEmulator.Service = yield* FcmEmulator.make()
+ *   assert.strictEqual(emulator.baseUrl, `http://127.0.0.1:${emulator.port}`)
+ *   assert.strictEqual(emulator.serviceAccount.token_uri, emulator.tokenUri) // its own /token
+ * }).pipe(Effect.scoped)
+ *
+ * Effect.runPromise(program)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -53,6 +79,23 @@ export interface Service extends Emulator.Service {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { Credentials, FcmClient, FcmV1, Message } from "@effect-fcm/fcm"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ *
+ * // the real v1 client over Node's fetch, pointed at the loopback server
+ * const Fcm = Layer.unwrapEffect(Effect.map(FcmEmulator.FcmEmulator, (emulator) =>
+ *   FcmV1.layer({ baseUrl: emulator.baseUrl }).pipe(
+ *     Layer.provide(Credentials.layerServiceAccount(emulator.serviceAccount))
+ *   ))).pipe(Layer.provideMerge(FcmEmulator.layer()), Layer.provide(FetchHttpClient.layer))
+ *
+ * const program = FcmClient.send(Message.multicast(["phone-1"], { data: { ping: "1" } }))
+ * Effect.runPromise(program.pipe(Effect.provide(Fcm))).then((result) => assert.strictEqual(result.success.size, 1))
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -60,6 +103,20 @@ export class FcmEmulator extends Context.Tag("@effect-fcm/emulator/FcmEmulator")
 
 /**
  * The server could not start.
+ *
+ * @example
+ * ```ts
+ * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const first = yield* FcmEmulator.make()
+ *   const error = yield* Effect.flip(FcmEmulator.make({ port: first.port })) // the port is taken
+ *   assert.strictEqual(error._tag, "FcmEmulatorServerError")
+ * }).pipe(Effect.scoped)
+ *
+ * Effect.runPromise(program)
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -71,6 +128,20 @@ export class ServerError extends Data.TaggedError("FcmEmulatorServerError")<{
 
 /**
  * Starts the server; it stops when the scope closes.
+ *
+ * @example
+ * ```ts
+ * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* FcmEmulator.make({ tls: true })
+ *   assert.ok(emulator.baseUrl.startsWith("https://127.0.0.1:"))
+ *   assert.ok(emulator.certificatePem?.includes("BEGIN CERTIFICATE")) // trust it as a CA
+ * }).pipe(Effect.scoped) // the server stops with the scope
+ *
+ * Effect.runPromise(program)
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -115,6 +186,19 @@ export const make = (config: Config = {}): Effect.Effect<Service, ServerError, S
 
 /**
  * A scoped layer running the server, providing it and its inspection service.
+ *
+ * @example
+ * ```ts
+ * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* FcmEmulator.FcmEmulator
+ *   assert.strictEqual((yield* emulator.counters).requests, 0)
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(FcmEmulator.layer({ projectId: "my-project" }))))
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -22,6 +22,17 @@ import * as Emulator from "./Emulator.js"
 import type * as Model from "./Model.js"
 
 /**
+ * @example
+ * ```ts
+ * import { FcmFake, Scenario } from "@effect-fcm/emulator"
+ *
+ * const config: FcmFake.Config = {
+ *   projectId: "my-project",
+ *   scenarios: { prefixes: { "stale-": Scenario.notRegistered } }
+ * }
+ * const Fake = FcmFake.layer(config)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -75,6 +86,21 @@ const bodyOf = (
 /**
  * An `HttpClient` answered by a model.
  *
+ * @example
+ * ```ts
+ * import { FcmFake, Model } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const client = FcmFake.client(Model.make())
+ *
+ * const program = Effect.gen(function*() {
+ *   const response = yield* client.get("https://fcm.googleapis.com/nothing-here")
+ *   assert.strictEqual(response.status, 404) // Google's 404 page, from memory
+ * })
+ *
+ * Effect.runPromise(program)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -123,6 +149,25 @@ export const client = (model: Model.Model): HttpClient.HttpClient =>
 /**
  * Builds the model, the fake client and the inspection service.
  *
+ * @example
+ * ```ts
+ * import { FcmFake } from "@effect-fcm/emulator"
+ * import { FcmLegacy, Message } from "@effect-fcm/fcm"
+ * import { HttpClient } from "@effect/platform"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const { client, emulator } = yield* FcmFake.make()
+ *   const fcm = yield* FcmLegacy.make({ apiKey: Redacted.make(emulator.apiKey) }).pipe(
+ *     Effect.provideService(HttpClient.HttpClient, client)
+ *   )
+ *   yield* fcm.send(Message.multicast(["phone-1"], { data: { ping: "1" } }))
+ *   assert.strictEqual((yield* emulator.counters).delivered, 1)
+ * })
+ *
+ * Effect.runPromise(program)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -134,6 +179,23 @@ export const make = (
 /**
  * Provides an `HttpClient` that talks to an in-memory emulator, and the
  * emulator's inspection service.
+ *
+ * @example
+ * ```ts
+ * import { Emulator, FcmFake, Scenario } from "@effect-fcm/emulator"
+ * import { Credentials, FcmClient, FcmV1, Message } from "@effect-fcm/fcm"
+ * import { Effect, Layer } from "effect"
+ *
+ * // the real v1 client, signing in with the service account the fake trusts
+ * const TestFcm = Layer.unwrapEffect(Effect.map(Emulator.Emulator, (emulator) =>
+ *   FcmV1.layer().pipe(Layer.provide(Credentials.layerServiceAccount(emulator.serviceAccount)))
+ * )).pipe(Layer.provideMerge(FcmFake.layer({ scenarios: { prefixes: { "stale-": Scenario.notRegistered } } })))
+ *
+ * const program = FcmClient.send(Message.multicast(["phone-1", "stale-1"], { data: { ping: "1" } }))
+ * Effect.runPromise(program.pipe(Effect.provide(TestFcm))).then((result) =>
+ *   assert.deepStrictEqual(result.notRegistered, ["stale-1"])
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -21,6 +21,19 @@ import type * as Scenario from "./Scenario.js"
 import type * as ServiceAccount from "./ServiceAccount.js"
 
 /**
+ * @example
+ * ```ts
+ * import { Model } from "@effect-fcm/emulator"
+ *
+ * const config: Model.Config = {
+ *   projectId: "my-project",
+ *   apiKeys: ["test-server-key"],
+ *   accessTokenLifetime: 600, // ten-minute access tokens
+ *   recordCapacity: 1_000
+ * }
+ * const model = Model.make(config)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -48,6 +61,18 @@ export interface Config {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { FcmFake, Model, Scenario } from "@effect-fcm/emulator"
+ *
+ * const scenarios: Model.Scenarios = {
+ *   default: Scenario.delivered,
+ *   tokens: { "phone-1": Scenario.canonical("phone-1-new") },
+ *   prefixes: { "stale-": Scenario.notRegistered, "stale-but-": Scenario.delivered } // the longest prefix wins
+ * }
+ * const Fake = FcmFake.layer({ scenarios })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -60,6 +85,19 @@ export interface Scenarios {
 /**
  * The routes of the emulator. Per-request scenarios are queued per route.
  *
+ * @example
+ * ```ts
+ * import { Emulator, Model, Scenario } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * // the next request for an access token fails with a 503
+ * const route: Model.Route = "token"
+ * const failNextToken = Effect.flatMap(
+ *   Emulator.Emulator,
+ *   (emulator) => emulator.enqueue(route, Scenario.unavailable())
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -68,12 +106,29 @@ export type Route = "legacy" | "v1" | "token" | "metadata" | "control" | "unknow
 /**
  * The API protocol of a request.
  *
+ * @example
+ * ```ts
+ * import type { Model } from "@effect-fcm/emulator"
+ *
+ * const requestsOver = (records: ReadonlyArray<Model.Record>, protocol: Model.Protocol): number =>
+ *   records.filter((record) => record.protocol === protocol).length
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export type Protocol = "legacy" | "v1" | "oauth2" | "metadata" | "none"
 
 /**
+ * @example
+ * ```ts
+ * import { Model } from "@effect-fcm/emulator"
+ *
+ * const headers: Model.Headers = { authorization: "key=emulator-server-key", "content-type": "application/json" }
+ * const response = Model.make().handle({ method: "POST", path: "/fcm/send", headers, body: "{}", now: Date.now() })
+ * assert.strictEqual(response.status, 400) // no registration_ids
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -81,6 +136,21 @@ export type Headers = Readonly<globalThis.Record<string, string | ReadonlyArray<
 
 /**
  * A request to the model. Header names are lower case.
+ *
+ * @example
+ * ```ts
+ * import { Model } from "@effect-fcm/emulator"
+ *
+ * const model = Model.make()
+ * const request: Model.Request = {
+ *   method: "GET",
+ *   path: "/__emulator/counters",
+ *   headers: {},
+ *   body: "",
+ *   now: Date.now()
+ * }
+ * assert.strictEqual(model.handle(request).status, 200)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -100,6 +170,23 @@ export interface Request {
 /**
  * A transport-level fault the front end must simulate.
  *
+ * @example
+ * ```ts
+ * import { Model, Scenario } from "@effect-fcm/emulator"
+ *
+ * const model = Model.make()
+ * model.enqueue("legacy", Scenario.reset)
+ * const response = model.handle({
+ *   method: "POST",
+ *   path: "/fcm/send",
+ *   headers: { authorization: "key=emulator-server-key", "content-type": "application/json" },
+ *   body: JSON.stringify({ registration_ids: ["phone-1", "stale-1"], data: { ping: "1" } }),
+ *   now: Date.now()
+ * })
+ * const fault: Model.Fault | undefined = response.fault // for the front end to simulate
+ * assert.deepStrictEqual(fault, { _tag: "Reset" })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -109,6 +196,16 @@ export type Fault =
   | { readonly _tag: "GoAway"; readonly respond: boolean }
 
 /**
+ * @example
+ * ```ts
+ * import { Model } from "@effect-fcm/emulator"
+ *
+ * const request = { method: "GET", path: "/nothing", headers: {}, body: "", now: Date.now() }
+ * const response: Model.Response = Model.make().handle(request)
+ * assert.strictEqual(response.status, 404)
+ * assert.strictEqual(response.headers["content-type"], "text/html; charset=UTF-8") // Google's 404 page
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -124,6 +221,14 @@ export interface Response {
 /**
  * The target of a message.
  *
+ * @example
+ * ```ts
+ * import { Model } from "@effect-fcm/emulator"
+ *
+ * const addressed = (target: Model.Target): string =>
+ *   target._tag === "Tokens" ? `${target.tokens.length} tokens` : target._tag === "Token" ? target.token : "a topic"
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -136,6 +241,23 @@ export type Target =
 /**
  * The targets a recorded send addressed, in order: the tokens of a multicast, or its single token, topic or
  * condition. `record.outcomes[i]` is the outcome of the i-th target.
+ *
+ * @example
+ * ```ts
+ * import { Model, Scenario } from "@effect-fcm/emulator"
+ *
+ * const model = Model.make({ scenarios: { prefixes: { "stale-": Scenario.notRegistered } } })
+ * const response = model.handle({
+ *   method: "POST",
+ *   path: "/fcm/send",
+ *   headers: { authorization: "key=emulator-server-key", "content-type": "application/json" },
+ *   body: JSON.stringify({ registration_ids: ["phone-1", "stale-1"], data: { ping: "1" } }),
+ *   now: Date.now()
+ * })
+ * const [record] = model.records()
+ * assert.deepStrictEqual(Model.targetsOf(record!), ["phone-1", "stale-1"])
+ * assert.deepStrictEqual(record!.outcomes, ["delivered", "NotRegistered"])
+ * ```
  *
  * @since 0.1.0
  * @category getters
@@ -159,6 +281,17 @@ export const targetsOf = (record: Record): ReadonlyArray<string> => {
  * The outcome for one target: `"delivered"`, `"canonical"`, a legacy error
  * code, `"ProjectQuotaExceeded"`, or the fault (`"reset"`, `"hang"`, …).
  *
+ * @example
+ * ```ts
+ * import type { Model } from "@effect-fcm/emulator"
+ *
+ * // tokens that were not delivered, with what they got instead
+ * const undelivered = (record: Model.Record): ReadonlyArray<[number, Model.Outcome]> =>
+ *   record.outcomes.flatMap((outcome, i): Array<[number, Model.Outcome]> =>
+ *     outcome === "delivered" ? [] : [[i, outcome]]
+ *   )
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -166,6 +299,22 @@ export type Outcome = string
 
 /**
  * A received request.
+ *
+ * @example
+ * ```ts
+ * import { Model } from "@effect-fcm/emulator"
+ *
+ * const model = Model.make()
+ * const response = model.handle({
+ *   method: "POST",
+ *   path: "/fcm/send",
+ *   headers: { authorization: "key=emulator-server-key", "content-type": "application/json" },
+ *   body: JSON.stringify({ registration_ids: ["phone-1", "stale-1"], data: { ping: "1" } }),
+ *   now: Date.now()
+ * })
+ * const record: Model.Record = model.records()[0]!
+ * assert.deepStrictEqual([record.route, record.status, record.delivered], ["legacy", 200, 2])
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -193,6 +342,22 @@ export interface Record {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { Model, Scenario } from "@effect-fcm/emulator"
+ *
+ * const model = Model.make({ scenarios: { prefixes: { "stale-": Scenario.notRegistered } } })
+ * const response = model.handle({
+ *   method: "POST",
+ *   path: "/fcm/send",
+ *   headers: { authorization: "key=emulator-server-key", "content-type": "application/json" },
+ *   body: JSON.stringify({ registration_ids: ["phone-1", "stale-1"], data: { ping: "1" } }),
+ *   now: Date.now()
+ * })
+ * const counters: Model.Counters = model.counters()
+ * assert.deepStrictEqual([counters.requests, counters.messages, counters.delivered, counters.failed], [1, 2, 1, 1])
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -217,6 +382,17 @@ export interface Counters {
 
 /**
  * The emulator's model: handles requests and holds the state.
+ *
+ * @example
+ * ```ts
+ * import { Model, Scenario } from "@effect-fcm/emulator"
+ *
+ * const model: Model.Model = Model.make()
+ * model.setPrefix("stale-", Scenario.notRegistered)
+ * const { access_token } = model.issueAccessToken(Date.now()) // a bearer token for the v1 route
+ * model.expireAccessTokens() // ... and now it is expired
+ * model.reset() // records, counters and attempt counts cleared
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -253,6 +429,22 @@ export interface Model {
 
 /**
  * Creates a model.
+ *
+ * @example
+ * ```ts
+ * import { Model } from "@effect-fcm/emulator"
+ *
+ * const model = Model.make({ projectId: "my-project" })
+ * const response = model.handle({
+ *   method: "POST",
+ *   path: "/fcm/send",
+ *   headers: { authorization: "key=emulator-server-key", "content-type": "application/json" },
+ *   body: JSON.stringify({ registration_ids: ["phone-1", "stale-1"], data: { ping: "1" } }),
+ *   now: Date.now()
+ * })
+ * assert.strictEqual(response.status, 200)
+ * assert.strictEqual(JSON.parse(response.body).success, 2)
+ * ```
  *
  * @since 0.1.0
  * @category constructors

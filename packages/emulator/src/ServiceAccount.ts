@@ -11,6 +11,19 @@ import { promisify } from "node:util"
 /**
  * A service-account key file, as downloaded from the Google Cloud console.
  *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect, Layer } from "effect"
+ *
+ * // a key file's contents, for credentials that sign in against an emulator
+ * const TestCredentials = Layer.unwrapEffect(Effect.map(
+ *   ServiceAccount.sharedDefault(),
+ *   (key: ServiceAccount.ServiceAccountKey) => Credentials.layerServiceAccount(key)
+ * ))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -32,6 +45,16 @@ export interface ServiceAccountKey {
  * What the emulator needs to trust a service account: its e-mail and public
  * key.
  *
+ * @example
+ * ```ts
+ * import { Model, ServiceAccount } from "@effect-fcm/emulator"
+ *
+ * // trust a key without holding its private key
+ * const key = ServiceAccount.unsafeGenerate({ projectId: "my-project" })
+ * const trusted: ServiceAccount.Trusted = ServiceAccount.trust(key)
+ * const model = Model.make({ projectId: "my-project", serviceAccounts: [trusted] })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -43,6 +66,18 @@ export interface Trusted {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ *
+ * const options: ServiceAccount.GenerateOptions = {
+ *   projectId: "my-project",
+ *   clientEmail: "sender@my-project.iam.gserviceaccount.com",
+ *   tokenUri: "http://127.0.0.1:8085/token"
+ * }
+ * const key = ServiceAccount.generate(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -55,6 +90,14 @@ export interface GenerateOptions {
 /**
  * The OAuth2 scope of the FCM HTTP v1 API.
  *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ *
+ * const key = ServiceAccount.unsafeGenerate()
+ * const assertion = ServiceAccount.signAssertion(key, { scope: ServiceAccount.firebaseMessagingScope })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -62,6 +105,14 @@ export const firebaseMessagingScope = "https://www.googleapis.com/auth/firebase.
 
 /**
  * The broad Google Cloud scope, also accepted by FCM.
+ *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ *
+ * const key = ServiceAccount.unsafeGenerate()
+ * const assertion = ServiceAccount.signAssertion(key, { scope: ServiceAccount.cloudPlatformScope })
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -71,6 +122,19 @@ export const cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platfor
 /**
  * Google's token endpoint, the default `token_uri` and JWT audience.
  *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const key = yield* ServiceAccount.sharedDefault()
+ *   assert.strictEqual(key.token_uri, ServiceAccount.defaultTokenUri) // the fake answers it
+ * })
+ *
+ * Effect.runPromise(program)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -78,6 +142,19 @@ export const defaultTokenUri = "https://oauth2.googleapis.com/token"
 
 /**
  * The project of generated service accounts when none is given.
+ *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const key = yield* ServiceAccount.sharedDefault()
+ *   assert.strictEqual(key.project_id, ServiceAccount.defaultProjectId)
+ * })
+ *
+ * Effect.runPromise(program)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -115,6 +192,20 @@ const build = (privateKey: string, options: GenerateOptions): ServiceAccountKey 
 /**
  * Generates a throwaway service-account key (RSA 2048, PKCS#8 PEM).
  *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const key = yield* ServiceAccount.generate({ projectId: "my-project" })
+ *   assert.ok(key.private_key.startsWith("-----BEGIN PRIVATE KEY-----"))
+ *   assert.ok(key.client_email.endsWith("@my-project.iam.gserviceaccount.com"))
+ * })
+ *
+ * Effect.runPromise(program)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -125,6 +216,14 @@ export const generate = (options: GenerateOptions = {}): Effect.Effect<ServiceAc
 
 /**
  * Synchronous {@link generate}.
+ *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ *
+ * const key = ServiceAccount.unsafeGenerate({ projectId: "my-project" })
+ * assert.strictEqual(key.type, "service_account")
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -137,6 +236,20 @@ let sharedPrivateKey: Promise<string> | undefined
 /**
  * A service account whose key pair is generated once per process and then
  * reused, for emulators that need one but were not given any.
+ *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const a = yield* ServiceAccount.sharedDefault({ projectId: "project-a" })
+ *   const b = yield* ServiceAccount.sharedDefault({ projectId: "project-b" })
+ *   assert.strictEqual(a.private_key, b.private_key) // one key pair per process
+ * })
+ *
+ * Effect.runPromise(program)
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -153,6 +266,15 @@ export const sharedDefault = (options: GenerateOptions = {}): Effect.Effect<Serv
  * The trust entry of a service-account key (its public key, e-mail, key id
  * and project).
  *
+ * @example
+ * ```ts
+ * import { Model, ServiceAccount } from "@effect-fcm/emulator"
+ *
+ * const key = ServiceAccount.unsafeGenerate()
+ * const model = Model.make()
+ * model.trust(ServiceAccount.trust(key)) // same as model.trust(key)
+ * ```
+ *
  * @since 0.1.0
  * @category conversions
  */
@@ -164,6 +286,15 @@ export const trust = (key: ServiceAccountKey): Trusted => ({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ *
+ * const key = ServiceAccount.unsafeGenerate()
+ * assert.ok(ServiceAccount.isServiceAccountKey(key))
+ * assert.ok(!ServiceAccount.isServiceAccountKey(ServiceAccount.trust(key)))
+ * ```
+ *
  * @since 0.1.0
  * @category refinements
  */
@@ -173,6 +304,15 @@ export const isServiceAccountKey = (u: Trusted | ServiceAccountKey): u is Servic
 const base64url = (input: string | Buffer): string => Buffer.from(input).toString("base64url")
 
 /**
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ *
+ * // an assertion the token endpoint refuses: it claims a two-hour lifetime
+ * const options: ServiceAccount.AssertionOptions = { lifetime: 7200 }
+ * const tooLong = ServiceAccount.signAssertion(ServiceAccount.unsafeGenerate(), options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -193,6 +333,22 @@ export interface AssertionOptions {
  * Builds and signs (RS256) the JWT assertion of the OAuth2 JWT-bearer grant:
  * header `{"alg":"RS256","typ":"JWT","kid":private_key_id}`, claims `iss`
  * (the client e-mail), `scope`, `aud` (the token endpoint), `iat` and `exp`.
+ *
+ * @example
+ * ```ts
+ * import { Model, ServiceAccount } from "@effect-fcm/emulator"
+ *
+ * const key = ServiceAccount.unsafeGenerate()
+ * const model = Model.make({ serviceAccounts: [key] })
+ * const response = model.handle({
+ *   method: "POST",
+ *   path: "/token",
+ *   headers: { "content-type": "application/x-www-form-urlencoded" },
+ *   body: ServiceAccount.tokenRequestBody(ServiceAccount.signAssertion(key)),
+ *   now: Date.now()
+ * })
+ * assert.strictEqual(JSON.parse(response.body).token_type, "Bearer")
+ * ```
  *
  * @since 0.1.0
  * @category signing
@@ -215,6 +371,16 @@ export const signAssertion = (key: ServiceAccountKey, options: AssertionOptions 
 
 /**
  * The form body of the token request for an assertion.
+ *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ *
+ * const body = ServiceAccount.tokenRequestBody("header.claims.signature")
+ * const params = new URLSearchParams(body)
+ * assert.strictEqual(params.get("grant_type"), "urn:ietf:params:oauth:grant-type:jwt-bearer")
+ * assert.strictEqual(params.get("assertion"), "header.claims.signature")
+ * ```
  *
  * @since 0.1.0
  * @category signing

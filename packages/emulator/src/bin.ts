@@ -28,6 +28,15 @@ import * as Scenario from "./Scenario.js"
 /**
  * Invalid command-line arguments.
  *
+ * @example
+ * ```ts
+ * import { parseArgs } from "@effect-fcm/emulator/bin"
+ * import { Effect } from "effect"
+ *
+ * const error = Effect.runSync(Effect.flip(parseArgs(["--port", "http"])))
+ * assert.strictEqual(error.message, "--port needs a port number")
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -47,6 +56,17 @@ const scenarioArg = (text: string): Scenario.Scenario | string => {
 
 /**
  * Parses the command line into a server config and an output directory.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "@effect-fcm/emulator/bin"
+ * import { Effect } from "effect"
+ *
+ * const { config, out } = Effect.runSync(parseArgs(["--tls", "--prefix", "stale-=notRegistered", "--out", "/tmp/fcm"]))
+ * assert.strictEqual(config.tls, true)
+ * assert.deepStrictEqual(config.scenarios?.prefixes, { "stale-": { _tag: "NotRegistered" } })
+ * assert.strictEqual(out, "/tmp/fcm")
+ * ```
  *
  * @since 0.1.0
  * @category parsing
@@ -166,6 +186,15 @@ export const parseArgs = (
  * Starts the emulator, writes the throwaway service-account key (and the
  * certificate with `--tls`) to a directory, prints the URLs and paths, and
  * runs until interrupted.
+ *
+ * @example
+ * ```ts
+ * import { main } from "@effect-fcm/emulator/bin"
+ * import { Effect } from "effect"
+ *
+ * // what `fcm-emulator --port 8085 --default unavailable` does: serve until interrupted
+ * const serve = main(["--port", "8085", "--default", "unavailable"]).pipe(Effect.scoped)
+ * ```
  *
  * @since 0.1.0
  * @category main

@@ -1,4 +1,17 @@
 /**
+ * A Firebase Cloud Messaging emulator for tests: one `Model` answers both protocols, the OAuth2 token endpoint and
+ * the metadata server, as `Scenario`s say; `FcmFake` serves it as an in-memory `HttpClient`, `FcmEmulator` as a
+ * loopback server, and `Emulator` inspects and steers both.
+ *
+ * @example
+ * ```ts
+ * import { Emulator, FcmFake, Scenario } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const Fake = FcmFake.layer({ scenarios: { prefixes: { "stale-": Scenario.notRegistered } } })
+ * const received = Effect.flatMap(Emulator.Emulator, (emulator) => emulator.messages).pipe(Effect.provide(Fake))
+ * ```
+ *
  * @since 0.1.0
  */
 
@@ -6,41 +19,92 @@
  * Scenarios: how the emulator answers a token, a prefix, everything, or the
  * next requests on a route.
  *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * // attempt 1: reset; attempt 2: 503 asking for a one-second wait; then delivered
+ * const flaky = Scenario.sequence(Scenario.reset, Scenario.unavailable({ retryAfter: 1 }), Scenario.delivered)
+ * ```
+ *
  * @since 0.1.0
+ * @category exports
  */
 export * as Scenario from "./Scenario.js"
 
 /**
  * The pure behaviour model of FCM (legacy, HTTP v1, OAuth2, metadata server).
  *
+ * @example
+ * ```ts
+ * import { Model } from "@effect-fcm/emulator"
+ *
+ * const model = Model.make({ projectId: "my-project" })
+ * assert.strictEqual(model.projectId, "my-project")
+ * ```
+ *
  * @since 0.1.0
+ * @category exports
  */
 export * as Model from "./Model.js"
 
 /**
  * The inspection and control service shared by both front ends.
  *
+ * @example
+ * ```ts
+ * import { Emulator } from "@effect-fcm/emulator"
+ * import { Effect } from "effect"
+ *
+ * const received = Effect.flatMap(Emulator.Emulator, (emulator) => emulator.messages)
+ * ```
+ *
  * @since 0.1.0
+ * @category exports
  */
 export * as Emulator from "./Emulator.js"
 
 /**
  * The in-memory fake `HttpClient`.
  *
+ * @example
+ * ```ts
+ * import { FcmFake } from "@effect-fcm/emulator"
+ *
+ * const Fake = FcmFake.layer() // provides HttpClient.HttpClient and Emulator.Emulator
+ * ```
+ *
  * @since 0.1.0
+ * @category exports
  */
 export * as FcmFake from "./FcmFake.js"
 
 /**
  * The loopback HTTP/2 + HTTP/1.1 server.
  *
+ * @example
+ * ```ts
+ * import { FcmEmulator } from "@effect-fcm/emulator"
+ *
+ * const Server = FcmEmulator.layer({ tls: true }) // a loopback server on a free port
+ * ```
+ *
  * @since 0.1.0
+ * @category exports
  */
 export * as FcmEmulator from "./FcmEmulator.js"
 
 /**
  * Throwaway service accounts and their JWT assertions.
  *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ *
+ * const key = ServiceAccount.generate({ projectId: "my-project" })
+ * ```
+ *
  * @since 0.1.0
+ * @category exports
  */
 export * as ServiceAccount from "./ServiceAccount.js"

@@ -8,6 +8,15 @@ import { Duration, Effect, Random, Schedule } from "effect"
 /**
  * The default backoff base `B`: one second.
  *
+ * @example
+ * ```ts
+ * import { Backoff } from "@effect-fcm/fcm"
+ *
+ * // the first retry waits between 500 and 1499 ms
+ * const first = Backoff.millis(Backoff.DEFAULT_BASE_MILLIS, 0)
+ * assert.ok(first >= 500 && first < 1500)
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -16,6 +25,14 @@ export const DEFAULT_BASE_MILLIS = 1000
 /**
  * The longest wait the default schedule ever chooses on its own: one minute (a server's Retry-After may ask for more).
  *
+ * @example
+ * ```ts
+ * import { Backoff } from "@effect-fcm/fcm"
+ *
+ * // a schedule that never waits longer than ten seconds between attempts
+ * const schedule = Backoff.schedule({ capMillis: Backoff.DEFAULT_CAP_MILLIS / 6 })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -23,6 +40,14 @@ export const DEFAULT_CAP_MILLIS = 60_000
 
 /**
  * How many times the default schedule sends again after the first attempt.
+ *
+ * @example
+ * ```ts
+ * import { Backoff } from "@effect-fcm/fcm"
+ *
+ * // twice the default number of retries
+ * const schedule = Backoff.schedule({ retries: Backoff.DEFAULT_RETRIES * 2 })
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -36,6 +61,14 @@ const defaultRandom = (bound: number): number => Math.floor(Math.random() * boun
  * integer in `[0, B)` drawn from `random`. Computed in floating point, so large attempts never overflow; the result is
  * at most `Number.MAX_SAFE_INTEGER`. A negative or fractional attempt counts as the integer below it, at least 0; a base
  * that is not a positive integer throws a `RangeError` (the protocol layers refuse one at construction).
+ *
+ * @example
+ * ```ts
+ * import { Backoff } from "@effect-fcm/fcm"
+ *
+ * // attempt 2 with B = 1000: 4000 − 500 + U[0, 1000), here with U = 0
+ * assert.strictEqual(Backoff.millis(1000, 2, () => 0), 3500)
+ * ```
  *
  * @since 0.1.0
  * @category backoff
@@ -59,6 +92,16 @@ export const millis = (
  * milliseconds, or `undefined` when the header is absent, unparseable, or asks for less than one second (the seed's
  * rule: such values mean "no hint").
  *
+ * @example
+ * ```ts
+ * import { Backoff } from "@effect-fcm/fcm"
+ *
+ * const now = Date.parse("2024-05-01T12:00:00Z")
+ * assert.strictEqual(Backoff.parseRetryAfter("120", now), 120_000)
+ * assert.strictEqual(Backoff.parseRetryAfter("Wed, 01 May 2024 12:00:30 GMT", now), 30_000)
+ * assert.strictEqual(Backoff.parseRetryAfter("0", now), undefined)
+ * ```
+ *
  * @since 0.1.0
  * @category retry-after
  */
@@ -79,6 +122,14 @@ export const parseRetryAfter = (header: string | null | undefined, nowMillis: nu
 /**
  * Options of the default retry schedule.
  *
+ * @example
+ * ```ts
+ * import { Backoff } from "@effect-fcm/fcm"
+ *
+ * const options: Backoff.ScheduleOptions = { baseMillis: 500, capMillis: 30_000, retries: 3 }
+ * const schedule = Backoff.schedule(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -95,6 +146,18 @@ export interface ScheduleOptions {
  * The default retry schedule: the seed's backoff `B·2^n − ⌊B/2⌋ + U[0, B)` with its jitter drawn from Effect's
  * `Random` (so tests can seed it), capped at `capMillis`, for at most `retries` retries. Its output is the retry
  * count.
+ *
+ * @example
+ * ```ts
+ * import { Backoff, FcmClient, Message } from "@effect-fcm/fcm"
+ *
+ * const message = Message.multicast(["token-1", "token-2"], { data: { score: "3-0" } })
+ *
+ * // at most 3 retries, waiting 250 ms · 2^n (jittered) but never more than 5 seconds
+ * const program = FcmClient.sendWithRetry(message, {
+ *   schedule: Backoff.schedule({ baseMillis: 250, capMillis: 5_000, retries: 3 })
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category schedules

@@ -30,6 +30,14 @@ import * as jwt from "./internal/jwt.js"
 /**
  * The OAuth2 scope for sending with FCM.
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ *
+ * // the default: tokens good for FCM only
+ * const Live = Credentials.layerFile("service-account.json", { scopes: [Credentials.FIREBASE_MESSAGING_SCOPE] })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -37,6 +45,14 @@ export const FIREBASE_MESSAGING_SCOPE = "https://www.googleapis.com/auth/firebas
 
 /**
  * The broad Google Cloud scope, which also covers FCM.
+ *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ *
+ * // an instance whose service account was granted the broad scope only
+ * const Live = Credentials.layerMetadataServer({ scopes: [Credentials.CLOUD_PLATFORM_SCOPE] })
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -46,6 +62,21 @@ export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platf
 /**
  * Google's OAuth2 token endpoint, used when a service account key has no `token_uri`.
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * const key = Effect.runSync(Credentials.decodeServiceAccountKey({
+ *   type: "service_account",
+ *   project_id: "my-project",
+ *   private_key_id: "0123abcd",
+ *   private_key: "-----BEGIN PRIVATE KEY-----\n…\n-----END PRIVATE KEY-----\n",
+ *   client_email: "sender@my-project.iam.gserviceaccount.com"
+ * }))
+ * assert.strictEqual(key.token_uri, Credentials.DEFAULT_TOKEN_URI) // the key named none
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -53,6 +84,14 @@ export const DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 /**
  * The GCP metadata server, unless `GCE_METADATA_HOST` or the `baseUrl` option says otherwise.
+ *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ *
+ * // the same as Credentials.layerMetadataServer() when GCE_METADATA_HOST is not set
+ * const Live = Credentials.layerMetadataServer({ baseUrl: Credentials.DEFAULT_METADATA_URL })
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -62,6 +101,16 @@ export const DEFAULT_METADATA_URL = "http://metadata.google.internal"
 /**
  * How long before expiry a cached token is refreshed, unless `refreshBefore` says otherwise.
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Duration } from "effect"
+ *
+ * // refresh tokens ten minutes before they expire instead of five
+ * const refreshBefore = Duration.times(Credentials.DEFAULT_REFRESH_BEFORE, 2)
+ * const Live = Credentials.layerFile("service-account.json", { refreshBefore })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -70,6 +119,16 @@ export const DEFAULT_REFRESH_BEFORE: Duration.Duration = Duration.minutes(5)
 /**
  * How long a token request may take, unless `timeout` says otherwise.
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Duration } from "effect"
+ *
+ * // give a slow token endpoint a minute
+ * const timeout = Duration.times(Credentials.DEFAULT_TIMEOUT, 2)
+ * const Live = Credentials.layerFile("service-account.json", { timeout })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -77,6 +136,22 @@ export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(30)
 
 /**
  * Lifetime of a signed JWT assertion; Google accepts at most one hour.
+ *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const key = yield* Credentials.decodeServiceAccountKey(yield* ServiceAccount.sharedDefault())
+ *   const jwt = Redacted.value(yield* Credentials.makeAssertion(key))
+ *   const claims = JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString())
+ *   assert.strictEqual(claims.exp - claims.iat, Credentials.ASSERTION_LIFETIME_SECONDS)
+ * })
+ *
+ * Effect.runPromise(program)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -95,6 +170,16 @@ const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
  * the token endpoint could not be reached or answered 408/429/5xx. A failed attempt is not cached: asking again
  * makes a new request.
  *
+ * @example
+ * ```ts
+ * import type { Credentials } from "@effect-fcm/fcm"
+ *
+ * const explain = (error: Credentials.CredentialsError): string =>
+ *   error._tag === "AuthenticationError"
+ *     ? `fix the credentials: ${error.reason}` // a bad key, invalid_grant, no service account
+ *     : `the token endpoint is unreachable, try again: ${error.reason}`
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -102,6 +187,21 @@ export type CredentialsError = AuthenticationError | TransportError
 
 /**
  * The credentials service.
+ *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const credentials: Credentials.Service = yield* Credentials.Credentials
+ *   const token = yield* credentials.accessToken
+ *   assert.strictEqual(Redacted.value(token), "test-token")
+ *   yield* credentials.invalidate(token) // after FCM answered 401 to a request made with it
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(Credentials.layerStatic("test-token"))))
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -123,6 +223,20 @@ export interface Service {
 /**
  * The credentials used to authorise FCM HTTP v1 requests.
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect, Option } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const credentials = yield* Credentials.Credentials
+ *   assert.strictEqual(credentials.description, "static token")
+ *   assert.deepStrictEqual(credentials.projectId, Option.some("my-project"))
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(Credentials.layerStatic("test-token", { projectId: "my-project" }))))
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -131,6 +245,19 @@ export class Credentials extends Context.Tag("@effect-fcm/fcm/Credentials")<Cred
 /**
  * A token with its expiry, as a custom source (`fromEffect`) may yield it. `expiresAt` is a `Date` or epoch
  * milliseconds; without it the token is kept until it is invalidated.
+ *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect, Redacted } from "effect"
+ *
+ * // a token source that knows when its tokens expire: they are refreshed ahead of it
+ * const token: Effect.Effect<Credentials.AccessToken> = Effect.sync(() => ({
+ *   token: Redacted.make("ya29.token"),
+ *   expiresAt: Date.now() + 3_600_000
+ * }))
+ * const Live = Credentials.layerEffect(token, { projectId: "my-project" })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -142,6 +269,14 @@ export interface AccessToken {
 
 /**
  * Options shared by every caching source.
+ *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ *
+ * const cache: Credentials.CacheOptions = { refreshBefore: "10 minutes" }
+ * const Live = Credentials.layerFile("service-account.json", cache)
+ * ```
  *
  * @since 0.1.0
  * @category options
@@ -157,6 +292,17 @@ export interface CacheOptions {
 /**
  * Options for service account credentials.
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ *
+ * const options: Credentials.ServiceAccountOptions = {
+ *   projectId: "my-other-project", // send as another project than the key's
+ *   timeout: "10 seconds"
+ * }
+ * const Live = Credentials.layerFile("service-account.json", options)
+ * ```
+ *
  * @since 0.1.0
  * @category options
  */
@@ -171,6 +317,18 @@ export interface ServiceAccountOptions extends CacheOptions {
 
 /**
  * Options for metadata server credentials.
+ *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ *
+ * const options: Credentials.MetadataServerOptions = {
+ *   serviceAccount: "sender@my-project.iam.gserviceaccount.com",
+ *   projectId: "my-project", // no request for the project id
+ *   timeout: "5 seconds"
+ * }
+ * const Live = Credentials.layerMetadataServer(options)
+ * ```
  *
  * @since 0.1.0
  * @category options
@@ -193,6 +351,15 @@ export interface MetadataServerOptions extends CacheOptions {
 
 /**
  * Options for a custom token source.
+ *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const options: Credentials.EffectOptions = { projectId: "my-project", description: "tokens from the vault" }
+ * const Live = Credentials.layerEffect(Effect.succeed(Redacted.make("ya29.token")), options)
+ * ```
  *
  * @since 0.1.0
  * @category options
@@ -223,6 +390,21 @@ const HttpUrl = Schema.String.pipe(
  * accounts → Generate new private key") or `gcloud iam service-accounts keys create` produces. Decoding turns
  * `private_key` into a `Redacted`; other fields of the file are ignored.
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Redacted, Schema } from "effect"
+ *
+ * const key = Schema.decodeUnknownSync(Credentials.ServiceAccountKey)({
+ *   type: "service_account",
+ *   project_id: "my-project",
+ *   private_key_id: "0123abcd",
+ *   private_key: "-----BEGIN PRIVATE KEY-----\n…\n-----END PRIVATE KEY-----\n",
+ *   client_email: "sender@my-project.iam.gserviceaccount.com"
+ * })
+ * assert.ok(Redacted.isRedacted(key.private_key)) // never printed, logged or traced
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -236,6 +418,14 @@ export const ServiceAccountKey = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import type { Credentials } from "@effect-fcm/fcm"
+ *
+ * const describe = (key: Credentials.ServiceAccountKey): string =>
+ *   `${key.client_email} (project ${key.project_id}, key ${key.private_key_id})`
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -243,6 +433,20 @@ export interface ServiceAccountKey extends Schema.Schema.Type<typeof ServiceAcco
 
 /**
  * The key as it appears in JSON, before decoding.
+ *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ *
+ * const json: Credentials.ServiceAccountKeyJson = {
+ *   type: "service_account",
+ *   project_id: "my-project",
+ *   private_key_id: "0123abcd",
+ *   private_key: "-----BEGIN PRIVATE KEY-----\n…\n-----END PRIVATE KEY-----\n",
+ *   client_email: "sender@my-project.iam.gserviceaccount.com"
+ * }
+ * const Live = Credentials.layerServiceAccount(json)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -324,6 +528,17 @@ const parseKeyJson = (
  * `AuthenticationError` whose reason names the offending field, e.g. `service account key: client_email is
  * missing`; it never quotes the key.
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * const program = Credentials.decodeServiceAccountKey(`{"type":"service_account"}`).pipe(
+ *   Effect.catchTag("AuthenticationError", (e) => Effect.succeed(e.reason))
+ * )
+ * assert.strictEqual(Effect.runSync(program), "service account key: project_id is missing")
+ * ```
+ *
  * @since 0.1.0
  * @category decoding
  */
@@ -397,6 +612,21 @@ const signAssertion = (
  * Signs the OAuth2 JWT-bearer assertion for a service account key: header `{"alg":"RS256","typ":"JWT","kid":
  * private_key_id}`, claims `iss` = `client_email`, `scope` (space-separated, default `firebase.messaging`), `aud` =
  * `token_uri`, `iat` = now on Effect's `Clock` (seconds), `exp` = `iat + 3600`.
+ *
+ * @example
+ * ```ts
+ * import { ServiceAccount } from "@effect-fcm/emulator"
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const key = yield* Credentials.decodeServiceAccountKey(yield* ServiceAccount.sharedDefault())
+ *   const assertion = yield* Credentials.makeAssertion(key, { scopes: [Credentials.CLOUD_PLATFORM_SCOPE] })
+ *   assert.strictEqual(Redacted.value(assertion).split(".").length, 3) // header.claims.signature
+ * })
+ *
+ * Effect.runPromise(program)
+ * ```
  *
  * @since 0.1.0
  * @category assertions
@@ -496,6 +726,22 @@ const serviceAccountFromKey = (
  * malformed key fails here, before any request. Tokens are fetched from the key's `token_uri` through the
  * `HttpClient` in context.
  *
+ * @example
+ * ```ts
+ * import { Emulator, FcmFake } from "@effect-fcm/emulator"
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect, Option } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* Emulator.Emulator
+ *   const credentials = yield* Credentials.serviceAccount(emulator.serviceAccount)
+ *   yield* credentials.accessToken // the JWT exchange, answered by the fake's token endpoint
+ *   assert.deepStrictEqual(credentials.projectId, Option.some(emulator.projectId))
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(FcmFake.layer())))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -516,6 +762,22 @@ const isDecodedKey = (key: unknown): key is ServiceAccountKey =>
 
 /**
  * Credentials from service account key JSON text.
+ *
+ * @example
+ * ```ts
+ * import { Emulator, FcmFake } from "@effect-fcm/emulator"
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* Emulator.Emulator
+ *   const json = Redacted.make(JSON.stringify(emulator.serviceAccount)) // e.g. from a secret manager
+ *   const credentials = yield* Credentials.fromJson(json)
+ *   yield* credentials.accessToken
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(FcmFake.layer())))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -558,6 +820,18 @@ const readTextFile = (path: string): Effect.Effect<string, AuthenticationError> 
  * Credentials from a service account key file. The file is read with `@effect/platform`'s `FileSystem` when one is
  * in context, else with `node:fs/promises` (Node, Bun, Deno).
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const token = Credentials.fromFile("/secrets/service-account.json").pipe(
+ *   Effect.flatMap((credentials) => credentials.accessToken),
+ *   Effect.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -586,6 +860,22 @@ const metadataBaseUrl = (options: MetadataServerOptions | undefined): Effect.Eff
  * {base}/computeMetadata/v1/instance/service-accounts/default/token` with `Metadata-Flavor: Google`. Unless
  * `projectId` is given, the project id is read once from `{base}/computeMetadata/v1/project/project-id`, so
  * building this fails when no metadata server answers. `GCE_METADATA_HOST` is honoured.
+ *
+ * @example
+ * ```ts
+ * import { FcmFake } from "@effect-fcm/emulator"
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect, Option } from "effect"
+ *
+ * // the fake answers metadata.google.internal as Cloud Run would
+ * const program = Effect.gen(function*() {
+ *   const credentials = yield* Credentials.metadataServer()
+ *   yield* credentials.accessToken
+ *   assert.deepStrictEqual(credentials.projectId, Option.some("emulator-project"))
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(FcmFake.layer())))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -640,6 +930,21 @@ export const metadataServer = (
  * {@link AccessToken} with its expiry (refreshed ahead of it). The effect runs with the context this constructor
  * was built in; it is run again after `invalidate` or near expiry, one run at a time.
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@effect-fcm/fcm"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const fromVault = Effect.succeed({ token: Redacted.make("ya29.token"), expiresAt: Date.now() + 3_600_000 })
+ *
+ * const program = Effect.gen(function*() {
+ *   const credentials = yield* Credentials.fromEffect(fromVault, { projectId: "my-project" })
+ *   assert.strictEqual(Redacted.value(yield* credentials.accessToken), "ya29.token")
+ * })
+ *
+ * Effect.runPromise(program)
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -682,6 +987,18 @@ export {
   /**
    * Credentials that always hand out the same token, for tests and emulators. `invalidate` does nothing.
    *
+   * @example
+   * ```ts
+   * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
+   * import { Layer } from "effect"
+   *
+   * const TestCredentials = Layer.succeed(
+   *   Credentials.Credentials,
+   *   Credentials.static("test-token", { projectId: "emulator-project" })
+   * )
+   * const Fcm = FcmV1.layer().pipe(Layer.provide(TestCredentials))
+   * ```
+   *
    * @since 0.1.0
    * @category constructors
    */
@@ -693,6 +1010,20 @@ export {
 // -----------------------------------------------------------------------------
 
 /**
+ * @example
+ * ```ts
+ * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer, Redacted } from "effect"
+ *
+ * // the key's JSON from a secret, not a file
+ * const key = Redacted.make(process.env.FCM_SERVICE_ACCOUNT_JSON ?? "")
+ * const Fcm = FcmV1.layer().pipe(
+ *   Layer.provide(Credentials.layerServiceAccount(key)),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -703,6 +1034,18 @@ export const layerServiceAccount = (
   Layer.effect(Credentials, serviceAccount(key, options))
 
 /**
+ * @example
+ * ```ts
+ * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ *
+ * const Fcm = FcmV1.layer().pipe(
+ *   Layer.provide(Credentials.layerFile("service-account.json")),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -715,6 +1058,19 @@ export const layerFile = (
 /**
  * Service account credentials from the key file named by `GOOGLE_APPLICATION_CREDENTIALS` (read through `Config`,
  * so a `ConfigProvider` can supply it). Fails with an `AuthenticationError` saying what to set when it is unset.
+ *
+ * @example
+ * ```ts
+ * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ *
+ * // GOOGLE_APPLICATION_CREDENTIALS=/secrets/service-account.json node server.js
+ * const Fcm = FcmV1.layer().pipe(
+ *   Layer.provide(Credentials.layerConfig()),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -746,6 +1102,19 @@ export const layerConfig = (
   )
 
 /**
+ * @example
+ * ```ts
+ * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ *
+ * // on Cloud Run, GKE, Compute Engine or Cloud Functions: the instance's own service account
+ * const Fcm = FcmV1.layer().pipe(
+ *   Layer.provide(Credentials.layerMetadataServer()),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -755,6 +1124,23 @@ export const layerMetadataServer = (
   Layer.effect(Credentials, metadataServer(options))
 
 /**
+ * @example
+ * ```ts
+ * import { Credentials, FcmError } from "@effect-fcm/fcm"
+ * import { Effect, Redacted } from "effect"
+ *
+ * // another auth library's token, e.g. google-auth-library's getAccessToken()
+ * declare const getAccessToken: () => Promise<{ token: string; expiresAt: number }>
+ *
+ * const Live = Credentials.layerEffect(
+ *   Effect.tryPromise({
+ *     try: () => getAccessToken(),
+ *     catch: (e) => new FcmError.TransportError({ reason: `token source failed: ${e}`, retryable: true })
+ *   }).pipe(Effect.map(({ expiresAt, token }) => ({ token: Redacted.make(token), expiresAt }))),
+ *   { projectId: "my-project" }
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -764,6 +1150,19 @@ export const layerEffect = <R>(
 ): Layer.Layer<Credentials, never, R> => Layer.effect(Credentials, fromEffect(effect, options))
 
 /**
+ * @example
+ * ```ts
+ * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ *
+ * // an emulator or a test server that accepts any bearer token
+ * const Fcm = FcmV1.layer({ baseUrl: "http://127.0.0.1:8085" }).pipe(
+ *   Layer.provide(Credentials.layerStatic("owner", { projectId: "demo-project" })),
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */

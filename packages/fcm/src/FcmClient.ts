@@ -30,6 +30,18 @@ import * as Result from "./Result.js"
 /**
  * How {@link FcmClient.sendWithRetry} retries.
  *
+ * @example
+ * ```ts
+ * import { FcmClient, Message } from "@effect-fcm/fcm"
+ * import { Schedule } from "effect"
+ *
+ * // at most three retries, half a second, one second, two seconds apart (or longer if FCM asks)
+ * const options: FcmClient.RetryOptions = {
+ *   schedule: Schedule.exponential("500 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
+ * }
+ * const program = FcmClient.sendWithRetry(Message.multicast(["token-1"], { data: { ping: "1" } }), options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -44,6 +56,17 @@ export interface RetryOptions {
 /**
  * How {@link FcmClient.sendStream} sends.
  *
+ * @example
+ * ```ts
+ * import { FcmClient, Result } from "@effect-fcm/fcm"
+ * import { Stream } from "effect"
+ *
+ * // 64 requests in flight, retryable targets emitted as they are (a job queue retries them later)
+ * const options: FcmClient.StreamOptions = { concurrency: 64, retry: false }
+ * const tokens = Stream.fromIterable(["token-1", "token-2"])
+ * const summary = FcmClient.sendStream(tokens, { data: { ping: "1" } }, options).pipe(Stream.run(Result.summarySink))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -55,6 +78,21 @@ export interface StreamOptions {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { FcmFake } from "@effect-fcm/emulator"
+ * import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
+ * import { Effect, Layer, Redacted } from "effect"
+ *
+ * const Fcm = FcmLegacy.layer({ apiKey: Redacted.make("emulator-server-key") }).pipe(Layer.provide(FcmFake.layer()))
+ * const program = Effect.gen(function*() {
+ *   const fcm: FcmClient.FcmClient = yield* FcmClient.FcmClient
+ *   const result = yield* fcm.send(Message.multicast(["phone-1"], { data: { ping: "1" } }))
+ *   assert.deepStrictEqual([fcm.protocol, result.success.size], ["legacy", 1])
+ * })
+ * Effect.runPromise(program.pipe(Effect.provide(Fcm)))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -87,6 +125,18 @@ export interface FcmClient {
 }
 
 /**
+ * @example
+ * ```ts
+ * import { FcmClient, Message } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * const notify = (tokens: ReadonlyArray<string>) =>
+ *   Effect.flatMap(
+ *     FcmClient.FcmClient,
+ *     (fcm) => fcm.send(Message.multicast(tokens, { notification: { title: "Hi" } }))
+ *   )
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */
@@ -96,6 +146,16 @@ export const FcmClient: Context.Tag<FcmClient, FcmClient> = Context.GenericTag<F
  * Sends a batch of targets with a message prepared once (its shared body encoded once); outcomes come back in the
  * targets' order.
  *
+ * @example
+ * ```ts
+ * import { FcmClient, Result } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * // every target comes back retryable, asking for a minute's wait
+ * const maintenance: FcmClient.SendBatch = (targets) =>
+ *   Effect.succeed(targets.map(() => Result.Outcome.Retryable({ reason: "maintenance", retryAfterMillis: 60_000 })))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -103,6 +163,22 @@ export type SendBatch = (targets: ReadonlyArray<string>) => Effect.Effect<Readon
 
 /**
  * What a wire protocol provides to {@link make}.
+ *
+ * @example
+ * ```ts
+ * import { FcmClient, Result } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * // a protocol that delivers everything, for tests of code that takes an FcmClient
+ * const deliverAll: FcmClient.Protocol = {
+ *   name: "v1",
+ *   batchSize: 1,
+ *   concurrency: 16,
+ *   backoffMillis: 1000,
+ *   prepare: () =>
+ *     Effect.succeed((targets) => Effect.succeed(targets.map(() => Result.Outcome.Delivered({ messageId: "1" }))))
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -128,6 +204,24 @@ const outcomesKey = MetricKey.counter("fcm_outcomes_total", {
  * Outcomes per bucket, tagged `outcome` (`success`, `canonical`, `not_registered`, `failed`, `retryable`) and
  * `protocol`.
  *
+ * @example
+ * ```ts
+ * import { FcmFake } from "@effect-fcm/emulator"
+ * import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
+ * import { Effect, Layer, Metric, Redacted } from "effect"
+ *
+ * const Fcm = FcmLegacy.layer({ apiKey: Redacted.make("emulator-server-key") }).pipe(Layer.provide(FcmFake.layer()))
+ * const delivered = FcmClient.outcomesTotal.pipe(
+ *   Metric.tagged("outcome", "success"),
+ *   Metric.tagged("protocol", "legacy")
+ * )
+ * const program = Effect.gen(function*() {
+ *   yield* FcmClient.send(Message.multicast(["phone-1", "phone-2"], { data: { ping: "1" } }))
+ *   assert.ok((yield* Metric.value(delivered)).count >= 2)
+ * })
+ * Effect.runPromise(program.pipe(Effect.provide(Fcm)))
+ * ```
+ *
  * @since 0.1.0
  * @category metrics
  */
@@ -135,6 +229,16 @@ export const outcomesTotal = Metric.fromMetricKey(outcomesKey)
 
 /**
  * Retries: targets sent again after a retryable failure.
+ *
+ * @example
+ * ```ts
+ * import { FcmClient } from "@effect-fcm/fcm"
+ * import { Effect, Metric } from "effect"
+ *
+ * const retriedOverV1 = Metric.value(FcmClient.retriesTotal.pipe(Metric.tagged("protocol", "v1"))).pipe(
+ *   Effect.map((state) => state.count)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category metrics
@@ -150,6 +254,16 @@ const targetsInFlightKey = MetricKey.gauge("fcm_targets_in_flight", {
 
 /**
  * Targets whose request is in flight.
+ *
+ * @example
+ * ```ts
+ * import { FcmClient } from "@effect-fcm/fcm"
+ * import { Effect, Metric } from "effect"
+ *
+ * const inFlight = Metric.value(FcmClient.targetsInFlight.pipe(Metric.tagged("protocol", "v1"))).pipe(
+ *   Effect.map((state) => state.value)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category metrics
@@ -167,6 +281,16 @@ const requestDurationKey = MetricKey.histogram(
  * The time from a request's start to its answer, in seconds, tagged `protocol`: one observation per HTTP request
  * answered (a v1 target, a legacy request of up to 1,000 tokens), retries included, a token refresh included.
  *
+ * @example
+ * ```ts
+ * import { FcmClient } from "@effect-fcm/fcm"
+ * import { Effect, Metric } from "effect"
+ *
+ * const meanSeconds = Metric.value(FcmClient.requestDuration.pipe(Metric.tagged("protocol", "v1"))).pipe(
+ *   Effect.map((histogram) => histogram.count === 0 ? 0 : histogram.sum / histogram.count)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category metrics
  */
@@ -181,6 +305,18 @@ const failuresKey = MetricKey.counter("fcm_failures_total", {
  * Targets that failed for good, tagged with FCM's `code` (`UNREGISTERED`, `NotRegistered`, `INVALID_ARGUMENT`,
  * `InvalidRegistration`, `MALFORMED_RESPONSE`…) and `protocol`.
  *
+ * @example
+ * ```ts
+ * import { FcmClient } from "@effect-fcm/fcm"
+ * import { Effect, Metric } from "effect"
+ *
+ * const unregistered = FcmClient.failuresTotal.pipe(
+ *   Metric.tagged("code", "UNREGISTERED"),
+ *   Metric.tagged("protocol", "v1")
+ * )
+ * const count = Effect.map(Metric.value(unregistered), (state) => state.count)
+ * ```
+ *
  * @since 0.1.0
  * @category metrics
  */
@@ -194,6 +330,18 @@ const sendErrorsKey = MetricKey.counter("fcm_send_errors_total", {
 /**
  * Sends that failed as a whole, tagged `error` (`AuthenticationError`, `InvalidMessage`, `TransportError`) and
  * `protocol`.
+ *
+ * @example
+ * ```ts
+ * import { FcmClient } from "@effect-fcm/fcm"
+ * import { Effect, Metric } from "effect"
+ *
+ * const rejected = FcmClient.sendErrorsTotal.pipe(
+ *   Metric.tagged("error", "AuthenticationError"),
+ *   Metric.tagged("protocol", "v1")
+ * )
+ * const count = Effect.map(Metric.value(rejected), (state) => state.count)
+ * ```
  *
  * @since 0.1.0
  * @category metrics
@@ -272,6 +420,15 @@ const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<Reado
  * The effective schedule of a retry loop: the caller's schedule, with the server's Retry-After winning over any
  * shorter delay it chooses.
  *
+ * @example
+ * ```ts
+ * import { FcmClient } from "@effect-fcm/fcm"
+ * import { Schedule } from "effect"
+ *
+ * // what sendWithRetry runs for Schedule.spaced("1 second"): a Retry-After of 30 s waits 30 s
+ * const effective = FcmClient.honourRetryAfter(Schedule.spaced("1 second"))
+ * ```
+ *
  * @since 0.1.0
  * @category schedules
  */
@@ -309,6 +466,24 @@ const defaultSchedule = (backoffMillis: number) => Backoff.schedule({ baseMillis
 /**
  * Builds the client from a wire protocol: validation, batching, fan-out, retries and streams are shared by both
  * protocols.
+ *
+ * @example
+ * ```ts
+ * import { FcmClient, Message, Result } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * const client = FcmClient.make({
+ *   name: "v1",
+ *   batchSize: 1,
+ *   concurrency: 16,
+ *   backoffMillis: 1000,
+ *   prepare: () =>
+ *     Effect.succeed((targets) => Effect.succeed(targets.map((t) => Result.Outcome.Delivered({ messageId: t }))))
+ * })
+ * Effect.runPromise(client.send(Message.multicast(["a", "b"]))).then((result) =>
+ *   assert.strictEqual(result.success.size, 2)
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -574,6 +749,21 @@ export const make = (protocol: Protocol): FcmClient => {
 /**
  * Sends a message once with the `FcmClient` in context.
  *
+ * @example
+ * ```ts
+ * import { FcmFake } from "@effect-fcm/emulator"
+ * import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
+ * import { Effect, Layer, Redacted } from "effect"
+ *
+ * const Fcm = FcmLegacy.layer({ apiKey: Redacted.make("emulator-server-key") }).pipe(Layer.provide(FcmFake.layer()))
+ * const program = Effect.gen(function*() {
+ *   const result = yield* FcmClient.send(Message.multicast(["phone-1", "phone-2"], { data: { ping: "1" } }))
+ *   if (result.needsRetry()) yield* Effect.log(`retry in ${result.delay(0)}`) // e.g. from a job queue
+ *   assert.strictEqual(result.success.size, 2)
+ * })
+ * Effect.runPromise(program.pipe(Effect.provide(Fcm)))
+ * ```
+ *
  * @since 0.1.0
  * @category accessors
  */
@@ -582,6 +772,20 @@ export const send = (message: Message.Message): Effect.Effect<Result.Result, Fcm
 
 /**
  * Sends a message with retries with the `FcmClient` in context.
+ *
+ * @example
+ * ```ts
+ * import { FcmFake, Scenario } from "@effect-fcm/emulator"
+ * import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
+ * import { Effect, Layer, Redacted, Schedule } from "effect"
+ *
+ * const Fake = FcmFake.layer({ scenarios: { prefixes: { "flaky-": Scenario.unavailable({ times: 1 }) } } })
+ * const Fcm = FcmLegacy.layer({ apiKey: Redacted.make("emulator-server-key") }).pipe(Layer.provide(Fake))
+ *
+ * const message = Message.multicast(["phone-1", "flaky-1"], { data: { ping: "1" } })
+ * const program = FcmClient.sendWithRetry(message, { schedule: Schedule.recurs(2) })
+ * Effect.runPromise(program.pipe(Effect.provide(Fcm))).then((result) => assert.strictEqual(result.success.size, 2))
+ * ```
  *
  * @since 0.1.0
  * @category accessors
@@ -594,6 +798,18 @@ export const sendWithRetry = (
 
 /**
  * Streams a message to every token of a stream with the `FcmClient` in context.
+ *
+ * @example
+ * ```ts
+ * import { FcmFake } from "@effect-fcm/emulator"
+ * import { FcmClient, FcmLegacy, Result } from "@effect-fcm/fcm"
+ * import { Effect, Layer, Redacted, Stream } from "effect"
+ *
+ * const Fcm = FcmLegacy.layer({ apiKey: Redacted.make("emulator-server-key") }).pipe(Layer.provide(FcmFake.layer()))
+ * const tokens = Stream.range(1, 2500).pipe(Stream.map((i) => `phone-${i}`)) // e.g. read from a file
+ * const program = FcmClient.sendStream(tokens, { data: { ping: "1" } }).pipe(Stream.run(Result.summarySink))
+ * Effect.runPromise(program.pipe(Effect.provide(Fcm))).then((summary) => assert.strictEqual(summary.success, 2500))
+ * ```
  *
  * @since 0.1.0
  * @category accessors

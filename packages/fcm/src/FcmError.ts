@@ -27,6 +27,19 @@ const PartialResult = Schema.declare((u: unknown): u is Result => Predicate.hasP
  *
  * `reason` is what the server said, `hint` what usually fixes it. Neither ever holds a secret.
  *
+ * @example
+ * ```ts
+ * import { FcmFake } from "@effect-fcm/emulator"
+ * import { FcmClient, FcmLegacy, Message } from "@effect-fcm/fcm"
+ * import { Effect, Layer, Redacted } from "effect"
+ *
+ * const WrongKey = FcmLegacy.layer({ apiKey: Redacted.make("not-the-key") }).pipe(Layer.provide(FcmFake.layer()))
+ * const program = FcmClient.send(Message.multicast(["token-1"], { data: { ping: "1" } })).pipe(
+ *   Effect.catchTag("AuthenticationError", (e) => Effect.succeed(`${e.status}: ${e.reason}`))
+ * )
+ * Effect.runPromise(program.pipe(Effect.provide(WrongKey))).then((text) => assert.ok(String(text).startsWith("401")))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -56,6 +69,16 @@ export class AuthenticationError extends Schema.TaggedError<AuthenticationError>
  * `field` names the offending field as the caller wrote it (`timeToLive`, `data.from`, `tokens[3]`), or the wire
  * field FCM named in its answer.
  *
+ * @example
+ * ```ts
+ * import { FcmError, Message } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * const error = Effect.runSync(Effect.flip(Message.validate(Message.multicast(["token-1"], { timeToLive: -1 }))))
+ * assert.ok(error instanceof FcmError.InvalidMessage)
+ * assert.strictEqual(error.field, "timeToLive") // nothing was sent
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -82,6 +105,19 @@ export class InvalidMessage extends Schema.TaggedError<InvalidMessage>("@effect-
  * The exchange with FCM did not produce an answer that can be trusted: a network failure, a timeout, an unexpected
  * status, or a malformed or mismatched body. `body` is a bounded excerpt of what came back, `retryable` says whether
  * sending the same request again can help, and `retryAfterMillis` carries the server's Retry-After when it gave one.
+ *
+ * @example
+ * ```ts
+ * import { FcmError } from "@effect-fcm/fcm"
+ *
+ * const error = new FcmError.TransportError({
+ *   reason: "unexpected answer",
+ *   retryable: false,
+ *   status: 502,
+ *   body: "<html>"
+ * })
+ * assert.strictEqual(error.message, "unexpected answer (HTTP 502): <html>")
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -110,6 +146,19 @@ export class TransportError extends Schema.TaggedError<TransportError>("@effect-
 /**
  * Any error a send can fail with.
  *
+ * @example
+ * ```ts
+ * import type { FcmError } from "@effect-fcm/fcm"
+ *
+ * const explain = (error: FcmError.FcmError): string => {
+ *   switch (error._tag) {
+ *     case "AuthenticationError": return `check the credentials: ${error.reason}`
+ *     case "InvalidMessage": return `fix ${error.field}: ${error.reason}`
+ *     case "TransportError": return error.retryable ? "try again later" : `FCM answered oddly: ${error.message}`
+ *   }
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -118,6 +167,14 @@ export type FcmError = AuthenticationError | InvalidMessage | TransportError
 /**
  * The longest body excerpt an error carries.
  *
+ * @example
+ * ```ts
+ * import { FcmError } from "@effect-fcm/fcm"
+ *
+ * const excerpt = FcmError.excerpt("x".repeat(10_000))
+ * assert.strictEqual(excerpt.length, FcmError.BODY_EXCERPT_LENGTH + 1) // and an ellipsis
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -125,6 +182,15 @@ export const BODY_EXCERPT_LENGTH = 512
 
 /**
  * A bounded, single-line excerpt of a response body, for error messages.
+ *
+ * @example
+ * ```ts
+ * import { FcmError } from "@effect-fcm/fcm"
+ *
+ * const body = "<html>\n  <body>Bad Gateway</body>\n</html>"
+ * assert.strictEqual(FcmError.excerpt(body), "<html> <body>Bad Gateway</body> </html>")
+ * assert.strictEqual(FcmError.excerpt("Service Unavailable", 7), "Service…")
+ * ```
  *
  * @since 0.1.0
  * @category constructors

@@ -15,12 +15,36 @@ import { Outcome } from "./Result.js"
 /**
  * Google's legacy endpoint origin.
  *
+ * @example
+ * ```ts
+ * import { FcmLegacy } from "@effect-fcm/fcm"
+ * import { Redacted } from "effect"
+ *
+ * // an FCM-compatible server instead of Google's (retired) legacy endpoint
+ * const apiKey = Redacted.make("server-key")
+ * const Fcm = FcmLegacy.layer({ apiKey, baseUrl: "https://push.example.com" })
+ * assert.notStrictEqual(FcmLegacy.DEFAULT_BASE_URL, "https://push.example.com")
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const DEFAULT_BASE_URL = "https://fcm.googleapis.com"
 
 /**
+ * @example
+ * ```ts
+ * import { FcmLegacy } from "@effect-fcm/fcm"
+ * import { Redacted } from "effect"
+ *
+ * const options: FcmLegacy.Options = {
+ *   apiKey: Redacted.make("server-key"),
+ *   baseUrl: "https://push.example.com",
+ *   timeout: "10 seconds"
+ * }
+ * const Fcm = FcmLegacy.layer(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -42,6 +66,21 @@ export interface Options {
 
 /**
  * Builds a legacy-protocol `FcmClient` over the `HttpClient` in context.
+ *
+ * @example
+ * ```ts
+ * import { FcmFake } from "@effect-fcm/emulator"
+ * import { FcmLegacy, Message } from "@effect-fcm/fcm"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const fcm = yield* FcmLegacy.make({ apiKey: Redacted.make("emulator-server-key") })
+ *   const result = yield* fcm.send(Message.multicast(["phone-1", "phone-2"], { data: { ping: "1" } }))
+ *   assert.strictEqual(result.success.size, 2)
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(FcmFake.layer())))
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -100,6 +139,17 @@ export const make = (
 /**
  * A layer of a legacy-protocol `FcmClient`.
  *
+ * @example
+ * ```ts
+ * import { FcmLegacy } from "@effect-fcm/fcm"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer, Redacted } from "effect"
+ *
+ * const Fcm = FcmLegacy.layer({ apiKey: Redacted.make("server-key"), baseUrl: "https://push.example.com" }).pipe(
+ *   Layer.provide(FetchHttpClient.layer)
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category layers
  */
@@ -114,6 +164,16 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
 /**
  * A layer of a legacy-protocol `FcmClient` configured from the environment: `FCM_API_KEY` (required, redacted),
  * `FCM_BASE_URL`, `FCM_TIMEOUT` (a duration such as `10 seconds`), `FCM_CONCURRENCY`.
+ *
+ * @example
+ * ```ts
+ * import { FcmLegacy } from "@effect-fcm/fcm"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ *
+ * // FCM_API_KEY=… FCM_BASE_URL=https://push.example.com node server.js
+ * const Fcm = FcmLegacy.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -24,6 +24,14 @@ import { Outcome } from "./Result.js"
 /**
  * Google's FCM origin.
  *
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ *
+ * const production = FcmV1.layer({ baseUrl: FcmV1.DEFAULT_BASE_URL }) // the same as FcmV1.layer()
+ * const emulated = FcmV1.layer({ baseUrl: "http://127.0.0.1:8085" })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -32,12 +40,28 @@ export const DEFAULT_BASE_URL = "https://fcm.googleapis.com"
 /**
  * The default number of requests in flight during a fan-out.
  *
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ *
+ * // twice as many requests in flight as the default
+ * const Fcm = FcmV1.layer({ concurrency: FcmV1.DEFAULT_CONCURRENCY * 2 })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
 export const DEFAULT_CONCURRENCY = 256
 
 /**
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ *
+ * const options: FcmV1.Options = { projectId: "my-project", concurrency: 64, timeout: "10 seconds" }
+ * const Fcm = FcmV1.layer(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -80,6 +104,16 @@ export type Payload = Omit<MessageV1.MessageV1, "token" | "topic" | "condition">
  * What the v1 sender offers beyond {@link FcmClient.FcmClient}: sending messages in the v1 shape firebase-admin
  * users write (`android`, `apns`, `webpush` and `fcmOptions` blocks included), with the same fan-out, retries,
  * streams, metrics and result model.
+ *
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * const sendGoal = (v1: FcmV1.Service, token: string) =>
+ *   v1.send({ token, notification: { title: "Goal!" }, android: { priority: "high" } })
+ * const program = Effect.flatMap(FcmV1.FcmV1, (v1) => sendGoal(v1, "token-1"))
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -305,6 +339,23 @@ const build = (
 /**
  * Builds a v1 `FcmClient` over the `HttpClient` and the `Credentials` in context.
  *
+ * @example
+ * ```ts
+ * import { Emulator, FcmFake } from "@effect-fcm/emulator"
+ * import { Credentials, FcmV1, Message } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* Emulator.Emulator
+ *   const credentials = Credentials.layerServiceAccount(emulator.serviceAccount)
+ *   const fcm = yield* FcmV1.make().pipe(Effect.provide(credentials))
+ *   const result = yield* fcm.send(Message.multicast(["phone-1"], { data: { ping: "1" } }))
+ *   assert.deepStrictEqual([...result.success.keys()], ["phone-1"])
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(FcmFake.layer())))
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -420,6 +471,17 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
 /**
  * The options read from the environment: `FCM_PROJECT_ID`, `FCM_BASE_URL`, `FCM_CONCURRENCY`, `FCM_TIMEOUT`.
  *
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ * import { ConfigProvider, Effect } from "effect"
+ *
+ * const env = ConfigProvider.fromMap(new Map([["FCM_PROJECT_ID", "my-project"], ["FCM_CONCURRENCY", "64"]]))
+ * const options = Effect.runSync(Effect.withConfigProvider(FcmV1.config, env))
+ * assert.strictEqual(options.projectId, "my-project")
+ * assert.strictEqual(options.concurrency, 64)
+ * ```
+ *
  * @since 0.1.0
  * @category config
  */
@@ -433,6 +495,16 @@ export const config: Config.Config<Options> = Config.all({
 /**
  * A v1 `FcmClient` configured from the environment: credentials from `GOOGLE_APPLICATION_CREDENTIALS`, the options
  * from {@link config}. Provide an `HttpClient`.
+ *
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ * import { FetchHttpClient } from "@effect/platform"
+ * import { Layer } from "effect"
+ *
+ * // GOOGLE_APPLICATION_CREDENTIALS=/secrets/key.json FCM_CONCURRENCY=64 node server.js
+ * const Fcm = FcmV1.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -11,6 +11,17 @@ import { InvalidMessage } from "./FcmError.js"
 /**
  * The longest time FCM keeps a message for an offline device: four weeks, in seconds.
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * // keep the message for as long as FCM allows
+ * const message = Message.toTopic("news", {
+ *   data: { headline: "Launch day" },
+ *   timeToLive: Message.MAX_TIME_TO_LIVE
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -18,6 +29,14 @@ export const MAX_TIME_TO_LIVE = 2_419_200
 
 /**
  * The largest payload (data keys and values, and the notification) FCM accepts, in bytes.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * const options: Message.Options = { data: { body: "x".repeat(5000) } }
+ * assert.ok(Message.payloadBytes(options) > Message.MAX_PAYLOAD_BYTES) // validate refuses it
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -27,6 +46,17 @@ export const MAX_PAYLOAD_BYTES = 4096
 /**
  * The largest payload FCM accepts for a topic message, in bytes.
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Either } from "effect"
+ *
+ * // 3000 bytes fit a message to tokens, not one to a topic
+ * const data = { body: "x".repeat(3000) }
+ * assert.ok(Either.isRight(Message.validateEither(Message.multicast(["token-1"], { data }))))
+ * assert.ok(Either.isLeft(Message.validateEither(Message.toTopic("news", { data }))))
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -34,6 +64,17 @@ export const MAX_TOPIC_PAYLOAD_BYTES = 2048
 
 /**
  * The most topics a condition may name.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Either } from "effect"
+ *
+ * const topics = ["a", "b", "c", "d", "e", "f"].map((t) => `'${t}' in topics`)
+ * const tooMany = Message.toCondition(topics.join(" || ")) // six topics
+ * assert.ok(Either.isLeft(Message.validateEither(tooMany)))
+ * assert.strictEqual(Message.MAX_CONDITION_TOPICS, 5)
+ * ```
  *
  * @since 0.1.0
  * @category constants
@@ -46,6 +87,16 @@ const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/
 /**
  * A data value: FCM carries flat key/value pairs, so nested structures are refused.
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * const isDataValue = Schema.is(Message.DataValue)
+ * assert.ok(isDataValue("text") && isDataValue(42) && isDataValue(true))
+ * assert.ok(!isDataValue({ nested: true }))
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -55,6 +106,13 @@ export const DataValue = Schema.Union(Schema.String, Schema.Number.pipe(Schema.f
 })
 
 /**
+ * @example
+ * ```ts
+ * import type { Message } from "@effect-fcm/fcm"
+ *
+ * const values: ReadonlyArray<Message.DataValue> = ["text", 42, true]
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -62,6 +120,15 @@ export type DataValue = typeof DataValue.Type
 
 /**
  * Whether a data key is reserved by FCM: `from`, `message_type`, and anything starting with `google` or `gcm`.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * assert.ok(Message.isReservedDataKey("from"))
+ * assert.ok(Message.isReservedDataKey("google.sent_time"))
+ * assert.ok(!Message.isReservedDataKey("score"))
+ * ```
  *
  * @since 0.1.0
  * @category predicates
@@ -82,6 +149,16 @@ const DataKey = Schema.String.pipe(
 /**
  * The `data` payload: string keys, scalar values.
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(Message.Data)
+ * assert.ok(Either.isRight(decode({ score: "3-0", minute: 90, final: true })))
+ * assert.ok(Either.isLeft(decode({ lineup: ["Saka", "Rice"] }))) // values are scalars
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -92,6 +169,16 @@ const NonEmpty = (what: string) =>
 
 /**
  * The notification shown by the device: the keys of FCM's `notification` object, in camelCase.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(Message.Notification)
+ * assert.ok(Either.isRight(decode({ title: "Goal!", color: "#f45342" })))
+ * assert.ok(Either.isLeft(decode({ title: "Goal!", color: "red" }))) // colours are #rrggbb
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -117,6 +204,14 @@ export const Notification = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * const notification: Message.Notification = { title: "Goal!", body: "Arsenal 3-0", sound: "default" }
+ * const message = Message.multicast(["token-1"], { notification })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -125,12 +220,29 @@ export interface Notification extends Schema.Schema.Type<typeof Notification> {}
 /**
  * Delivery priority: `normal` (may be delayed to save battery) or `high` (wakes the device).
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(Message.Priority)("high"))
+ * assert.ok(!Schema.is(Message.Priority)("urgent"))
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const Priority = Schema.Literal("normal", "high")
 
 /**
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * const priority: Message.Priority = "high" // wakes the device
+ * const message = Message.multicast(["token-1"], { priority, data: { ping: "1" } })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -138,6 +250,16 @@ export type Priority = typeof Priority.Type
 
 /**
  * The options shared by every target: everything a message carries except who it goes to.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(Message.Options)
+ * assert.ok(Either.isRight(decode({ collapseKey: "scores", timeToLive: 3600 })))
+ * assert.ok(Either.isLeft(decode({ timeToLive: -1 })))
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -161,6 +283,15 @@ export const Options = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * const options: Message.Options = { collapseKey: "scores", priority: "high", timeToLive: 600 }
+ * const toFans = Message.toTopic("arsenal", options)
+ * const toMe = Message.multicast(["token-1"], options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -220,6 +351,14 @@ const byteLength = (s: string): number => {
  * The size FCM counts against its payload limit: the bytes of the data keys and values and of the notification's
  * keys and values.
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * // "score" + "3-0" + "title" + "Goal!"
+ * assert.strictEqual(Message.payloadBytes({ data: { score: "3-0" }, notification: { title: "Goal!" } }), 18)
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -272,6 +411,16 @@ const checkTarget = (m: typeof Fields.Type): Schema.FilterOutput => {
 /**
  * The message schema. Decoding checks every rule FCM enforces, so a message that decodes can go on the wire.
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(Message.Message)
+ * assert.ok(Either.isRight(decode({ topic: "news", data: { headline: "Launch day" } })))
+ * assert.ok(Either.isLeft(decode({ data: { headline: "Launch day" } }))) // no target
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -279,6 +428,17 @@ export const Message = Fields.pipe(Schema.filter(checkTarget)).annotations({ ide
 
 /**
  * A message to one or more registration tokens, a topic, or a condition.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * const message: Message.Message = {
+ *   tokens: ["token-1", "token-2"],
+ *   notification: { title: "Goal!" },
+ *   priority: "high"
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -307,6 +467,14 @@ export const multicast = (tokens: ReadonlyArray<string>, options: Options = {}):
 /**
  * A message to every device subscribed to a topic (`news` or `/topics/news`).
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * const message = Message.toTopic("news", { notification: { title: "Launch day" } })
+ * assert.deepStrictEqual(Message.targets(message), ["/topics/news"])
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -315,6 +483,15 @@ export const toTopic = (topic: string, options: Options = {}): Message => ({ ...
 /**
  * A message to the devices matching a topic condition, such as `'dogs' in topics || 'cats' in topics`.
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * const message = Message.toCondition("'dogs' in topics || 'cats' in topics", {
+ *   notification: { title: "New pet food" }
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -322,6 +499,15 @@ export const toCondition = (condition: string, options: Options = {}): Message =
 
 /**
  * The same message (options, data, notification) for other tokens: what a retry sends.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * const message = Message.multicast(["token-1", "token-2"], { data: { score: "3-0" } })
+ * const again = Message.withTokens(message, ["token-2"])
+ * assert.deepStrictEqual(again, { data: { score: "3-0" }, tokens: ["token-2"] })
+ * ```
  *
  * @since 0.1.0
  * @category combinators
@@ -334,6 +520,14 @@ export const withTokens = (message: Message, tokens: ReadonlyArray<string>): Mes
 /**
  * The targets of a message: its tokens, or its single topic or condition.
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * assert.deepStrictEqual(Message.targets(Message.multicast(["token-1", "token-2"])), ["token-1", "token-2"])
+ * assert.deepStrictEqual(Message.targets(Message.toTopic("news")), ["/topics/news"])
+ * ```
+ *
  * @since 0.1.0
  * @category getters
  */
@@ -343,6 +537,14 @@ export const targets = (message: Message): ReadonlyArray<string> =>
 /**
  * A topic in the `/topics/name` form the legacy protocol uses.
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * assert.strictEqual(Message.topicPath("news"), "/topics/news")
+ * assert.strictEqual(Message.topicPath("/topics/news"), "/topics/news")
+ * ```
+ *
  * @since 0.1.0
  * @category utils
  */
@@ -350,6 +552,14 @@ export const topicPath = (topic: string): string => topic.startsWith("/topics/")
 
 /**
  * A topic in the bare `name` form HTTP v1 uses.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ *
+ * assert.strictEqual(Message.topicName("/topics/news"), "news")
+ * assert.strictEqual(Message.topicName("news"), "news")
+ * ```
  *
  * @since 0.1.0
  * @category utils
@@ -368,6 +578,18 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
 
 /**
  * Turns a schema failure into an {@link InvalidMessage} naming the first offending field.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decoded = Schema.decodeUnknownEither(Message.Notification)({ color: "red" })
+ * if (Either.isLeft(decoded)) {
+ *   const error = Message.fromParseError(decoded.left, "notification")
+ *   assert.strictEqual(error.field, "notification.color")
+ * }
+ * ```
  *
  * @since 0.1.0
  * @category errors
@@ -389,6 +611,17 @@ const decodeMessage = Schema.decodeUnknownEither(Message, { onExcessProperty: "e
  * target, no empty or duplicate tokens, scalar data without reserved keys, a TTL in range, a known priority, a
  * payload within FCM's size limit. Fails with an {@link InvalidMessage} naming the field.
  *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * const program = Message.validate(Message.multicast(["token-1", "token-1"])).pipe(
+ *   Effect.catchTag("InvalidMessage", (e) => Effect.succeed(`${e.field}: ${e.reason}`))
+ * )
+ * assert.strictEqual(Effect.runSync(program), "tokens[1]: duplicates tokens[0]")
+ * ```
+ *
  * @since 0.1.0
  * @category validation
  */
@@ -400,6 +633,15 @@ export const validate = (message: unknown): Effect.Effect<Message, InvalidMessag
 
 /**
  * {@link validate} as an `Either`, for synchronous callers.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Either } from "effect"
+ *
+ * const checked = Message.validateEither(Message.multicast(["token-1"], { timeToLive: 90_000_000 }))
+ * assert.ok(Either.isLeft(checked) && checked.left.field === "timeToLive")
+ * ```
  *
  * @since 0.1.0
  * @category validation

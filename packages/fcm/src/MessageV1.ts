@@ -15,6 +15,16 @@ import * as Message from "./Message.js"
 /**
  * The longest Android TTL FCM accepts, in milliseconds: four weeks.
  *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const message: MessageV1.MessageV1 = {
+ *   token: "registration-token",
+ *   android: { ttl: MessageV1.MAX_TTL_MILLIS } // keep it for four weeks
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -117,6 +127,15 @@ const jsonIssue = (
 /**
  * Any JSON value: what free-form objects (custom APNs keys, the web notification) may hold.
  *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(MessageV1.Json)({ list: [1, "two", null], nested: { ok: true } }))
+ * assert.ok(!Schema.is(MessageV1.Json)({ when: new Date() })) // not JSON
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -129,6 +148,15 @@ const FreeKeys = Schema.Record({ key: Schema.String, value: Json })
 /**
  * A string map (`headers`): every value must be a string.
  *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(MessageV1.StringMap)({ "apns-priority": "10" }))
+ * assert.ok(!Schema.is(MessageV1.StringMap)({ "apns-priority": 10 }))
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -140,6 +168,16 @@ export const StringMap = Schema.Record({
 /**
  * A data payload: string keys and string values (v1 carries nothing else), no reserved keys (`from`,
  * `message_type`, `google…`, `gcm…`).
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(MessageV1.Data)
+ * assert.ok(Either.isRight(decode({ score: "3-0" })))
+ * assert.ok(Either.isLeft(decode({ minute: 90 }))) // v1 data values are strings
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -162,6 +200,15 @@ export const Data = Schema.Record({
 /**
  * An analytics label: 1 to 50 characters of `[a-zA-Z0-9-_.~%]`.
  *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(MessageV1.AnalyticsLabel)("spring_sale-2024"))
+ * assert.ok(!Schema.is(MessageV1.AnalyticsLabel)("spring sale")) // no spaces
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -172,6 +219,14 @@ export const AnalyticsLabel = Str.pipe(
 /**
  * The FCM SDK options shared by every platform.
  *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * const options = Schema.decodeUnknownSync(MessageV1.FcmOptions)({ analyticsLabel: "spring_sale" })
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -180,6 +235,14 @@ export const FcmOptions = Schema.Struct({
 }).annotations(mustBe("an object"))
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const fcmOptions: MessageV1.FcmOptions = { analyticsLabel: "spring_sale" }
+ * const message: MessageV1.MessageV1 = { topic: "offers", fcmOptions }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -187,6 +250,16 @@ export interface FcmOptions extends Schema.Schema.Type<typeof FcmOptions> {}
 
 /**
  * The notification every platform shows: `title`, `body` and `imageUrl`.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(MessageV1.Notification)
+ * assert.ok(Either.isRight(decode({ title: "Goal!", imageUrl: "https://example.com/goal.png" })))
+ * assert.ok(Either.isLeft(decode({ imageUrl: "goal.png" }))) // not an http(s) URL
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -198,6 +271,14 @@ export const Notification = Schema.Struct({
 }).annotations(mustBe("an object"))
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const notification: MessageV1.Notification = { title: "Goal!", body: "Arsenal 3-0" }
+ * const message: MessageV1.MessageV1 = { token: "registration-token", notification }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -221,6 +302,15 @@ const locKeyRequired = (
  * The light settings of an Android notification: a colour (`#rrggbb` or `#rrggbbaa`) and on/off durations in
  * milliseconds.
  *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * const lights = { color: "#00ff00", lightOnDurationMillis: 500, lightOffDurationMillis: 1000 }
+ * assert.ok(Schema.is(MessageV1.LightSettings)(lights))
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -233,6 +323,18 @@ export const LightSettings = Schema.Struct({
 }).annotations(mustBe("an object"))
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const lightSettings: MessageV1.LightSettings = {
+ *   color: "#00ff00",
+ *   lightOnDurationMillis: 500,
+ *   lightOffDurationMillis: 1000
+ * }
+ * const message: MessageV1.MessageV1 = { token: "registration-token", android: { notification: { lightSettings } } }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -240,6 +342,16 @@ export interface LightSettings extends Schema.Schema.Type<typeof LightSettings> 
 
 /**
  * A point in time: a `Date`, or an RFC 3339 string such as `2024-05-01T12:00:00Z`.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * const isTimestamp = Schema.is(MessageV1.Timestamp)
+ * assert.ok(isTimestamp(new Date()) && isTimestamp("2024-05-01T12:00:00Z"))
+ * assert.ok(!isTimestamp("yesterday"))
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -257,6 +369,16 @@ export const Timestamp = Schema.declare(
 /**
  * The Android notification: everything `AndroidNotification` in the v1 API carries, with durations in milliseconds,
  * colours as `#rrggbb` and priorities in lower case, as firebase-admin writes them.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(MessageV1.AndroidNotification)
+ * assert.ok(Either.isRight(decode({ channelId: "scores", priority: "high" })))
+ * assert.ok(Either.isLeft(decode({ bodyLocArgs: ["Arsenal"] }))) // needs bodyLocKey
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -299,6 +421,18 @@ export const AndroidNotification = Schema.Struct({
 )
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const notification: MessageV1.AndroidNotification = {
+ *   channelId: "scores",
+ *   color: "#f45342",
+ *   eventTimestamp: new Date(),
+ *   visibility: "public"
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -307,6 +441,16 @@ export interface AndroidNotification extends Schema.Schema.Type<typeof AndroidNo
 /**
  * The Android options: collapse key, priority, TTL in milliseconds (like firebase-admin), package restriction, data
  * override, notification, FCM options and direct-boot delivery.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(MessageV1.AndroidConfig)
+ * assert.ok(Either.isRight(decode({ priority: "high", ttl: 60_000 })))
+ * assert.ok(Either.isLeft(decode({ ttl: 1.5 }))) // whole milliseconds only
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -330,6 +474,18 @@ export const AndroidConfig = Schema.Struct({
 }).annotations(mustBe("an object"))
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const android: MessageV1.AndroidConfig = {
+ *   collapseKey: "scores",
+ *   priority: "high",
+ *   ttl: 3_600_000, // one hour, in milliseconds
+ *   notification: { channelId: "scores" }
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -355,6 +511,15 @@ const stringOr = <A, I>(
 /**
  * The alert dictionary of an APNs payload, in camelCase (`locKey` goes on the wire as `loc-key`).
  *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(MessageV1.ApsAlert)({ locKey: "GOAL", locArgs: ["Arsenal"] }))
+ * assert.ok(!Schema.is(MessageV1.ApsAlert)({ locArgs: ["Arsenal"] })) // needs locKey
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -379,6 +544,14 @@ export const ApsAlert = Schema.Struct({
 )
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const alert: MessageV1.ApsAlert = { title: "Goal!", subtitle: "Arsenal 3-0", body: "Added time" }
+ * const apns: MessageV1.ApnsConfig = { payload: { aps: { alert } } }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -386,6 +559,15 @@ export interface ApsAlert extends Schema.Schema.Type<typeof ApsAlert> {}
 
 /**
  * A critical-alert sound: its `name`, whether it is `critical`, and its `volume` between 0 and 1.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(MessageV1.CriticalSound)({ name: "alarm.caf", critical: true, volume: 0.8 }))
+ * assert.ok(!Schema.is(MessageV1.CriticalSound)({ name: "alarm.caf", volume: 2 }))
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -401,6 +583,14 @@ export const CriticalSound = Schema.Struct({
 })
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const sound: MessageV1.CriticalSound = { name: "alarm.caf", critical: true, volume: 1 }
+ * const apns: MessageV1.ApnsConfig = { payload: { aps: { sound } } }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -414,6 +604,16 @@ const APS_RENAMES: ReadonlyArray<readonly [string, string]> = [
 
 /**
  * The `aps` dictionary: the keys APNs defines, in camelCase, plus any custom keys (sent as they are).
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(MessageV1.Aps)
+ * assert.ok(Either.isRight(decode({ badge: 3, contentAvailable: true, "custom-key": "ok" })))
+ * assert.ok(Either.isLeft(decode({ threadId: "a", "thread-id": "b" }))) // set only one of them
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -441,6 +641,14 @@ export const Aps = Schema.Struct({
 )
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const aps: MessageV1.Aps = { alert: "Goal!", badge: 1, sound: "default", threadId: "match-42" }
+ * const apns: MessageV1.ApnsConfig = { payload: { aps } }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -449,12 +657,29 @@ export interface Aps extends Schema.Schema.Type<typeof Aps> {}
 /**
  * The APNs payload: the `aps` dictionary plus any custom top-level keys.
  *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * // custom keys go next to `aps`
+ * assert.ok(Schema.is(MessageV1.ApnsPayload)({ aps: { badge: 1 }, matchId: "42" }))
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
 export const ApnsPayload = Schema.Struct({ aps: Aps }, FreeKeys).annotations(mustBe("an object"))
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const payload: MessageV1.ApnsPayload = { aps: { mutableContent: true }, matchId: "42" }
+ * const apns: MessageV1.ApnsConfig = { payload }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -462,6 +687,14 @@ export interface ApnsPayload extends Schema.Schema.Type<typeof ApnsPayload> {}
 
 /**
  * The APNs FCM options: an analytics label and the image of the notification.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(MessageV1.ApnsFcmOptions)({ imageUrl: "https://example.com/goal.png" }))
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -472,6 +705,14 @@ export const ApnsFcmOptions = Schema.Struct({
 }).annotations(mustBe("an object"))
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const fcmOptions: MessageV1.ApnsFcmOptions = { imageUrl: "https://example.com/goal.png" }
+ * const apns: MessageV1.ApnsConfig = { payload: { aps: { mutableContent: true } }, fcmOptions }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -479,6 +720,16 @@ export interface ApnsFcmOptions extends Schema.Schema.Type<typeof ApnsFcmOptions
 
 /**
  * The APNs options: HTTP/2 headers for APNs (`apns-priority`, `apns-expiration`, …), the payload, FCM options.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(MessageV1.ApnsConfig)
+ * assert.ok(Either.isRight(decode({ headers: { "apns-priority": "5" }, payload: { aps: {} } })))
+ * assert.ok(Either.isLeft(decode({ headers: { "apns-priority": 5 } }))) // header values are strings
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -490,6 +741,16 @@ export const ApnsConfig = Schema.Struct({
 }).annotations(mustBe("an object"))
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const apns: MessageV1.ApnsConfig = {
+ *   headers: { "apns-priority": "10", "apns-collapse-id": "scores" },
+ *   payload: { aps: { alert: { title: "Goal!" }, badge: 1 } }
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -498,6 +759,15 @@ export interface ApnsConfig extends Schema.Schema.Type<typeof ApnsConfig> {}
 /**
  * The web notification: the Web Notification API's options (`title`, `body`, `icon`, `actions`, …), plus any other
  * JSON keys, sent as they are.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * const notification = { title: "Goal!", actions: [{ action: "open", title: "Watch" }], renotify: true }
+ * assert.ok(Schema.is(MessageV1.WebpushNotification)(notification))
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -529,6 +799,17 @@ export const WebpushNotification = Schema.Struct({
 }, FreeKeys).annotations(mustBe("an object"))
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const notification: MessageV1.WebpushNotification = {
+ *   title: "Goal!",
+ *   icon: "/icons/ball.png",
+ *   actions: [{ action: "open", title: "Watch" }]
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -536,6 +817,15 @@ export interface WebpushNotification extends Schema.Schema.Type<typeof WebpushNo
 
 /**
  * The web push FCM options: the page a click opens (`link`, https only) and an analytics label.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(MessageV1.WebpushFcmOptions)({ link: "https://example.com/match/42" }))
+ * assert.ok(!Schema.is(MessageV1.WebpushFcmOptions)({ link: "http://example.com/match/42" })) // https only
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -546,6 +836,14 @@ export const WebpushFcmOptions = Schema.Struct({
 }).annotations(mustBe("an object"))
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const fcmOptions: MessageV1.WebpushFcmOptions = { link: "https://example.com/match/42" }
+ * const webpush: MessageV1.WebpushConfig = { notification: { title: "Goal!" }, fcmOptions }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -553,6 +851,14 @@ export interface WebpushFcmOptions extends Schema.Schema.Type<typeof WebpushFcmO
 
 /**
  * The web push options: Web Push headers (`TTL`, `Urgency`, …), a data override, the notification, FCM options.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(MessageV1.WebpushConfig)({ headers: { Urgency: "high" }, notification: { title: "Goal!" } }))
+ * ```
  *
  * @since 0.1.0
  * @category schemas
@@ -565,6 +871,17 @@ export const WebpushConfig = Schema.Struct({
 }).annotations(mustBe("an object"))
 
 /**
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const webpush: MessageV1.WebpushConfig = {
+ *   headers: { TTL: "3600", Urgency: "high" },
+ *   notification: { title: "Goal!", body: "Arsenal 3-0" },
+ *   fcmOptions: { link: "https://example.com/match/42" }
+ * }
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -628,6 +945,16 @@ const check = (m: typeof Fields.Type): Schema.FilterOutput => {
  * The v1 message schema. Decoding checks every rule FCM enforces, so a message that decodes can go on the wire;
  * unknown fields are refused by name, except inside the free-form objects (custom APNs keys, the web notification).
  *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Either, Schema } from "effect"
+ *
+ * const decode = Schema.decodeUnknownEither(MessageV1.MessageV1)
+ * assert.ok(Either.isRight(decode({ topic: "news", notification: { title: "Launch day" } })))
+ * assert.ok(Either.isLeft(decode({ token: "t", topic: "news" }))) // exactly one target
+ * ```
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -661,6 +988,17 @@ const decode = Schema.decodeUnknownEither(MessageV1, { onExcessProperty: "error"
  * with their loc-key, a payload within FCM's size limit. Fails with an {@link InvalidMessage} naming the field as the
  * caller wrote it (`android.notification.color`, `data.from`, `apns.payload.aps.sound.volume`).
  *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Effect } from "effect"
+ *
+ * const program = MessageV1.validate({ token: "t", android: { notification: { color: "red" } } }).pipe(
+ *   Effect.catchTag("InvalidMessage", (e) => Effect.succeed(e.field))
+ * )
+ * assert.strictEqual(Effect.runSync(program), "android.notification.color")
+ * ```
+ *
  * @since 0.1.0
  * @category validation
  */
@@ -672,6 +1010,15 @@ export const validate = (message: unknown): Effect.Effect<MessageV1, InvalidMess
 
 /**
  * {@link validate} as an `Either`, for synchronous callers.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Either } from "effect"
+ *
+ * const checked = MessageV1.validateEither({ token: "t", data: { from: "me" } })
+ * assert.ok(Either.isLeft(checked) && checked.left.field === "data.from")
+ * ```
  *
  * @since 0.1.0
  * @category validation
@@ -685,6 +1032,14 @@ export const validateEither = (message: unknown): Either.Either<MessageV1, Inval
  * …), durations as seconds strings, the topic without its `/topics/` prefix, and no `undefined` values. The message
  * is expected to have passed {@link validate}.
  *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const wire = MessageV1.toWire({ token: "t", android: { ttl: 3500, notification: { channelId: "scores" } } })
+ * assert.deepStrictEqual(wire, { token: "t", android: { ttl: "3.5s", notification: { channel_id: "scores" } } })
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -693,6 +1048,14 @@ export const toWire: (message: MessageV1) => Record<string, unknown> = internal.
 /**
  * A translated multicast message: the wire `message` object without its target, and whether FCM should only
  * validate it (the seed's `dryRun`).
+ *
+ * @example
+ * ```ts
+ * import { Message, MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const translated: MessageV1.Translated = MessageV1.fromMessage(Message.toTopic("news", { dryRun: true }), Date.now())
+ * assert.strictEqual(translated.validateOnly, true)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -710,6 +1073,15 @@ export interface Translated {
  * no v1 equivalent and is dropped. `nowMillis` is the send time, from which the absolute `apns-expiration` is
  * computed. The message is expected to have passed {@link Message.validate}.
  *
+ * @example
+ * ```ts
+ * import { Message, MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const { message } = MessageV1.fromMessage(Message.multicast(["t"], { data: { int: 10 }, timeToLive: 60 }), 0)
+ * assert.deepStrictEqual(message.data, { int: "10" }) // v1 data values are strings
+ * assert.deepStrictEqual(message.android, { ttl: "60s" })
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -718,6 +1090,15 @@ export const fromMessage: (message: Message.Message, nowMillis: number) => Trans
 /**
  * A duration in milliseconds as a protobuf Duration string: seconds with up to nine fractional digits and no
  * trailing zeros (`3500` → `"3.5s"`, `1` → `"0.001s"`, `0` → `"0s"`).
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * assert.strictEqual(MessageV1.durationFromMillis(3500), "3.5s")
+ * assert.strictEqual(MessageV1.durationFromMillis(1), "0.001s")
+ * assert.strictEqual(MessageV1.durationFromMillis(0), "0s")
+ * ```
  *
  * @since 0.1.0
  * @category encoding

@@ -18,6 +18,14 @@ import * as Message from "./Message.js"
 /**
  * The outcome of one target.
  *
+ * @example
+ * ```ts
+ * import { Result } from "@effect-fcm/fcm"
+ *
+ * const outcome: Result.Outcome = Result.Outcome.Failed({ code: "InvalidRegistration" })
+ * assert.ok(Result.Outcome.$is("Failed")(outcome))
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -32,6 +40,20 @@ export type Outcome = Data.TaggedEnum<{
 /**
  * Constructors and matchers for {@link Outcome}.
  *
+ * @example
+ * ```ts
+ * import { Result } from "@effect-fcm/fcm"
+ *
+ * const advice = Result.Outcome.$match({
+ *   Delivered: ({ messageId }) => `sent as ${messageId}`,
+ *   Canonical: ({ newToken }) => `sent; store the new token ${newToken}`,
+ *   NotRegistered: () => "delete the token",
+ *   Failed: ({ code }) => `drop the token: ${code}`,
+ *   Retryable: ({ reason }) => `send again later: ${reason}`
+ * })
+ * assert.strictEqual(advice(Result.Outcome.NotRegistered({ code: "UNREGISTERED" })), "delete the token")
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -39,6 +61,16 @@ export const Outcome = Data.taggedEnum<Outcome>()
 
 /**
  * A target together with its outcome: what a streamed send emits.
+ *
+ * @example
+ * ```ts
+ * import { FcmClient, Result } from "@effect-fcm/fcm"
+ * import { Effect, Stream } from "effect"
+ *
+ * const log = ({ outcome, token }: Result.TokenOutcome) => Effect.log(`${token}: ${outcome._tag}`)
+ * const tokens = Stream.fromIterable(["token-1", "token-2"])
+ * const program = FcmClient.sendStream(tokens, { data: { ping: "1" } }).pipe(Stream.tap(log), Stream.runDrain)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -51,12 +83,34 @@ export interface TokenOutcome {
 /**
  * The outcome of a send, per target, in the message's order.
  *
+ * Its buckets are read-only views: `success` (token → message id), `canonical` (token → new token), `notRegistered`,
+ * `failed` (token → code) and `retryable` (token → reason), with `retryAfterMillis` (the longest Retry-After asked
+ * for) and `counts` (the size of each bucket).
+ *
+ * @example
+ * ```ts
+ * import { Message, Result } from "@effect-fcm/fcm"
+ *
+ * const result = Result.make(Message.multicast(["a", "b", "c", "d", "e"]), [
+ *   ["a", Result.Outcome.Delivered({ messageId: "0:1" })],
+ *   ["b", Result.Outcome.Canonical({ messageId: "0:2", newToken: "b2" })],
+ *   ["c", Result.Outcome.NotRegistered({ code: "NotRegistered" })],
+ *   ["d", Result.Outcome.Failed({ code: "InvalidRegistration" })],
+ *   ["e", Result.Outcome.Retryable({ reason: "Unavailable", retryAfterMillis: undefined })]
+ * ])
+ * assert.deepStrictEqual(result.counts, { success: 1, canonical: 1, notRegistered: 1, failed: 1, retryable: 1 })
+ * assert.deepStrictEqual([...result.canonical], [["b", "b2"]]) // replace b with b2 in your database
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
 export class Result {
   /**
+   * The brand by which errors recognise the `Result` they carry as `partial`.
+   *
    * @since 0.1.0
+   * @internal
    */
   readonly [ResultTypeId]: ResultTypeId = ResultTypeId
 
@@ -71,10 +125,15 @@ export class Result {
     readonly backoffMillis: number = Backoff.DEFAULT_BASE_MILLIS
   ) {}
 
+  /** @internal */
   #success: ReadonlyMap<string, string> | undefined
+  /** @internal */
   #canonical: ReadonlyMap<string, string> | undefined
+  /** @internal */
   #notRegistered: ReadonlyArray<string> | undefined
+  /** @internal */
   #failed: ReadonlyMap<string, string> | undefined
+  /** @internal */
   #retryable: ReadonlyMap<string, string> | undefined
 
   /**
@@ -140,6 +199,16 @@ export class Result {
   /**
    * Whether some targets failed recoverably and should be sent again.
    *
+   * @example
+   * ```ts
+   * import { Message, Result } from "@effect-fcm/fcm"
+   *
+   * const result = Result.make(Message.multicast(["a"]), [
+   *   ["a", Result.Outcome.Retryable({ reason: "Unavailable", retryAfterMillis: undefined })]
+   * ])
+   * assert.ok(result.needsRetry())
+   * ```
+   *
    * @since 0.1.0
    */
   needsRetry(): boolean {
@@ -150,6 +219,18 @@ export class Result {
   /**
    * The message to send next: the same options and payload, with only the retryable tokens, in their original
    * order. `None` when nothing needs a retry.
+   *
+   * @example
+   * ```ts
+   * import { Message, Result } from "@effect-fcm/fcm"
+   * import { Option } from "effect"
+   *
+   * const result = Result.make(Message.multicast(["a", "b"], { data: { ping: "1" } }), [
+   *   ["a", Result.Outcome.Delivered({ messageId: "0:1" })],
+   *   ["b", Result.Outcome.Retryable({ reason: "Unavailable", retryAfterMillis: undefined })]
+   * ])
+   * assert.deepStrictEqual(result.retry(), Option.some(Message.multicast(["b"], { data: { ping: "1" } })))
+   * ```
    *
    * @since 0.1.0
    */
@@ -165,6 +246,17 @@ export class Result {
    * otherwise the backoff `B·2^attempt − ⌊B/2⌋ + U[0, B)` milliseconds.
    *
    * @param random returns a uniform integer in `[0, bound)`; defaults to `Math.random`
+   * @example
+   * ```ts
+   * import { Message, Result } from "@effect-fcm/fcm"
+   * import { Duration } from "effect"
+   *
+   * const busy = Result.make(Message.multicast(["a"]), [
+   *   ["a", Result.Outcome.Retryable({ reason: "Unavailable", retryAfterMillis: 30_000 })]
+   * ])
+   * assert.strictEqual(Duration.toMillis(busy.delay(0)), 30_000) // the server's Retry-After
+   * ```
+   *
    * @since 0.1.0
    */
   delay(attempt: number = 0, random?: (bound: number) => number): Duration.Duration {
@@ -176,6 +268,21 @@ export class Result {
   /**
    * Merges a later attempt into this result: each target of `next` takes its new outcome, every other target keeps
    * the one it had. The order stays the order of the first message.
+   *
+   * @example
+   * ```ts
+   * import { Message, Result } from "@effect-fcm/fcm"
+   *
+   * const message = Message.multicast(["a", "b"])
+   * const first = Result.make(message, [
+   *   ["a", Result.Outcome.Delivered({ messageId: "0:1" })],
+   *   ["b", Result.Outcome.Retryable({ reason: "Unavailable", retryAfterMillis: undefined })]
+   * ])
+   * const second = Result.make(Message.withTokens(message, ["b"]), [
+   *   ["b", Result.Outcome.Delivered({ messageId: "0:2" })]
+   * ])
+   * assert.deepStrictEqual([...first.merge(second).success.keys()], ["a", "b"])
+   * ```
    *
    * @since 0.1.0
    */
@@ -209,6 +316,17 @@ export class Result {
   /**
    * A plain JSON view of the buckets, for reports.
    *
+   * @example
+   * ```ts
+   * import { Message, Result } from "@effect-fcm/fcm"
+   *
+   * const result = Result.make(Message.multicast(["a"]), [["a", Result.Outcome.Delivered({ messageId: "0:1" })]])
+   * assert.strictEqual(
+   *   JSON.stringify(result),
+   *   `{"success":{"a":"0:1"},"canonical":{},"notRegistered":[],"failed":{},"retryable":{},"retryAfterMillis":null}`
+   * )
+   * ```
+   *
    * @since 0.1.0
    */
   toJSON(): {
@@ -229,6 +347,7 @@ export class Result {
     }
   }
 
+  /** @internal */
   #collect<Tag extends Outcome["_tag"]>(
     tag: Tag,
     value: (outcome: Extract<Outcome, { _tag: Tag }>) => string
@@ -244,6 +363,18 @@ export class Result {
 /**
  * Builds a result from the outcomes of a message's targets, in the message's order.
  *
+ * @example
+ * ```ts
+ * import { Message, Result } from "@effect-fcm/fcm"
+ *
+ * const message = Message.multicast(["a", "b"])
+ * const result = Result.make(message, [
+ *   ["a", Result.Outcome.Delivered({ messageId: "0:1" })],
+ *   ["b", Result.Outcome.NotRegistered({ code: "NotRegistered" })]
+ * ])
+ * assert.deepStrictEqual(result.notRegistered, ["b"])
+ * ```
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -255,6 +386,18 @@ export const make = (
 
 /**
  * Folds streamed outcomes into a result, in arrival order.
+ *
+ * @example
+ * ```ts
+ * import { Message, Result } from "@effect-fcm/fcm"
+ *
+ * const streamed: ReadonlyArray<Result.TokenOutcome> = [
+ *   { token: "b", outcome: Result.Outcome.Delivered({ messageId: "0:2" }) },
+ *   { token: "a", outcome: Result.Outcome.Failed({ code: "InvalidRegistration" }) }
+ * ]
+ * const result = Result.fromOutcomes(Message.multicast(["a", "b"]), streamed)
+ * assert.deepStrictEqual([...result.failed], [["a", "InvalidRegistration"]])
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -273,6 +416,19 @@ export const fromOutcomes = (
  * A sink that folds streamed outcomes into a {@link Result} for the message `template` (its `retry()` is the template
  * for the retryable tokens). It holds one entry per token; use {@link summarySink} when only the counts matter.
  *
+ * @example
+ * ```ts
+ * import { Result } from "@effect-fcm/fcm"
+ * import { Effect, Option, Stream } from "effect"
+ *
+ * const outcomes = Stream.make(
+ *   { token: "a", outcome: Result.Outcome.Delivered({ messageId: "0:1" }) },
+ *   { token: "b", outcome: Result.Outcome.Retryable({ reason: "Unavailable", retryAfterMillis: undefined }) }
+ * )
+ * const result = Effect.runSync(Stream.run(outcomes, Result.sink({ data: { ping: "1" } })))
+ * assert.deepStrictEqual(result.retry(), Option.some({ data: { ping: "1" }, tokens: ["b"] }))
+ * ```
+ *
  * @since 0.1.0
  * @category sinks
  */
@@ -287,6 +443,15 @@ export const sink = (
 
 /**
  * Counts of a streamed send: per bucket, and failures per error code. Constant memory whatever the number of tokens.
+ *
+ * @example
+ * ```ts
+ * import type { Result } from "@effect-fcm/fcm"
+ *
+ * const report = (summary: Result.Summary): string =>
+ *   `${summary.success} of ${summary.total} delivered, ${summary.notRegistered} to delete, ` +
+ *   Object.entries(summary.failedByCode).map(([code, n]) => `${n} × ${code}`).join(", ")
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -326,6 +491,19 @@ type MutableSummary = { -readonly [K in keyof Summary]: K extends "failedByCode"
 
 /**
  * A sink that counts streamed outcomes per bucket, in constant memory.
+ *
+ * @example
+ * ```ts
+ * import { Result } from "@effect-fcm/fcm"
+ * import { Effect, Stream } from "effect"
+ *
+ * const outcomes = Stream.make(
+ *   { token: "a", outcome: Result.Outcome.Delivered({ messageId: "0:1" }) },
+ *   { token: "b", outcome: Result.Outcome.Failed({ code: "InvalidRegistration" }) }
+ * )
+ * const summary = Effect.runSync(Stream.run(outcomes, Result.summarySink))
+ * assert.deepStrictEqual([summary.total, summary.success, summary.failedByCode], [2, 1, { InvalidRegistration: 1 }])
+ * ```
  *
  * @since 0.1.0
  * @category sinks

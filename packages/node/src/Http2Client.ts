@@ -5,11 +5,12 @@
  *   the number of concurrent streams its server advertises (`SETTINGS_MAX_CONCURRENT_STREAMS`, capped by
  *   `maxConcurrentStreamsPerSession`); a new session is opened only when the open ones are full, and requests
  *   wait in a first-in, first-out queue when every session is full and no more may be opened.
- * - A session that receives GOAWAY, is reset, errors, closes or fails an idle PING is replaced by a new one on
- *   demand. Requests in flight on it fail with a `RequestError` (reason `"Transport"`) whose `cause` is a
- *   `TransportError` telling what happened and whether the server may have processed the
- *   request. Requests the server refused before processing them (`REFUSED_STREAM`, or stream ids above a GOAWAY's
- *   last stream id) are retried once, transparently, since that is always safe.
+ * - A session that receives GOAWAY, is reset, errors, closes or fails a PING (sent when it is idle, and after a
+ *   request times out on it: a connection can die silently) is replaced by a new one on demand. Requests in flight
+ *   on it fail with a `RequestError` (reason `"Transport"`) whose `cause` is a `TransportError` telling what
+ *   happened and whether the server may have processed the request. Requests the server refused before processing
+ *   them (`REFUSED_STREAM`, or stream ids above a GOAWAY's last stream id) are retried once, transparently, since
+ *   that is always safe.
  * - Every request has a deadline for the whole exchange (`requestTimeout`, overridable per request with
  *   {@link withRequestTimeout}); on expiry the stream is cancelled (`RST_STREAM CANCEL`). Interrupting the fiber
  *   cancels the stream the same way.
@@ -19,7 +20,8 @@
  * - Proxies: HTTP CONNECT tunnels, for HTTP/2 and HTTP/1.1 alike, from the `proxy` option or the environment.
  * - No session, stream or socket error escapes as an uncaught exception: every one of them has a listener and ends
  *   up as a typed failure of the request it concerns.
- * - Closing the scope closes every session (GOAWAY) and socket.
+ * - Closing the scope closes every session (GOAWAY) and socket, and returns once they are all closed (sessions whose
+ *   streams are still running after 2 seconds are destroyed).
  *
  * Response bodies are read completely into memory before the response is returned, so `text`, `json`,
  * `arrayBuffer` and `stream` never touch the network.
@@ -54,10 +56,24 @@ import * as internal from "./internal/pool.js"
 import { parseProxyUrl } from "./internal/proxy.js"
 
 /**
- * Options of the pooled client. Every field is optional.
+ * Options of the pooled client. Every field is optional. An invalid one (a count that is not a positive integer, a
+ * timeout that is not a positive duration, a proxy that is not an `http://` URL, …) fails the pool's construction
+ * with a `ConfigError` (`InvalidData`, its path naming the option).
  *
  * TLS certificates are always verified: `rejectUnauthorized` is `true` unless set to `false` explicitly. To trust
  * a local emulator's throwaway certificate, pass it in `ca` rather than turning verification off.
+ *
+ * @example
+ * ```ts
+ * import { Http2Client } from "@effect-fcm/node"
+ *
+ * const options: Http2Client.Options = {
+ *   maxSessionsPerOrigin: 16,
+ *   requestTimeout: "15 seconds",
+ *   proxy: "http://proxy.internal:3128"
+ * }
+ * const Transport = Http2Client.layer(options)
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -82,7 +98,11 @@ export interface Options {
    * is destroyed and replaced on demand. `Duration.infinity` disables PINGs. Default 30 seconds.
    */
   readonly pingInterval?: Duration.DurationInput | undefined
-  /** How long to wait for a PING acknowledgement. Default 10 seconds. */
+  /**
+   * How long to wait for a PING acknowledgement. Besides idle sessions, a session on which a request times out is
+   * sent a PING (unless `pingInterval` is `Duration.infinity`): one that does not answer in time is destroyed, the
+   * requests still on it fail (`PingTimeout`), and later requests go to a new session. Default 10 seconds.
+   */
   readonly pingTimeout?: Duration.DurationInput | undefined
   /** Speak HTTP/2 without TLS (prior knowledge) to `http:` URLs, instead of HTTP/1.1. Default `false`. */
   readonly h2c?: boolean | undefined
@@ -124,6 +144,17 @@ export interface Options {
 /**
  * A snapshot of a pool's counters.
  *
+ * @example
+ * ```ts
+ * import { Http2Client } from "@effect-fcm/node"
+ * import { Effect } from "effect"
+ *
+ * const logStats = Effect.gen(function*() {
+ *   const stats: Http2Client.Stats = yield* Http2Client.stats
+ *   yield* Effect.log(`${stats.sessionsOpen} sessions, ${stats.streamsInFlight} streams, ${stats.queued} queued`)
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -151,6 +182,23 @@ export interface Stats {
 /**
  * A pool: its `HttpClient` and a way to read its counters.
  *
+ * @example
+ * ```ts
+ * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { Http2Client } from "@effect-fcm/node"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* FcmEmulator.make() // a loopback server speaking h2c
+ *   const pool: Http2Client.PoolHandle = yield* Http2Client.makePool({ h2c: true })
+ *   const response = yield* pool.client.get(`${emulator.baseUrl}/__emulator/counters`)
+ *   assert.strictEqual(response.status, 200)
+ *   assert.strictEqual((yield* pool.stats).sessionsOpened, 1)
+ * }).pipe(Effect.scoped)
+ *
+ * Effect.runPromise(program)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -161,6 +209,23 @@ export interface PoolHandle {
 
 /**
  * The pool behind the `HttpClient` that {@link layer} provides.
+ *
+ * @example
+ * ```ts
+ * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { Http2Client } from "@effect-fcm/node"
+ * import { HttpClient } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* FcmEmulator.FcmEmulator
+ *   yield* HttpClient.get(`${emulator.baseUrl}/__emulator/counters`)
+ *   const pool = yield* Http2Client.Pool
+ *   assert.strictEqual((yield* pool.stats).sessionsOpen, 1)
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(Layer.merge(FcmEmulator.layer(), Http2Client.layer({ h2c: true })))))
+ * ```
  *
  * @since 0.1.0
  * @category tags
@@ -298,7 +363,11 @@ const currentRequestTimeout = globalValue(
  *
  * @example
  * ```ts
- * client.get(url).pipe(Http2Client.withRequestTimeout("5 seconds"))
+ * import { Http2Client } from "@effect-fcm/node"
+ * import { HttpClient } from "@effect/platform"
+ *
+ * // a download that may take longer than the pool's requestTimeout
+ * const report = HttpClient.get("https://example.com/report.csv").pipe(Http2Client.withRequestTimeout("5 minutes"))
  * ```
  *
  * @since 0.1.0
@@ -461,7 +530,21 @@ const makeClient = (pool: internal.Pool, spans: boolean | "auto"): HttpClient.Ht
 const statsOf = (pool: internal.Pool): Effect.Effect<Stats> => Effect.sync(() => pool.stats())
 
 /**
- * Makes a pool and its `HttpClient`, closed with the scope.
+ * Makes a pool and its `HttpClient`, closed with the scope. Fails with a `ConfigError` naming the option when an
+ * option is invalid.
+ *
+ * @example
+ * ```ts
+ * import { Http2Client } from "@effect-fcm/node"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const { client, stats } = yield* Http2Client.makePool({ maxSessionsPerOrigin: 4 })
+ *   const response = yield* client.get("https://example.com/")
+ *   yield* Effect.log((yield* stats).sessionsOpened)
+ *   return response.status
+ * }).pipe(Effect.scoped)
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -477,10 +560,14 @@ export const makePool = (options: Options = {}): Effect.Effect<PoolHandle, Confi
   )
 
 /**
- * Makes a pooled HTTP/2 `HttpClient`, closed with the scope.
+ * Makes a pooled HTTP/2 `HttpClient`, closed with the scope. Fails with a `ConfigError` naming the option when an
+ * option is invalid.
  *
  * @example
  * ```ts
+ * import { Http2Client } from "@effect-fcm/node"
+ * import { Effect } from "effect"
+ *
  * const program = Effect.gen(function*() {
  *   const client = yield* Http2Client.make({ maxSessionsPerOrigin: 4 })
  *   const response = yield* client.get("https://example.com/")
@@ -507,7 +594,21 @@ const layerFrom = <E, R>(
   )
 
 /**
- * Provides a pooled `HttpClient` (and its {@link Pool}); the pool closes with the layer.
+ * Provides a pooled `HttpClient` (and its {@link Pool}); the pool closes with the layer. Building the layer fails
+ * with a `ConfigError` naming the option when an option is invalid.
+ *
+ * @example
+ * ```ts
+ * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
+ * import { Http2Client } from "@effect-fcm/node"
+ * import { Layer } from "effect"
+ *
+ * // FCM HTTP v1 over the pooled HTTP/2 client (NodeFcm.layer() wires the same for you)
+ * const Fcm = FcmV1.layer({ timeout: false }).pipe(
+ *   Layer.provide(Credentials.layerConfig()),
+ *   Layer.provide(Http2Client.layer({ requestTimeout: "30 seconds" }))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -520,7 +621,10 @@ export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient 
  *
  * @example
  * ```ts
- * Http2Client.layerConfig({
+ * import { Http2Client } from "@effect-fcm/node"
+ * import { Config, Duration } from "effect"
+ *
+ * const Transport = Http2Client.layerConfig({
  *   maxSessionsPerOrigin: Config.integer("FCM_SESSIONS").pipe(Config.withDefault(8)),
  *   requestTimeout: Config.duration("FCM_TIMEOUT").pipe(Config.withDefault(Duration.seconds(15)))
  * })
@@ -535,6 +639,18 @@ export const layerConfig = (
 
 /**
  * The counters of the pool provided by {@link layer}.
+ *
+ * @example
+ * ```ts
+ * import { Http2Client } from "@effect-fcm/node"
+ * import { Effect, Schedule } from "effect"
+ *
+ * // log the pool's counters every minute, next to the sends
+ * const monitor = Http2Client.stats.pipe(
+ *   Effect.tap((stats) => Effect.log(`in flight: ${stats.streamsInFlight}, queued: ${stats.queued}`)),
+ *   Effect.repeat(Schedule.spaced("1 minute"))
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category accessors

@@ -35,6 +35,15 @@ import * as Http2Client from "./Http2Client.js"
  * The default deadline of one exchange (waiting for a stream, sending, reading the whole answer): the same as the
  * protocols' own default timeout.
  *
+ * @example
+ * ```ts
+ * import { NodeFcm } from "@effect-fcm/node"
+ * import { Duration } from "effect"
+ *
+ * // twice the default deadline per exchange
+ * const Fcm = NodeFcm.layer({ requestTimeout: Duration.times(NodeFcm.DEFAULT_REQUEST_TIMEOUT, 2) })
+ * ```
+ *
  * @since 0.1.0
  * @category constants
  */
@@ -42,6 +51,17 @@ export const DEFAULT_REQUEST_TIMEOUT: Duration.Duration = Duration.seconds(30)
 
 /**
  * Options shared by both protocols.
+ *
+ * @example
+ * ```ts
+ * import { NodeFcm } from "@effect-fcm/node"
+ *
+ * const transport: NodeFcm.TransportOptions = {
+ *   requestTimeout: "10 seconds",
+ *   transport: { maxSessionsPerOrigin: 16, proxy: "http://proxy.internal:3128" }
+ * }
+ * const Fcm = NodeFcm.layer({ ...transport, projectId: "my-project" })
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -60,6 +80,19 @@ export interface TransportOptions {
  * Options of {@link layer}: the v1 protocol's (less `timeout`, see {@link TransportOptions.requestTimeout}), the
  * credentials', and the transport's.
  *
+ * @example
+ * ```ts
+ * import { NodeFcm } from "@effect-fcm/node"
+ *
+ * const options: NodeFcm.Options = {
+ *   projectId: "my-project",
+ *   concurrency: 512,
+ *   credentials: { refreshBefore: "10 minutes" },
+ *   transport: { maxSessionsPerOrigin: 16 }
+ * }
+ * const Fcm = NodeFcm.layer(options)
+ * ```
+ *
  * @since 0.1.0
  * @category models
  */
@@ -70,6 +103,29 @@ export interface Options extends TransportOptions, Omit<FcmV1.Options, "timeout"
 
 /**
  * Options of {@link layerLegacy}.
+ *
+ * @example
+ * ```ts
+ * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { FcmClient, Message } from "@effect-fcm/fcm"
+ * import { NodeFcm } from "@effect-fcm/node"
+ * import { Effect, Redacted } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const emulator = yield* FcmEmulator.FcmEmulator // a loopback server speaking h2c
+ *   const options: NodeFcm.LegacyOptions = {
+ *     apiKey: Redacted.make(emulator.apiKey),
+ *     baseUrl: emulator.baseUrl,
+ *     transport: { h2c: true }
+ *   }
+ *   const result = yield* FcmClient.send(Message.multicast(["phone-1"])).pipe(
+ *     Effect.provide(NodeFcm.layerLegacy(options))
+ *   )
+ *   assert.strictEqual(result.success.size, 1)
+ * })
+ *
+ * Effect.runPromise(program.pipe(Effect.provide(FcmEmulator.layer())))
+ * ```
  *
  * @since 0.1.0
  * @category models

@@ -16,11 +16,20 @@ import * as Data from "effect/Data"
  * - `ConnectionReset`: the connection was reset (`ECONNRESET`, `EPIPE`).
  * - `StreamReset`: the server reset the stream (RST_STREAM) after accepting it.
  * - `SessionClosed`: the connection ended before the response was complete.
- * - `PingTimeout`: an idle connection did not answer a PING and was dropped.
+ * - `PingTimeout`: the connection did not answer a PING (sent when idle, or after a request timed out on it) and was
+ *   dropped.
  * - `Connect`: the connection could not be established (DNS, refused, connect timeout).
  * - `Tls`: the TLS handshake failed (certificate not trusted, host name mismatch, …).
  * - `Proxy`: the proxy refused or failed the CONNECT tunnel.
  * - `ClientClosed`: the client's scope was closed while the request was pending.
+ *
+ * @example
+ * ```ts
+ * import type { TransportError } from "@effect-fcm/node"
+ *
+ * const advice = (kind: TransportError.Kind): string =>
+ *   kind === "Tls" ? "check the certificate (ca option)" : kind === "Proxy" ? "check the proxy" : "try again"
+ * ```
  *
  * @since 0.1.0
  * @category models
@@ -43,6 +52,20 @@ export type Kind =
  * server's application (connection failures, refused streams, requests still queued), so a caller can decide
  * whether resending a non-idempotent request (such as an FCM send) risks a duplicate.
  *
+ * @example
+ * ```ts
+ * import { TransportError } from "@effect-fcm/node"
+ * import { HttpClient } from "@effect/platform"
+ * import { Effect } from "effect"
+ *
+ * const ping = HttpClient.get("https://fcm.googleapis.com/").pipe(
+ *   Effect.catchTag("RequestError", (error) =>
+ *     error.cause instanceof TransportError.TransportError && !error.cause.mayHaveBeenProcessed
+ *       ? Effect.logWarning(`not sent (${error.cause.kind}): safe to send again`)
+ *       : Effect.fail(error))
+ * )
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -56,6 +79,22 @@ export class TransportError extends Data.TaggedError("TransportError")<{
 }> {}
 
 /**
+ * @example
+ * ```ts
+ * import { Http2Client, TransportError } from "@effect-fcm/node"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const client = yield* Http2Client.make()
+ *   const error = yield* Effect.flip(client.get("http://127.0.0.1:1/")) // nothing listens there
+ *   assert.ok(TransportError.isTransportError(error.cause))
+ *   assert.strictEqual(error.cause.kind, "Connect")
+ *   assert.strictEqual(error.cause.mayHaveBeenProcessed, false)
+ * }).pipe(Effect.scoped)
+ *
+ * Effect.runPromise(program)
+ * ```
+ *
  * @since 0.1.0
  * @category guards
  */

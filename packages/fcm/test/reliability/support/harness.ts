@@ -82,9 +82,10 @@ const activeSockets = (): ReadonlyArray<SocketLike> =>
   ): h is SocketLike => typeof h === "object" && h !== null && "remotePort" in h && "localPort" in h)
 
 /**
- * Open sockets of the process: the client's and, on loopback, the server's end of each of its connections. The
- * sockets the emulator accepted (local port `serverPort`) are left out: they are the test's, not the client's (the
- * emulator keeps one open now and then after a connection is cut mid-handshake).
+ * Open sockets of the process: the client's and, on loopback, the server's end of each of its connections. With
+ * `serverPort`, the sockets a server accepted (the emulator's, local port `serverPort`, or a relay's) are left out,
+ * also once destroyed, when a socket no longer tells its ports: they are the test's, not the client's (the emulator
+ * closes them on its own schedule, and keeps one open now and then after a connection is cut mid-handshake).
  */
 export const openSockets = (serverPort?: number): number =>
   activeSockets().filter((s) => serverPort === undefined || (s.localPort !== serverPort && s.server == null)).length
