@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `fcm` executable: `pnpm fcm …` from the workspace root, or `node --import tsx packages/cli/src/bin.ts …`.
  *
