@@ -38,7 +38,7 @@ const layerFor = (protocol: "legacy" | "v1", client: HttpClient.HttpClient) => {
 }
 
 interface Refusal {
-  readonly kind: "InvalidMessage" | "ConfigError" | "AuthenticationError" | "RangeError"
+  readonly kind: "InvalidMessage" | "ConfigError" | "AuthenticationError"
   /** The field the error must name. */
   readonly field: string
 }
@@ -68,22 +68,16 @@ const expectRefusal = <A, E>(
     assert.isTrue(Exit.isFailure(exit), `${expected.field}: accepted`)
     if (Exit.isSuccess(exit)) return
     const failure = Cause.failureOption(exit.cause)
-    if (expected.kind === "RangeError") {
-      const defect = Cause.dieOption(exit.cause)
-      assert.isTrue(defect._tag === "Some" && defect.value instanceof RangeError, Cause.pretty(exit.cause))
-      if (defect._tag === "Some") assert.include(String(defect.value), expected.field)
+    assert.isTrue(failure._tag === "Some", `a typed failure, not ${Cause.pretty(exit.cause)}`)
+    if (failure._tag !== "Some") return
+    const error = failure.value as unknown as { _tag?: string; _op?: string; field?: string; message: string }
+    if (expected.kind === "ConfigError") {
+      assert.strictEqual(error._op !== undefined ? "ConfigError" : error._tag, "ConfigError", String(error))
+      assert.include(String(error), expected.field)
     } else {
-      assert.isTrue(failure._tag === "Some", `a typed failure, not ${Cause.pretty(exit.cause)}`)
-      if (failure._tag !== "Some") return
-      const error = failure.value as unknown as { _tag?: string; _op?: string; field?: string; message: string }
-      if (expected.kind === "ConfigError") {
-        assert.strictEqual(error._op !== undefined ? "ConfigError" : error._tag, "ConfigError", String(error))
-        assert.include(String(error), expected.field)
-      } else {
-        assert.strictEqual(error._tag, expected.kind, error.message)
-        if (expected.kind === "InvalidMessage") assert.strictEqual(error.field, expected.field, error.message)
-        assert.include(error.message, expected.field)
-      }
+      assert.strictEqual(error._tag, expected.kind, error.message)
+      if (expected.kind === "InvalidMessage") assert.strictEqual(error.field, expected.field, error.message)
+      assert.include(error.message, expected.field)
     }
     assert.strictEqual(received(), 0, `${expected.field}: the server received a request`)
   })
@@ -452,8 +446,8 @@ describe("unusable layer options and configurations are refused with the option'
     })
   }
 
-  // The transport's options: refused when the layer is built, before any connection, with a RangeError naming the
-  // option (its layer cannot fail: a bad option is a defect, see docs/reliability.md).
+  // The transport's options: refused when the layer is built, before any connection, with a ConfigError naming the
+  // option.
   const TRANSPORT: ReadonlyArray<readonly [string, Http2Client.Options, string]> = [
     ["maxSessionsPerOrigin 0", { maxSessionsPerOrigin: 0 }, "maxSessionsPerOrigin"],
     ["maxConcurrentStreamsPerSession -1", { maxConcurrentStreamsPerSession: -1 }, "maxConcurrentStreamsPerSession"],
@@ -468,7 +462,7 @@ describe("unusable layer options and configurations are refused with the option'
             Layer.provide(Http2Client.layer(options))
           )
         ),
-        { kind: "RangeError", field },
+        { kind: "ConfigError", field },
         () => 0
       )
     })
