@@ -138,13 +138,17 @@ export const isReservedDataKey = (key: string): boolean => {
   return lower === "from" || lower === "message_type" || lower.startsWith("google") || lower.startsWith("gcm")
 }
 
-const DataKey = Schema.String.pipe(
-  Schema.filter((key) => {
-    if (key.length === 0) return "must not be empty"
-    if (isReservedDataKey(key)) return "is a reserved key (from, message_type, google…, gcm…)"
-    return undefined
-  })
-)
+/**
+ * The keys' rules, checked on the whole record: a record's key schema that refuses a key makes it an unexpected key,
+ * which would hide the rule it broke.
+ */
+const checkDataKeys = (data: { readonly [key: string]: unknown }): Schema.FilterOutput => {
+  for (const key in data) {
+    if (key.length === 0) return { path: [key], message: "must not be empty" }
+    if (isReservedDataKey(key)) return { path: [key], message: "is a reserved key (from, message_type, google…, gcm…)" }
+  }
+  return undefined
+}
 
 /**
  * The `data` payload: string keys, scalar values.
@@ -162,7 +166,7 @@ const DataKey = Schema.String.pipe(
  * @since 0.1.0
  * @category schemas
  */
-export const Data = Schema.Record({ key: DataKey, value: DataValue })
+export const Data = Schema.Record({ key: Schema.String, value: DataValue }).pipe(Schema.filter(checkDataKeys))
 
 const NonEmpty = (what: string) =>
   Schema.String.pipe(Schema.minLength(1, { message: () => `${what} must not be empty` }))

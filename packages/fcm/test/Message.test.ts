@@ -1,6 +1,6 @@
 import { Message } from "@effect-fcm/fcm"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Either } from "effect"
+import { Effect, Either, Schema } from "effect"
 import * as Legacy from "../src/internal/legacy.js"
 
 const fieldOf = (input: unknown): string => {
@@ -145,6 +145,22 @@ describe("Message", () => {
         assert.include(error.message, "timeToLive")
         assert.include(error.reason, "2419200")
       }))
+  })
+
+  it("says which rule a data key broke, and Message.Data refuses it on its own too", () => {
+    const reason = (data: object) => {
+      const checked = Message.validateEither(Message.multicast(["a"], { data } as Message.Options))
+      return Either.isLeft(checked) ? `${checked.left.field}: ${checked.left.reason}` : "valid"
+    }
+    assert.strictEqual(reason({ from: "x" }), "data.from: is a reserved key (from, message_type, google…, gcm…)")
+    assert.strictEqual(
+      reason({ "google.c.a.e": "1" }),
+      "data.google.c.a.e: is a reserved key (from, message_type, google…, gcm…)"
+    )
+    assert.strictEqual(reason({ "": "x" }), "data[\"\"]: must not be empty")
+    assert.strictEqual(reason({ fromage: "brie" }), "valid")
+    // decoded alone, a reserved key is refused, not silently dropped
+    assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(Message.Data)({ from: "me" })))
   })
 
   it("accepts more than 1000 tokens (the legacy sender splits them)", () => {
