@@ -100,7 +100,7 @@ export const run: Effect.Effect<ExitCode, CliError> = Effect.scoped(
       Effect.mapError((e) => new CliError({ code: ExitCode.Transport, message: e.message }))
     )
     yield* Console.log(`FCM emulator running in this process at ${emulator.baseUrl} (project ${emulator.projectId})`)
-    const http = Context.get(yield* Layer.build(Http.layer()), HttpClient.HttpClient)
+    const http = Context.get(yield* Layer.build(Http.layer({ h2c: true })), HttpClient.HttpClient)
 
     // 1. HTTP v1 with a service account, retries honouring Retry-After.
     const credentials = yield* Credentials.serviceAccount(emulator.serviceAccount).pipe(

@@ -280,7 +280,8 @@ export const connect = (
       ca = emulator.certificatePem === undefined ? undefined : [emulator.certificatePem]
     }
 
-    const http = Context.get(yield* Layer.build(Http.layer({ ca })), HttpClient.HttpClient)
+    // the in-process emulator speaks HTTP/2 without TLS too; a server named by --base-url may not
+    const http = Context.get(yield* Layer.build(Http.layer({ ca, h2c: input.emulator })), HttpClient.HttpClient)
 
     if (input.legacy) {
       if (!input.emulator && input.credentials !== undefined) {
