@@ -131,6 +131,7 @@ export const parseArgs = (
         }
         case "--mix-seed":
           mixSeed = Number(value())
+          if (!Number.isSafeInteger(mixSeed)) return fail("--mix-seed needs an integer")
           break
         case "--mix": {
           mixRates = {}
@@ -145,9 +146,15 @@ export const parseArgs = (
         }
         case "--latency":
           latency = Number(value())
+          if (!Number.isFinite(latency) || latency < 0) {
+            return fail("--latency needs a number of milliseconds, 0 or more")
+          }
           break
         case "--token-lifetime":
           lifetime = Number(value())
+          if (!Number.isFinite(lifetime) || lifetime <= 0) {
+            return fail("--token-lifetime needs a number of seconds above 0")
+          }
           break
         case "--no-record":
           record = false

@@ -95,5 +95,13 @@ describe("command line", () => {
       assert.strictEqual(bad._tag, "UsageError")
       assert.match(bad.message, /unknown scenario/)
       assert.strictEqual((yield* Effect.flip(parseArgs(["--port", "x"]))).message, "--port needs a port number")
+      const refused = (args: ReadonlyArray<string>) => Effect.map(Effect.flip(parseArgs(args)), (e) => e.message)
+      assert.strictEqual(yield* refused(["--latency", "fast"]), "--latency needs a number of milliseconds, 0 or more")
+      assert.strictEqual(yield* refused(["--latency", "-5"]), "--latency needs a number of milliseconds, 0 or more")
+      assert.strictEqual(
+        yield* refused(["--token-lifetime", "0"]),
+        "--token-lifetime needs a number of seconds above 0"
+      )
+      assert.strictEqual(yield* refused(["--mix-seed", "x"]), "--mix-seed needs an integer")
     }))
 })
