@@ -165,7 +165,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@effect-
 export type FcmError = AuthenticationError | InvalidMessage | TransportError
 
 /**
- * The longest body excerpt an error carries.
+ * The longest body excerpt an error carries, not counting the ellipsis that marks where a longer body was cut.
  *
  * @example
  * ```ts
