@@ -11,6 +11,7 @@ import * as https from "node:https"
 import * as net from "node:net"
 import type { Duplex } from "node:stream"
 import * as tls from "node:tls"
+import type { Stats } from "../Http2Client.js"
 import { TransportError } from "../TransportError.js"
 import type { Kind } from "../TransportError.js"
 import { connectTunnel, type Env, type ProxyOption, ProxyTunnelError, resolveProxy, stripBrackets } from "./proxy.js"
@@ -30,19 +31,6 @@ export interface ResolvedOptions {
   readonly ca: string | Buffer | Array<string | Buffer> | undefined
   readonly rejectUnauthorized: boolean
   readonly maxSocketsPerOrigin: number
-}
-
-/** @internal */
-export interface Stats {
-  readonly origins: number
-  readonly sessionsOpen: number
-  readonly sessionsConnecting: number
-  readonly sessionsOpened: number
-  readonly sessionsReplaced: number
-  readonly streamsInFlight: number
-  readonly http1InFlight: number
-  readonly queued: number
-  readonly retried: number
 }
 
 type Body = string | Uint8Array | undefined
