@@ -300,37 +300,37 @@ const build = (
 
     const client = FcmClient.make(protocolFor((message, now) => Either.right(MessageV1.fromMessage(message, now))))
 
+    /** The client of a payload that passed validation. */
+    const clientFor = (valid: Payload): FcmClient.FcmClient => {
+      const wire = MessageV1.toWire(valid)
+      return FcmClient.make(protocolFor((message) => {
+        const refused = payloadOnly(message)
+        if (refused !== undefined) return Either.left(refused)
+        if (message.tokens === undefined) {
+          const target = message.topic !== undefined ? { topic: message.topic } : { condition: message.condition! }
+          const checked = MessageV1.validateEither({ ...valid, ...target })
+          if (Either.isLeft(checked)) return Either.left(checked.left)
+        }
+        return Either.right({ message: wire, validateOnly: message.dryRun === true })
+      }))
+    }
+
     const withMessage = (payload: Payload): Effect.Effect<FcmClient.FcmClient, InvalidMessage> =>
       Effect.map(
         // checked with a token as its target; a topic's lower size limit is checked when a send names a topic
         MessageV1.validate({ ...payload, token: "token" }),
-        ({ token: _, ...valid }) => {
-          const wire = MessageV1.toWire(valid)
-          return FcmClient.make(protocolFor((message) => {
-            const refused = payloadOnly(message)
-            if (refused !== undefined) return Either.left(refused)
-            if (message.tokens === undefined) {
-              const target = message.topic !== undefined ? { topic: message.topic } : { condition: message.condition! }
-              const checked = MessageV1.validateEither({ ...valid, ...target })
-              if (Either.isLeft(checked)) return Either.left(checked.left)
-            }
-            return Either.right({ message: wire, validateOnly: message.dryRun === true })
-          }))
-        }
+        ({ token: _, ...valid }) => clientFor(valid)
       )
 
+    // The whole message is validated once, with its own target; its payload is not checked again.
     const send = (message: MessageV1.MessageV1): Effect.Effect<Result.Result, FcmError.FcmError> =>
-      Effect.flatMap(MessageV1.validate(message), ({ condition, token, topic, ...rest }) =>
-        Effect.flatMap(
-          withMessage(rest),
-          (fcm) =>
-            fcm.send(
-              token !== undefined
-                ? Message.multicast([token])
-                : topic !== undefined
-                ? Message.toTopic(topic)
-                : Message.toCondition(condition!)
-            )
+      Effect.flatMap(MessageV1.validate(message), ({ condition, token, topic, ...valid }) =>
+        clientFor(valid).send(
+          token !== undefined
+            ? Message.multicast([token])
+            : topic !== undefined
+            ? Message.toTopic(topic)
+            : Message.toCondition(condition!)
         ))
 
     return { client, service: { send, withMessage } }

@@ -272,7 +272,7 @@ const timeout = (
   value: unknown,
   fallback: Duration.Duration
 ): Either.Either<number, ConfigError.ConfigError> => {
-  if (value === undefined) return Either.right(millis(fallback, fallback))
+  if (value === undefined) return Either.right(Duration.toMillis(fallback))
   const duration = Duration.decodeUnknown(value)
   if (Option.isSome(duration) && !Duration.isFinite(duration.value)) return Either.right(Infinity)
   const ms = Option.isSome(duration) ? Duration.toMillis(duration.value) : NaN
