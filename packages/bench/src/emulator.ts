@@ -5,7 +5,7 @@
  *
  * It writes the throwaway service-account key and certificate to `--dir` and sends the parent one IPC message,
  * `{ baseUrl, port, keyPath, caPath, apiKey, projectId, accessToken }`, then runs until it gets SIGTERM or the
- * parent goes away.
+ * parent goes away. It answers the parent's `"cpu"` message with its own `process.cpuUsage()`.
  */
 import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
 import * as Cause from "effect/Cause"
@@ -65,6 +65,9 @@ fiber.addObserver((exit) => {
     console.error("emulator failed", exit.cause)
     process.exit(1)
   }
+})
+process.on("message", (m) => {
+  if (m === "cpu") process.send!(process.cpuUsage())
 })
 const stop = () => Effect.runFork(Fiber.interrupt(fiber)).addObserver(() => process.exit(0))
 process.once("SIGTERM", stop)

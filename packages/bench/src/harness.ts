@@ -1,10 +1,11 @@
 /**
  * The frame of a client process: reads the job from `BENCH_JOB`, warms up with `job.warmup` tokens (not measured),
- * sends to `job.tokens` tokens while measuring wall time, the process's CPU time (user + system) and its peak RSS,
- * and reports over IPC.
+ * sends to `job.tokens` tokens while measuring wall time, the process's CPU time (user + system), the bytes it
+ * allocates on V8's heap and its peak RSS, and reports over IPC.
  */
 import * as fs from "node:fs"
 import * as inspector from "node:inspector"
+import * as v8 from "node:v8"
 import { type Job, type Report, token } from "./job.js"
 
 export interface Client {
@@ -19,21 +20,71 @@ export const job: Job = JSON.parse(process.env.BENCH_JOB!)
 
 export const tokens = (from: number, n: number): Array<string> => Array.from({ length: n }, (_, i) => token(from + i))
 
-export const report = (
-  delivered: number,
-  seconds: number,
-  cpu: NodeJS.CpuUsage,
-  note: string | undefined
-): Report => ({
+/** What one measured send cost the client process. */
+export interface Measured {
+  readonly seconds: number
+  readonly cpu: NodeJS.CpuUsage
+  /** Bytes allocated on V8's heap (see `Report.allocatedKiBPerMessage`). */
+  readonly allocated: number
+  readonly gcCount: number
+  readonly gcMillis: number
+}
+
+interface GcStatistics {
+  readonly cost: number
+  readonly beforeGC: { readonly heapStatistics: { readonly usedHeapSize: number } }
+  readonly afterGC: { readonly heapStatistics: { readonly usedHeapSize: number } }
+}
+
+/**
+ * Runs `run` and measures it: wall time, CPU time, and allocation, i.e. the heap in use at the end minus at the start
+ * plus what every garbage collection in between freed, from `v8.GCProfiler` (which records the heap before and after
+ * each collection, at a cost per collection, not per allocation). Inside `profiled`, so a CPU profile covers it.
+ */
+export const measured = <A>(run: () => Promise<A>): Promise<{ readonly value: A; readonly measured: Measured }> =>
+  profiled(async () => {
+    const gc = new v8.GCProfiler()
+    gc.start()
+    const used0 = v8.getHeapStatistics().used_heap_size
+    const cpu0 = process.cpuUsage()
+    const t0 = performance.now()
+    const value = await run()
+    const seconds = (performance.now() - t0) / 1000
+    const cpu = process.cpuUsage(cpu0)
+    const used1 = v8.getHeapStatistics().used_heap_size
+    const statistics = (gc.stop() as unknown as { readonly statistics: ReadonlyArray<GcStatistics> }).statistics
+    let freed = 0
+    let gcMicros = 0
+    for (const s of statistics) {
+      freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize
+      gcMicros += s.cost
+    }
+    return {
+      value,
+      measured: {
+        seconds,
+        cpu,
+        allocated: used1 - used0 + freed,
+        gcCount: statistics.length,
+        gcMillis: gcMicros / 1000
+      }
+    }
+  })
+
+export const report = (delivered: number, m: Measured, note: string | undefined): Report => ({
   client: job.client,
+  server: job.server,
   variant: job.variant,
   latency: job.latency,
   messages: job.tokens,
   delivered,
-  seconds,
-  rate: job.tokens / seconds,
-  cpuMicrosPerMessage: (cpu.user + cpu.system) / job.tokens,
+  seconds: m.seconds,
+  rate: job.tokens / m.seconds,
+  cpuMicrosPerMessage: (m.cpu.user + m.cpu.system) / job.tokens,
   peakRssMiB: process.resourceUsage().maxRSS / 1024,
+  allocatedKiBPerMessage: m.allocated / 1024 / job.tokens,
+  gcCount: m.gcCount,
+  gcMillis: m.gcMillis,
   note
 })
 
@@ -66,16 +117,10 @@ export const profiled = async <A>(run: () => Promise<A>): Promise<A> => {
 const measure = async (client: Client): Promise<Report> => {
   if (job.warmup > 0) await client.send(tokens(-job.warmup - 1, job.warmup))
   const batch = tokens(0, job.tokens)
-  const { cpu, delivered, seconds } = await profiled(async () => {
-    const cpu0 = process.cpuUsage()
-    const t0 = performance.now()
-    const delivered = await client.send(batch)
-    const seconds = (performance.now() - t0) / 1000
-    return { cpu: process.cpuUsage(cpu0), delivered, seconds }
-  })
+  const { measured: m, value: delivered } = await measured(() => client.send(batch))
   const note = client.note?.()
   await client.close()
-  return report(delivered, seconds, cpu, note)
+  return report(delivered, m, note)
 }
 
 /** Runs a client process: either a `Client` to measure, or a function that measures itself. */

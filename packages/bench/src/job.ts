@@ -12,22 +12,29 @@ export type ClientName =
   | "node-gcm"
   | "effect-fcm sendStream"
 
+/** The server the clients send to: the lean `node:http2` server (`lean.ts`) or the project's emulator. */
+export type ServerName = "lean" | "emulator"
+
 export interface Job {
   readonly client: ClientName
+  readonly server: ServerName
   /** `baseline` runs effect-fcm's code from the `--baseline` directory (before/after comparisons). */
   readonly variant?: "baseline" | undefined
   readonly latency: number
   readonly tokens: number
   readonly warmup: number
-  /** Requests in flight (v1 fan-outs and the bare loop). */
+  /** Requests in flight: the bare loop's, and effect-fcm's v1 `concurrency` option when set (else its default). */
   readonly concurrency: number
-  /** HTTP/2 sessions for the pool's maximum and the bare loop. */
+  readonly concurrencyOption: number | undefined
+  /** The bare loop's HTTP/2 sessions; effect-fcm's pool `maxSessionsPerOrigin` when set (else its default). */
   readonly sessions: number
+  readonly sessionsOption: number | undefined
   readonly emulator: Ready
 }
 
 export interface Report {
   readonly client: ClientName
+  readonly server: ServerName
   readonly variant?: "baseline" | undefined
   readonly latency: number
   readonly messages: number
@@ -36,8 +43,19 @@ export interface Report {
   readonly rate: number
   /** User + system CPU of the client process during the measured send, in microseconds per message. */
   readonly cpuMicrosPerMessage: number
-  /** The process's peak resident set size, in MiB. */
+  /** The process's peak resident set size, in MiB (warm-up included). */
   readonly peakRssMiB: number
+  /**
+   * Bytes allocated on V8's heap during the measured send, per message, in KiB: the heap in use at the end minus at
+   * the start, plus what each garbage collection in between freed (`v8.GCProfiler`). What is not retained of it is
+   * garbage; at the end of a send nearly none of it is retained.
+   */
+  readonly allocatedKiBPerMessage: number
+  /** Garbage collections during the measured send, and the milliseconds they took on the main thread. */
+  readonly gcCount: number
+  readonly gcMillis: number
+  /** The server process's CPU during the client's whole run (warm-up included), per message sent. */
+  readonly serverCpuMicrosPerMessage?: number | undefined
   readonly note?: string | undefined
 }
 

@@ -1,17 +1,25 @@
 /**
- * `pnpm bench`: effect-fcm against its peers, side by side in one run, on the loopback FCM emulator over TLS.
+ * `pnpm bench`: effect-fcm against its peers, side by side in one run, over TLS on loopback.
  *
- *   pnpm bench [--tokens 20000] [--latency 0,50] [--stream 1000000] [--rounds 1] [--only NAME,NAME]
- *     [--concurrency 256] [--sessions 8] [--warmup 2000] [--json] [--out FILE] [--profile DIR] [--baseline DIR]
+ *   pnpm bench [--tokens 20000] [--legacy-tokens 200000] [--latency 0,50,100] [--emulator-latency 0] [--stream 0] [--rounds 1]
+ *     [--only NAME,NAME] [--concurrency N] [--sessions N] [--warmup 2000] [--json] [--out FILE] [--profile DIR]
+ *     [--baseline DIR]
+ *
+ * Two servers, two tables. The client-throughput rows run against the lean server (`lean.ts`: a minimal
+ * `node:http2` server answering a fixed success body, far cheaper per request than any client), at each `--latency`;
+ * the second table runs the same clients against the project's emulator (`emulator.ts`, an Effect program doing real
+ * work per request) at each `--emulator-latency` (an empty list skips it). `--stream N` adds the streamed send of N
+ * tokens against the lean server at 0 ms.
  *
  * The results are written as JSON to `packages/bench/results/latest.json` (or `--out FILE`); `--json` prints them
  * too. `--profile DIR` writes a CPU profile of each client's measured send (`src/profile.ts` summarises one).
  * `--baseline DIR` also runs effect-fcm's clients built from another copy of the repository (`packages/fcm/src`
  * and `packages/node/src` under DIR, e.g. `git archive` of a commit), for before/after comparisons.
  *
- * The emulator runs in a process of its own (so it never shares the client's event loop), and so does every client,
- * so CPU time and peak RSS are each client's own. For each latency the clients run one after the other against the
- * same emulator; with `--rounds N` the whole sequence repeats and the median round of each client is kept.
+ * Each server runs in a process of its own (so it never shares the client's event loop), and so does every client,
+ * so CPU time, allocation and peak RSS are each client's own; the server's CPU during each client's run is recorded
+ * too. For each server and latency the clients run one after the other against the same server process; with
+ * `--rounds N` the whole sequence repeats and the median round of each client is kept.
  */
 import * as esbuild from "esbuild"
 import { type ChildProcess, fork } from "node:child_process"
@@ -21,7 +29,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { Ready } from "./emulator.js"
-import { type ClientName, type Job, labelOf, type Report } from "./job.js"
+import { type ClientName, type Job, labelOf, type Report, type ServerName } from "./job.js"
 import { table } from "./table.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -29,12 +37,14 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const { values } = parseArgs({
   options: {
     tokens: { type: "string", default: "20000" },
-    latency: { type: "string", default: "0,50" },
-    stream: { type: "string", default: "1000000" },
+    "legacy-tokens": { type: "string", default: "200000" },
+    latency: { type: "string", default: "0,50,100" },
+    "emulator-latency": { type: "string", default: "0" },
+    stream: { type: "string", default: "0" },
     rounds: { type: "string", default: "1" },
     only: { type: "string", default: "" },
-    concurrency: { type: "string", default: "256" },
-    sessions: { type: "string", default: "8" },
+    concurrency: { type: "string", default: "" },
+    sessions: { type: "string", default: "" },
     warmup: { type: "string", default: "2000" },
     json: { type: "boolean", default: false },
     out: { type: "string" },
@@ -44,12 +54,19 @@ const { values } = parseArgs({
   allowPositionals: false
 })
 
+const numbers = (list: string) => list.split(",").filter((s) => s.trim() !== "").map(Number)
 const tokens = Number(values.tokens)
-const latencies = values.latency.split(",").filter((s) => s !== "").map(Number)
+// legacy clients send 1000 tokens a request: 20,000 tokens would be 20 requests, too few to measure
+const legacyTokens = Number(values["legacy-tokens"])
+const leanLatencies = numbers(values.latency)
+const emulatorLatencies = numbers(values["emulator-latency"])
 const streamTokens = Number(values.stream)
 const rounds = Number(values.rounds)
-const concurrency = Number(values.concurrency)
-const sessions = Number(values.sessions)
+// effect-fcm runs with its default options unless these are given; the bare loop with 256 in flight on 3 sessions
+const concurrencyOption = values.concurrency === "" ? undefined : Number(values.concurrency)
+const sessionsOption = values.sessions === "" ? undefined : Number(values.sessions)
+const concurrency = concurrencyOption ?? 256
+const sessions = sessionsOption ?? Math.ceil(concurrency / 100)
 const warmup = Number(values.warmup)
 const only = new Set(values.only.split(",").map((s) => s.trim()).filter((s) => s !== ""))
 
@@ -61,9 +78,11 @@ const CLIENTS: ReadonlyArray<ClientName> = [
   "effect-fcm legacy",
   "node-gcm"
 ]
-const selected = (name: ClientName) => only.size === 0 || [...only].some((o) => name.includes(o))
+/** Run only when `--only` names them. */
+const OPT_IN: ReadonlySet<ClientName> = new Set(["effect-fcm v1 (fetch)"])
+const selected = (name: ClientName) => only.size === 0 ? !OPT_IN.has(name) : [...only].some((o) => name.includes(o))
 
-/** Clients whose process needs Google's hosts routed to the emulator. */
+/** Clients whose process needs Google's hosts routed to the server. */
 const ROUTED: ReadonlySet<ClientName> = new Set(["firebase-admin"])
 
 /** The process that runs each client. */
@@ -77,17 +96,19 @@ const ENTRY: Record<ClientName, string> = {
   "node-gcm": "clients/node-gcm"
 }
 
+const SERVER_ENTRY: Record<ServerName, string> = { lean: "lean", emulator: "emulator" }
+
 const out = path.join(here, "..", "build", "bench")
 const baselineOut = path.join(here, "..", "build", "bench-baseline")
 
 /**
- * Bundles the client and emulator programs (the workspace's TypeScript compiled, npm packages left as they are), so
+ * Bundles the client and server programs (the workspace's TypeScript compiled, npm packages left as they are), so
  * that the measured processes run plain JavaScript, as a deployed sender would, without a TypeScript loader's time
  * and memory in their numbers.
  */
 const bundle = (baseline?: string) =>
   esbuild.build({
-    entryPoints: [...new Set(Object.values(ENTRY)), "emulator"].map((e) => ({
+    entryPoints: [...new Set(Object.values(ENTRY)), ...Object.values(SERVER_ENTRY)].map((e) => ({
       in: path.join(here, `${e}.ts`),
       out: e
     })),
@@ -122,15 +143,42 @@ const child = (
 
 const once = <A>(proc: ChildProcess, what: string): Promise<A> =>
   new Promise<A>((resolve, reject) => {
-    proc.once("message", (m) => resolve(m as A))
-    proc.once("exit", (code) => reject(new Error(`${what} exited with code ${code} before reporting`)))
+    const onExit = (code: number | null) => reject(new Error(`${what} exited with code ${code} before reporting`))
+    proc.once("message", (m) => {
+      proc.off("exit", onExit)
+      resolve(m as A)
+    })
+    proc.once("exit", onExit)
   })
 
-const startEmulator = async (latency: number, dir: string) => {
-  const proc = child("emulator", ["--latency", String(latency), "--dir", dir], {}, [])
-  const ready = await once<Ready>(proc, "the emulator")
+interface Server {
+  readonly name: ServerName
+  readonly ready: Ready
+  /** The server process's CPU time so far, in microseconds. */
+  readonly cpu: () => Promise<number>
+  readonly stop: () => Promise<void>
+}
+
+const startServer = async (name: ServerName, latency: number, dir: string): Promise<Server> => {
+  // with `--profile DIR`, the server's whole life is profiled too (Node writes the profile when it exits)
+  const execArgv = values.profile === undefined ? [] : [
+    "--cpu-prof",
+    "--cpu-prof-dir",
+    path.resolve(values.profile),
+    "--cpu-prof-name",
+    `server-${name}-${latency}ms.cpuprofile`
+  ]
+  const proc = child(SERVER_ENTRY[name], ["--latency", String(latency), "--dir", dir], {}, execArgv)
+  const ready = await once<Ready>(proc, `the ${name} server`)
   return {
+    name,
     ready,
+    cpu: async () => {
+      const reply = once<NodeJS.CpuUsage>(proc, `the ${name} server`)
+      proc.send("cpu")
+      const usage = await reply
+      return usage.user + usage.system
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null) return resolve()
@@ -140,7 +188,7 @@ const startEmulator = async (latency: number, dir: string) => {
   }
 }
 
-const runClient = async (job: Job): Promise<Report> => {
+const runClient = async (job: Job, server: Server): Promise<Report> => {
   const env: Record<string, string> = {
     BENCH_JOB: JSON.stringify(job),
     NODE_EXTRA_CA_CERTS: job.emulator.caPath,
@@ -149,11 +197,14 @@ const runClient = async (job: Job): Promise<Report> => {
   const execArgv = ROUTED.has(job.client) ? ["--require", path.join(here, "route.cjs")] : []
   if (values.profile !== undefined) {
     fs.mkdirSync(values.profile, { recursive: true })
-    const name = `${labelOf(job).replace(/\W+/g, "-")}-${job.latency}ms.cpuprofile`
+    const name = `${labelOf(job).replace(/\W+/g, "-")}-${job.server}-${job.latency}ms.cpuprofile`
     env.BENCH_PROFILE = path.resolve(values.profile, name)
   }
+  const cpu0 = await server.cpu()
   const proc = child(ENTRY[job.client], [], env, execArgv, job.variant === "baseline" ? baselineOut : out)
-  return once<Report>(proc, labelOf(job))
+  const report = await once<Report>(proc, labelOf(job))
+  const serverCpu = (await server.cpu()) - cpu0
+  return { ...report, serverCpuMicrosPerMessage: serverCpu / (job.tokens + job.warmup) }
 }
 
 const median = (reports: ReadonlyArray<Report>): Report => {
@@ -161,70 +212,85 @@ const median = (reports: ReadonlyArray<Report>): Report => {
   return sorted[Math.floor((sorted.length - 1) / 2)]!
 }
 
+const fmt = (n: number, digits = 0) => n.toFixed(digits)
+
+const log = (r: Report) => {
+  console.log(
+    `  ${r.server.padEnd(8)} ${String(r.latency).padStart(3)} ms  ${labelOf(r).padEnd(35)} ` +
+      `${fmt(r.rate).padStart(7)} msg/s  ${fmt(r.cpuMicrosPerMessage, 1).padStart(6)} µs CPU/msg  ` +
+      `${fmt(r.peakRssMiB).padStart(4)} MiB  ${fmt(r.allocatedKiBPerMessage, 1).padStart(6)} KiB/msg  ` +
+      `server ${fmt(r.serverCpuMicrosPerMessage ?? 0, 1)} µs/msg${r.note ? `  (${r.note})` : ""}`
+  )
+  if (r.delivered !== r.messages) console.log(`    !! ${r.delivered} of ${r.messages} delivered`)
+}
+
+const LEGACY: ReadonlySet<ClientName> = new Set(["effect-fcm legacy", "node-gcm"])
+
+const job = (client: ClientName, server: Server, latency: number, n: number, variant?: "baseline"): Job => ({
+  client,
+  server: server.name,
+  variant,
+  latency,
+  tokens: n,
+  // legacy clients warm up with ten times as many tokens (20 requests of 1000 by default)
+  warmup: Math.min(LEGACY.has(client) ? warmup * 10 : warmup, n),
+  concurrency,
+  concurrencyOption,
+  sessions,
+  sessionsOption,
+  emulator: server.ready
+})
+
+const runTable = async (name: ServerName, latencies: ReadonlyArray<number>, dir: string) => {
+  const results: Array<Report> = []
+  for (const latency of latencies) {
+    const server = await startServer(name, latency, dir)
+    try {
+      const byClient = new Map<string, Array<Report>>()
+      const variants = values.baseline === undefined ? [undefined] : [undefined, "baseline" as const]
+      for (let round = 0; round < rounds; round++) {
+        for (const client of CLIENTS) {
+          for (const variant of variants) {
+            if (!selected(client)) continue
+            if (variant !== undefined && !client.startsWith("effect-fcm")) continue
+            const n = LEGACY.has(client) ? legacyTokens : tokens
+            const report = await runClient(job(client, server, latency, n, variant), server)
+            log(report)
+            byClient.set(labelOf(report), [...(byClient.get(labelOf(report)) ?? []), report])
+          }
+        }
+      }
+      for (const reports of byClient.values()) results.push(median(reports))
+    } finally {
+      await server.stop()
+    }
+  }
+  return results
+}
+
 const main = async () => {
   await bundle()
   if (values.baseline !== undefined) await bundle(values.baseline)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "effect-fcm-bench-"))
   const started = Date.now()
-  const results: Array<Report> = []
   console.log(
-    `effect-fcm benchmark: ${tokens} tokens per client and latency, ${concurrency} requests in flight, ` +
-      `up to ${sessions} HTTP/2 sessions, ${rounds} round(s); Node ${process.version}, ${os.cpus().length} CPUs ` +
-      `(${os.cpus()[0]?.model.trim() ?? "unknown"})`
+    `effect-fcm benchmark: ${tokens} tokens per client and latency (${legacyTokens} for legacy clients), ` +
+      `effect-fcm ${concurrencyOption === undefined ? "with its default concurrency" : `${concurrency} in flight`}, ` +
+      `bare loop ${concurrency} in flight on ${sessions} sessions, ${rounds} round(s); ` +
+      `Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? "unknown"}), ` +
+      `load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`
   )
   try {
-    for (const latency of latencies) {
-      const emulator = await startEmulator(latency, dir)
-      try {
-        const byClient = new Map<string, Array<Report>>()
-        const variants = values.baseline === undefined ? [undefined] : [undefined, "baseline" as const]
-        for (let round = 0; round < rounds; round++) {
-          for (const client of CLIENTS) {
-            for (const variant of variants) {
-              if (!selected(client)) continue
-              if (variant !== undefined && !client.startsWith("effect-fcm")) continue
-              const report = await runClient({
-                client,
-                variant,
-                latency,
-                tokens,
-                warmup: Math.min(warmup, tokens),
-                concurrency,
-                sessions,
-                emulator: emulator.ready
-              })
-              console.log(
-                `  ${latency} ms  ${labelOf(report).padEnd(35)} ${report.rate.toFixed(0).padStart(7)} msg/s  ` +
-                  `${report.cpuMicrosPerMessage.toFixed(1).padStart(6)} µs CPU/msg  ` +
-                  `${report.peakRssMiB.toFixed(0).padStart(4)} MiB${report.note ? `  (${report.note})` : ""}`
-              )
-              if (report.delivered !== report.messages) {
-                console.log(`    !! ${report.delivered} of ${report.messages} delivered`)
-              }
-              byClient.set(labelOf(report), [...(byClient.get(labelOf(report)) ?? []), report])
-            }
-          }
-        }
-        for (const reports of byClient.values()) results.push(median(reports))
-      } finally {
-        await emulator.stop()
-      }
-    }
+    const lean = await runTable("lean", leanLatencies, dir)
+    const emulator = await runTable("emulator", emulatorLatencies, dir)
     let stream: Report | undefined
     if (streamTokens > 0 && selected("effect-fcm sendStream")) {
-      const emulator = await startEmulator(0, dir)
+      const server = await startServer("lean", 0, dir)
       try {
-        stream = await runClient({
-          client: "effect-fcm sendStream",
-          latency: 0,
-          tokens: streamTokens,
-          warmup: Math.min(warmup, streamTokens),
-          concurrency,
-          sessions,
-          emulator: emulator.ready
-        })
+        stream = await runClient(job("effect-fcm sendStream", server, 0, streamTokens), server)
+        log(stream)
       } finally {
-        await emulator.stop()
+        await server.stop()
       }
     }
     const output = {
@@ -233,17 +299,31 @@ const main = async () => {
         cpus: os.cpus().length,
         model: os.cpus()[0]?.model.trim(),
         node: process.version,
-        platform: `${os.platform()} ${os.release()}`
+        platform: `${os.platform()} ${os.release()}`,
+        loadAverageAtStart: os.loadavg()
       },
       command: `pnpm bench ${process.argv.slice(2).join(" ")}`.trim(),
-      options: { tokens, latencies, concurrency, sessions, rounds, warmup, stream: streamTokens },
-      results,
+      options: {
+        tokens,
+        legacyTokens,
+        latencies: leanLatencies,
+        emulatorLatencies,
+        concurrency: concurrencyOption ?? "default",
+        sessions: sessionsOption ?? "default",
+        bare: { concurrency, sessions },
+        rounds,
+        warmup,
+        stream: streamTokens
+      },
+      lean,
+      emulator,
       stream,
       seconds: (Date.now() - started) / 1000
     }
     console.log()
-    console.log(table(results, stream))
-    console.log(`\nfinished in ${output.seconds.toFixed(0)} s`)
+    if (lean.length > 0) console.log(`Lean server\n\n${table(lean, stream)}\n`)
+    if (emulator.length > 0) console.log(`Emulator\n\n${table(emulator, undefined)}\n`)
+    console.log(`finished in ${output.seconds.toFixed(0)} s`)
     const file = values.out ?? path.join(here, "..", "results", "latest.json")
     fs.mkdirSync(path.dirname(file), { recursive: true })
     fs.writeFileSync(file, JSON.stringify(output, null, 2) + "\n")

@@ -1,47 +1,52 @@
 /**
- * The benchmark's table: one row per client and latency, with its ratio to each peer of the same latency.
+ * The benchmark's table: one row per client and latency, with its ratios to the reference of its protocol at the same
+ * latency (the bare `node:http2` loop for v1 clients, node-gcm for legacy ones) and, for v1 clients, to
+ * firebase-admin.
  */
 import { type ClientName, labelOf, type Report } from "./job.js"
 
-const PEERS: ReadonlyArray<readonly [ClientName, string]> = [
-  ["firebase-admin", "÷ firebase-admin"],
-  ["bare node:http2", "÷ bare"],
-  ["node-gcm", "÷ node-gcm"]
-]
+const LEGACY: ReadonlySet<ClientName> = new Set(["effect-fcm legacy", "node-gcm"])
 
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+const ratio = (n: number) => `${fmt(n, 2)}×`
 
 export const table = (results: ReadonlyArray<Report>, stream: Report | undefined): string => {
   const header = [
     "latency",
     "client",
     "msg/s",
-    ...PEERS.map(([, label]) => label),
+    "÷ base",
+    "÷ firebase-admin",
     "CPU µs/msg",
-    "CPU ÷ bare",
-    "peak RSS MiB"
+    "CPU ÷ base",
+    "peak RSS MiB",
+    "RSS ÷ base",
+    "alloc KiB/msg",
+    "server µs/msg"
   ]
   const rows: Array<Array<string>> = []
   for (const r of results) {
     const same = (name: ClientName) =>
       results.find((o) => o.latency === r.latency && o.client === name && o.variant === undefined)
-    const legacy = r.client === "effect-fcm legacy" || r.client === "node-gcm"
-    const ratios = PEERS.map(([name]) => {
-      const peer = same(name)
-      const isLegacyPeer = name === "node-gcm"
-      if (peer === undefined || peer === r || legacy !== isLegacyPeer) return ""
-      return `${fmt(r.rate / peer.rate, 2)}×`
-    })
-    const bare = same("bare node:http2")
+    const legacy = LEGACY.has(r.client)
+    const base = same(legacy ? "node-gcm" : "bare node:http2")
+    const admin = legacy ? undefined : same("firebase-admin")
+    const vs = (peer: Report | undefined, f: (x: Report) => number) =>
+      peer === undefined || peer === r ? "" : ratio(f(r) / f(peer))
     rows.push([
       `${r.latency} ms`,
       labelOf(r),
       fmt(r.rate),
-      ...ratios,
+      vs(base, (x) => x.rate),
+      vs(admin, (x) => x.rate),
       fmt(r.cpuMicrosPerMessage, 1),
-      bare !== undefined && !legacy && bare !== r ? `${fmt(r.cpuMicrosPerMessage / bare.cpuMicrosPerMessage, 2)}×` : "",
-      fmt(r.peakRssMiB)
+      vs(base, (x) => x.cpuMicrosPerMessage),
+      fmt(r.peakRssMiB),
+      vs(base, (x) => x.peakRssMiB),
+      fmt(r.allocatedKiBPerMessage, 1),
+      r.serverCpuMicrosPerMessage === undefined ? "" : fmt(r.serverCpuMicrosPerMessage, 1)
     ])
   }
   if (stream !== undefined) {
@@ -51,10 +56,12 @@ export const table = (results: ReadonlyArray<Report>, stream: Report | undefined
       fmt(stream.rate),
       "",
       "",
-      "",
       fmt(stream.cpuMicrosPerMessage, 1),
       "",
-      fmt(stream.peakRssMiB)
+      fmt(stream.peakRssMiB),
+      "",
+      fmt(stream.allocatedKiBPerMessage, 1),
+      stream.serverCpuMicrosPerMessage === undefined ? "" : fmt(stream.serverCpuMicrosPerMessage, 1)
     ])
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))

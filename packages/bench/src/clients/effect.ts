@@ -8,36 +8,54 @@ import { Http2Client, NodeFcm } from "@effect-fcm/node"
 import { FetchHttpClient } from "@effect/platform"
 import { Context, Effect, Exit, Layer, Redacted, Scope, Stream } from "effect"
 import * as fs from "node:fs"
-import { type Client, job, main, profiled, report } from "../harness.js"
+import { type Client, job, main, measured, report } from "../harness.js"
 import { DATA, NOTIFICATION, token } from "../job.js"
 
 const { emulator } = job
 const options = { notification: NOTIFICATION, data: DATA }
 
+// The server's certificate, and no proxy from the environment: the pool's other options are its defaults unless
+// `--sessions` was given.
 const poolOptions = (): Http2Client.Options => ({
   ca: fs.readFileSync(emulator.caPath, "utf8"),
   proxy: "none",
-  maxSessionsPerOrigin: job.sessions
+  ...(job.sessionsOption === undefined ? {} : { maxSessionsPerOrigin: job.sessionsOption })
 })
 
-// As an application would: `NodeFcm.layer()` with the key file named by GOOGLE_APPLICATION_CREDENTIALS.
+// As an application would: `NodeFcm.layer()` with the key file named by GOOGLE_APPLICATION_CREDENTIALS and the
+// default options (the concurrency only when `--concurrency` was given).
 process.env.GOOGLE_APPLICATION_CREDENTIALS = emulator.keyPath
 const v1Http2 = () =>
-  NodeFcm.layer({ baseUrl: emulator.baseUrl, concurrency: job.concurrency, transport: poolOptions() })
+  NodeFcm.layer({
+    baseUrl: emulator.baseUrl,
+    transport: poolOptions(),
+    ...(job.concurrencyOption === undefined ? {} : { concurrency: job.concurrencyOption })
+  })
 
 const build = async (layer: Layer.Layer<FcmClient.FcmClient, unknown>): Promise<Client> => {
   const scope = Effect.runSync(Scope.make())
   const context = await Effect.runPromise(Layer.buildWithScope(layer, scope))
   const client = Context.get(context, FcmClient.FcmClient)
   const pool = Context.getOption(context as Context.Context<never>, Http2Client.Pool)
+  // the most streams in flight seen while sending, sampled every 10 ms (the default concurrency may adapt)
+  let peakInFlight = 0
+  const sample = () => {
+    if (pool._tag === "Some") peakInFlight = Math.max(peakInFlight, Effect.runSync(pool.value.stats).streamsInFlight)
+  }
   return {
-    send: (batch) =>
-      Effect.runPromise(client.send(Message.multicast(batch, options))).then((result) => result.counts.success),
+    send: (batch) => {
+      peakInFlight = 0
+      const sampler = setInterval(sample, 10)
+      return Effect.runPromise(client.send(Message.multicast(batch, options))).then((result) => {
+        clearInterval(sampler)
+        return result.counts.success
+      })
+    },
     close: () => Effect.runPromise(Scope.close(scope, Exit.void)),
     note: () => {
       if (pool._tag === "None") return undefined
       const stats = Effect.runSync(pool.value.stats)
-      return `${stats.sessionsOpened} sessions`
+      return `${stats.sessionsOpened} sessions, up to ${peakInFlight} streams in flight`
     }
   }
 }
@@ -50,16 +68,13 @@ const streamed = () => {
   return Effect.gen(function*() {
     yield* run(-job.warmup - 1, job.warmup)
     const runtime = yield* Effect.runtime<FcmClient.FcmClient>()
-    return yield* Effect.promise(() =>
-      profiled(async () => {
-        const cpu0 = process.cpuUsage()
-        const t0 = performance.now()
-        const summary = await Effect.runPromiseExit(run(0, job.tokens).pipe(Effect.provide(runtime)))
-        const seconds = (performance.now() - t0) / 1000
-        if (summary._tag === "Failure") throw summary.cause
-        return report(summary.value.success, seconds, process.cpuUsage(cpu0), undefined)
-      })
-    )
+    return yield* Effect.promise(async () => {
+      const { measured: m, value: summary } = await measured(() =>
+        Effect.runPromiseExit(run(0, job.tokens).pipe(Effect.provide(runtime)))
+      )
+      if (summary._tag === "Failure") throw summary.cause
+      return report(summary.value.success, m, undefined)
+    })
   }).pipe(Effect.provide(v1Http2()), Effect.runPromise)
 }
 
@@ -69,7 +84,7 @@ main(() => {
       return build(v1Http2())
     case "effect-fcm v1 (fetch)":
       return build(
-        FcmV1.layer({ baseUrl: emulator.baseUrl, concurrency: job.concurrency }).pipe(
+        FcmV1.layer({ baseUrl: emulator.baseUrl, concurrency: job.concurrencyOption ?? job.concurrency }).pipe(
           Layer.provide(Credentials.layerFile(emulator.keyPath)),
           Layer.provide(FetchHttpClient.layer)
         )
