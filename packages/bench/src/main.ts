@@ -3,7 +3,7 @@
  *
  *   pnpm bench [--tokens 20000] [--legacy-tokens 200000] [--latency 0,50,100] [--emulator-latency 0] [--stream 0] [--rounds 1]
  *     [--only NAME,NAME] [--concurrency N] [--sessions N] [--warmup 2000] [--json] [--out FILE] [--profile DIR]
- *     [--baseline DIR]
+ *     [--heap-profile DIR] [--baseline DIR]
  *
  * Two servers, two tables. The client-throughput rows run against the lean server (`lean.ts`: a minimal
  * `node:http2` server answering a fixed success body, far cheaper per request than any client), at each `--latency`;
@@ -12,7 +12,9 @@
  * tokens against the lean server at 0 ms.
  *
  * The results are written as JSON to `packages/bench/results/latest.json` (or `--out FILE`); `--json` prints them
- * too. `--profile DIR` writes a CPU profile of each client's measured send (`src/profile.ts` summarises one).
+ * too. `--profile DIR` writes a CPU profile of each client's measured send and of each server's life,
+ * `--heap-profile DIR` a sampling heap profile of each client's measured send (`src/profile.ts` summarises both; a
+ * profiled run's figures include the profiler's cost).
  * `--baseline DIR` also runs effect-fcm's clients built from another copy of the repository (`packages/fcm/src`
  * and `packages/node/src` under DIR, e.g. `git archive` of a commit), for before/after comparisons.
  *
@@ -49,6 +51,7 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     out: { type: "string" },
     profile: { type: "string" },
+    "heap-profile": { type: "string" },
     baseline: { type: "string" }
   },
   allowPositionals: false
@@ -195,10 +198,14 @@ const runClient = async (job: Job, server: Server): Promise<Report> => {
     BENCH_EMULATOR_PORT: String(job.emulator.port)
   }
   const execArgv = ROUTED.has(job.client) ? ["--require", path.join(here, "route.cjs")] : []
+  const name = `${labelOf(job).replace(/\W+/g, "-")}-${job.server}-${job.latency}ms`
   if (values.profile !== undefined) {
     fs.mkdirSync(values.profile, { recursive: true })
-    const name = `${labelOf(job).replace(/\W+/g, "-")}-${job.server}-${job.latency}ms.cpuprofile`
-    env.BENCH_PROFILE = path.resolve(values.profile, name)
+    env.BENCH_PROFILE = path.resolve(values.profile, `${name}.cpuprofile`)
+  }
+  if (values["heap-profile"] !== undefined) {
+    fs.mkdirSync(values["heap-profile"], { recursive: true })
+    env.BENCH_HEAP_PROFILE = path.resolve(values["heap-profile"], `${name}.heapprofile`)
   }
   const cpu0 = await server.cpu()
   const proc = child(ENTRY[job.client], [], env, execArgv, job.variant === "baseline" ? baselineOut : out)

@@ -1,8 +1,11 @@
 /**
  * Summarises a V8 CPU profile (`node --cpu-prof`, or `pnpm bench --profile DIR`): the functions with the most self
- * time, and the most inclusive time, as a share of the profile's samples.
+ * time, and the most inclusive time, as a share of the profile's samples. A sampling heap profile
+ * (`pnpm bench --heap-profile DIR`, `.heapprofile`) is summarised the same way, by bytes allocated instead of time;
+ * with `--messages N` its total is also given per message.
  *
- *   tsx packages/bench/src/profile.ts FILE.cpuprofile [--top 30] [--filter TEXT]
+ *   tsx packages/bench/src/profile.ts FILE.cpuprofile|FILE.heapprofile [--top 30] [--filter TEXT]
+ *     [--callers NAME [--depth 4]] [--messages N]
  */
 import * as fs from "node:fs"
 import { parseArgs } from "node:util"
@@ -21,6 +24,36 @@ interface Profile {
   readonly samples: ReadonlyArray<number>
   readonly timeDeltas: ReadonlyArray<number>
 }
+interface HeapNode {
+  readonly id: number
+  readonly callFrame: Node["callFrame"]
+  readonly selfSize: number
+  readonly children: ReadonlyArray<HeapNode>
+}
+interface HeapProfile {
+  readonly head: HeapNode
+}
+
+/** The profile's nodes, and what each sample weighs: microseconds in a CPU profile, bytes in a heap profile. */
+const load = (file: string): { nodes: Array<Node>; weights: Array<readonly [number, number]>; heap: boolean } => {
+  const json = JSON.parse(fs.readFileSync(file, "utf8")) as Profile | HeapProfile
+  if ("head" in json) {
+    const nodes: Array<Node> = []
+    const weights: Array<readonly [number, number]> = []
+    const walk = (n: HeapNode) => {
+      nodes.push({ id: n.id, callFrame: n.callFrame, children: n.children.map((c) => c.id) })
+      if (n.selfSize > 0) weights.push([n.id, n.selfSize])
+      n.children.forEach(walk)
+    }
+    walk(json.head)
+    return { nodes, weights, heap: true }
+  }
+  return {
+    nodes: [...json.nodes],
+    weights: json.samples.map((id, i) => [id, json.timeDeltas[i] ?? 0] as const),
+    heap: false
+  }
+}
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -28,13 +61,14 @@ const { positionals, values } = parseArgs({
     top: { type: "string", default: "30" },
     filter: { type: "string", default: "" },
     callers: { type: "string" },
-    depth: { type: "string", default: "4" }
+    depth: { type: "string", default: "4" },
+    messages: { type: "string" }
   }
 })
 const top = Number(values.top)
 
 for (const file of positionals) {
-  const profile = JSON.parse(fs.readFileSync(file, "utf8")) as Profile
+  const profile = load(file)
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
@@ -48,8 +82,7 @@ for (const file of positionals) {
   const self = new Map<string, number>()
   const total = new Map<string, number>()
   let all = 0
-  profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i] ?? 0
+  profile.weights.forEach(([id, dt]) => {
     all += dt
     const node = byId.get(id)!
     self.set(label(node), (self.get(label(node)) ?? 0) + dt)
@@ -66,12 +99,18 @@ for (const file of positionals) {
     const rows = [...map].filter(([l]) => l.includes(values.filter)).sort((a, b) => b[1] - a[1]).slice(0, top)
     for (const [l, t] of rows) console.log(`${((t / all) * 100).toFixed(1).padStart(5)}%  ${l}`)
   }
-  console.log(`${file}: ${(all / 1e6).toFixed(2)} s sampled`)
+  if (profile.heap) {
+    const perMessage = values.messages === undefined
+      ? ""
+      : `, ${(all / 1024 / Number(values.messages)).toFixed(1)} KiB a message`
+    console.log(`${file}: ${(all / 1024 / 1024).toFixed(1)} MiB allocated${perMessage}`)
+  } else {
+    console.log(`${file}: ${(all / 1e6).toFixed(2)} s sampled`)
+  }
   if (values.callers !== undefined) {
     // the call paths (innermost first) that lead to the functions whose label contains the text
     const paths = new Map<string, number>()
-    profile.samples.forEach((id, i) => {
-      const dt = profile.timeDeltas[i] ?? 0
+    profile.weights.forEach(([id, dt]) => {
       const chain: Array<string> = []
       let found = false
       for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
