@@ -280,12 +280,13 @@ const main = async () => {
   if (values.baseline !== undefined) await bundle(values.baseline)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "effect-fcm-bench-"))
   const started = Date.now()
+  const loadAverageAtStart = os.loadavg()
   console.log(
     `effect-fcm benchmark: ${tokens} tokens per client and latency (${legacyTokens} for legacy clients), ` +
       `effect-fcm ${concurrencyOption === undefined ? "with its default concurrency" : `${concurrency} in flight`}, ` +
       `bare loop ${concurrency} in flight on ${sessions} sessions, ${rounds} round(s); ` +
       `Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? "unknown"}), ` +
-      `load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`
+      `load average ${loadAverageAtStart.map((l) => l.toFixed(1)).join(" ")}`
   )
   try {
     const lean = await runTable("lean", leanLatencies, dir)
@@ -307,7 +308,8 @@ const main = async () => {
         model: os.cpus()[0]?.model.trim(),
         node: process.version,
         platform: `${os.platform()} ${os.release()}`,
-        loadAverageAtStart: os.loadavg()
+        loadAverageAtStart,
+        loadAverageAtEnd: os.loadavg()
       },
       command: `pnpm bench ${process.argv.slice(2).join(" ")}`.trim(),
       options: {
