@@ -87,10 +87,71 @@ export const millis = (
   return Math.min(value, Number.MAX_SAFE_INTEGER)
 }
 
+const DAY_NAMES = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+const DAY_NAMES_LONG = "(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"] as const
+const MONTH = `(${MONTHS.join("|")})`
+const TIME = "(\\d{2}):(\\d{2}):(\\d{2})"
+
+/** `Sun, 06 Nov 1994 08:49:37 GMT` (RFC 9110 §5.6.7, the preferred form). */
+const IMF_FIXDATE = new RegExp(`^${DAY_NAMES}, (\\d{2}) ${MONTH} (\\d{4}) ${TIME} GMT$`)
+/** `Sunday, 06-Nov-94 08:49:37 GMT` (obsolete RFC 850 form, two-digit year). */
+const RFC850_DATE = new RegExp(`^${DAY_NAMES_LONG}, (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`)
+/** `Sun Nov  6 08:49:37 1994` (obsolete ANSI C asctime() form). */
+const ASCTIME_DATE = new RegExp(`^${DAY_NAMES} ${MONTH} (\\d{2}| \\d) ${TIME} (\\d{4})$`)
+
+/** Epoch milliseconds of a calendar date and time in UTC, or `undefined` when it does not exist (31 Feb, 25:00). */
+const utc = (
+  year: number,
+  month: string,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number
+): number | undefined => {
+  const monthIndex = MONTHS.indexOf(month as typeof MONTHS[number])
+  // a leap second (60) is allowed by the grammar; it is read as the first second of the next minute
+  if (monthIndex < 0 || hour > 23 || minute > 59 || second > 60) return undefined
+  const millis = Date.UTC(year, monthIndex, day, hour, minute, second)
+  const date = new Date(millis)
+  return date.getUTCFullYear() === year && date.getUTCMonth() === monthIndex && date.getUTCDate() === day
+    ? millis
+    : undefined
+}
+
 /**
- * Parses a `Retry-After` header: a number of seconds, or an HTTP-date (relative to `nowMillis`). Returns the wait in
- * milliseconds, or `undefined` when the header is absent, unparseable, or asks for less than one second (the seed's
- * rule: such values mean "no hint").
+ * Parses an HTTP-date (RFC 9110 §5.6.7): an IMF-fixdate, or one of the two obsolete forms (RFC 850 and asctime) that
+ * recipients must still accept. Anything else, including text that `Date.parse` would guess a date from, is
+ * `undefined`. A two-digit RFC 850 year is read as the year with those digits within 50 years of `nowMillis`.
+ */
+const parseHttpDate = (value: string, nowMillis: number): number | undefined => {
+  let match = IMF_FIXDATE.exec(value)
+  if (match !== null) {
+    const [, day, month, year, hour, minute, second] = match
+    return utc(Number(year), month!, Number(day), Number(hour), Number(minute), Number(second))
+  }
+  match = RFC850_DATE.exec(value)
+  if (match !== null) {
+    const [, day, month, yy, hour, minute, second] = match
+    const currentYear = new Date(nowMillis).getUTCFullYear()
+    let year = Math.floor(currentYear / 100) * 100 + Number(yy)
+    if (year > currentYear + 50) year -= 100
+    else if (year < currentYear - 50) year += 100
+    return utc(year, month!, Number(day), Number(hour), Number(minute), Number(second))
+  }
+  match = ASCTIME_DATE.exec(value)
+  if (match !== null) {
+    const [, month, day, hour, minute, second, year] = match
+    return utc(Number(year), month!, Number(day!.trim()), Number(hour), Number(minute), Number(second))
+  }
+  return undefined
+}
+
+/**
+ * Parses a `Retry-After` header as RFC 9110 §10.2.3 defines it: delay-seconds (digits only) or an HTTP-date
+ * (IMF-fixdate, or the obsolete RFC 850 and asctime forms), relative to `nowMillis`. Returns the wait in
+ * milliseconds, or `undefined` when the header is absent, is anything else (`"1.5"`, `"soon 2099"`, an ISO date),
+ * or asks for less than one second, a date in the past included (the seed's rule: such values mean "no hint").
  *
  * @example
  * ```ts
@@ -100,6 +161,7 @@ export const millis = (
  * assert.strictEqual(Backoff.parseRetryAfter("120", now), 120_000)
  * assert.strictEqual(Backoff.parseRetryAfter("Wed, 01 May 2024 12:00:30 GMT", now), 30_000)
  * assert.strictEqual(Backoff.parseRetryAfter("0", now), undefined)
+ * assert.strictEqual(Backoff.parseRetryAfter("retry 2030", now), undefined) // not an HTTP-date
  * ```
  *
  * @since 0.1.0
@@ -109,12 +171,12 @@ export const parseRetryAfter = (header: string | null | undefined, nowMillis: nu
   if (header === undefined || header === null) return undefined
   const value = header.trim()
   if (value.length === 0) return undefined
-  if (/^\d+(\.\d+)?$/.test(value)) {
-    const seconds = Number(value)
-    return Number.isFinite(seconds) && seconds >= 1 ? Math.round(seconds * 1000) : undefined
+  if (/^\d+$/.test(value)) {
+    const wait = Number(value) * 1000
+    return wait >= 1000 && Number.isSafeInteger(wait) ? wait : undefined
   }
-  const date = Date.parse(value)
-  if (Number.isNaN(date)) return undefined
+  const date = parseHttpDate(value, nowMillis)
+  if (date === undefined) return undefined
   const wait = date - nowMillis
   return wait >= 1000 ? wait : undefined
 }

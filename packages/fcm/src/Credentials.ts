@@ -5,7 +5,9 @@
  * expiry; however many fibers ask at once, one refresh runs at a time. Sources:
  *
  * - a Google service account key (`layerServiceAccount`, `layerFile`, `layerConfig` for
- *   `GOOGLE_APPLICATION_CREDENTIALS`): an RS256-signed JWT assertion is exchanged at the key's `token_uri`;
+ *   `GOOGLE_APPLICATION_CREDENTIALS`): an RS256-signed JWT assertion is exchanged at the key's `token_uri`. Key files
+ *   are read through `@effect/platform`'s `FileSystem` (e.g. `NodeFileSystem.layer`); a file that is missing or
+ *   unreadable is a `ConfigError` naming the path, not an `AuthenticationError`;
  * - the GCP metadata server (`layerMetadataServer`) on Compute Engine, GKE, Cloud Run and Cloud Functions;
  * - any `Effect` that yields a token (`layerEffect`), e.g. one wrapping another auth library;
  * - a fixed token (`layerStatic`), for tests and emulators.
@@ -15,8 +17,22 @@
  *
  * @since 0.1.0
  */
+import type { Error as PlatformError } from "@effect/platform"
 import { FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Clock, Config, Context, Duration, Effect, Either, Layer, Option, ParseResult, Redacted, Schema } from "effect"
+import {
+  Clock,
+  Config,
+  ConfigError,
+  Context,
+  Duration,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  ParseResult,
+  Redacted,
+  Schema
+} from "effect"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import { AuthenticationError, TransportError } from "./FcmError.js"
 import * as cache from "./internal/credentialsCache.js"
@@ -146,7 +162,7 @@ export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(30)
  * const program = Effect.gen(function*() {
  *   const key = yield* Credentials.decodeServiceAccountKey(yield* ServiceAccount.sharedDefault())
  *   const jwt = Redacted.value(yield* Credentials.makeAssertion(key))
- *   const claims = JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString())
+ *   const claims = JSON.parse(atob(jwt.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")))
  *   assert.strictEqual(claims.exp - claims.iat, Credentials.ASSERTION_LIFETIME_SECONDS)
  * })
  *
@@ -788,47 +804,84 @@ export const fromJson = (
 ): Effect.Effect<Service, AuthenticationError, HttpClient.HttpClient> =>
   Effect.flatMap(parseKeyJson(json), (key) => serviceAccountFromKey(key, options, undefined))
 
-const readTextFile = (path: string): Effect.Effect<string, AuthenticationError> =>
-  Effect.flatMap(
-    Effect.serviceOption(FileSystem.FileSystem),
-    Option.match({
-      onSome: (fs) =>
-        fs.readFileString(path).pipe(
-          Effect.mapError((error) =>
-            new AuthenticationError({
-              reason: `service account key file ${path} could not be read: ${error.message}`,
-              hint: "check the path (GOOGLE_APPLICATION_CREDENTIALS) and the file's permissions"
-            })
-          )
-        ),
-      onNone: () =>
-        Effect.tryPromise({
-          try: () => import("node:fs/promises").then((fs) => fs.readFile(path, "utf8")),
-          catch: (error) => {
-            const code = typeof error === "object" && error !== null ? (error as { code?: unknown }).code : undefined
-            const detail = typeof code === "string" ? code : error instanceof Error ? error.message : "unknown error"
-            return new AuthenticationError({
-              reason: `service account key file ${path} could not be read: ${detail}`,
-              hint: "check the path (GOOGLE_APPLICATION_CREDENTIALS) and the file's permissions"
-            })
-          }
-        })
-    })
+/** Where a key file's path came from: the name in a `ConfigError`'s path, and what to check. */
+interface KeyFileOrigin {
+  readonly name: string
+  readonly hint: string
+}
+
+const PATH_ARGUMENT: KeyFileOrigin = { name: "path", hint: "check the path and the file's permissions" }
+
+const ENV_VARIABLE: KeyFileOrigin = {
+  name: "GOOGLE_APPLICATION_CREDENTIALS",
+  hint: "check the path in GOOGLE_APPLICATION_CREDENTIALS and the file's permissions"
+}
+
+const describeReadFailure = (error: PlatformError.PlatformError): string => {
+  if (error._tag === "SystemError") {
+    switch (error.reason) {
+      case "NotFound":
+        return "no such file"
+      case "PermissionDenied":
+        return "permission denied"
+      case "BadResource":
+        return "not a regular file"
+      default:
+        return error.description ?? error.reason
+    }
+  }
+  return error.description ?? "it could not be decoded as text"
+}
+
+const readKeyFile = (
+  path: string,
+  origin: KeyFileOrigin
+): Effect.Effect<string, ConfigError.ConfigError, FileSystem.FileSystem> =>
+  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(path)).pipe(
+    Effect.mapError((error) =>
+      ConfigError.InvalidData(
+        [origin.name],
+        `service account key file ${path} could not be read: ${describeReadFailure(error)}; ${origin.hint}`
+      )
+    )
+  )
+
+const fromFileWith = (
+  path: string,
+  options: ServiceAccountOptions | undefined,
+  origin: KeyFileOrigin
+): Effect.Effect<
+  Service,
+  AuthenticationError | ConfigError.ConfigError,
+  HttpClient.HttpClient | FileSystem.FileSystem
+> =>
+  readKeyFile(path, origin).pipe(
+    Effect.flatMap((text) => parseKeyJson(text, path)),
+    Effect.flatMap((key) => serviceAccountFromKey(key, options, path))
   )
 
 /**
- * Credentials from a service account key file. The file is read with `@effect/platform`'s `FileSystem` when one is
- * in context, else with `node:fs/promises` (Node, Bun, Deno).
+ * Credentials from a service account key file, read with `@effect/platform`'s `FileSystem` (provide one, e.g.
+ * `NodeFileSystem.layer` from `@effect/platform-node`). A file that is missing or cannot be read fails with a
+ * `ConfigError` naming the path it tried; a file that is not a valid key fails with an `AuthenticationError` naming
+ * the offending field.
  *
  * @example
  * ```ts
  * import { Credentials } from "@effect-fcm/fcm"
- * import { FetchHttpClient } from "@effect/platform"
+ * import { FetchHttpClient, FileSystem } from "@effect/platform"
  * import { Effect } from "effect"
  *
- * const token = Credentials.fromFile("/secrets/service-account.json").pipe(
- *   Effect.flatMap((credentials) => credentials.accessToken),
+ * // a file system with no such file (NodeFileSystem.layer reads real ones)
+ * const NoFiles = FileSystem.layerNoop({})
+ *
+ * const program = Credentials.fromFile("/secrets/service-account.json").pipe(
+ *   Effect.catchTag("ConfigError", (error) => Effect.succeed(error.message)),
+ *   Effect.provide(NoFiles),
  *   Effect.provide(FetchHttpClient.layer)
+ * )
+ * Effect.runPromise(program).then((message) =>
+ *   assert.ok(String(message).startsWith("service account key file /secrets/service-account.json could not be read"))
  * )
  * ```
  *
@@ -838,11 +891,11 @@ const readTextFile = (path: string): Effect.Effect<string, AuthenticationError> 
 export const fromFile = (
   path: string,
   options?: ServiceAccountOptions
-): Effect.Effect<Service, AuthenticationError, HttpClient.HttpClient> =>
-  readTextFile(path).pipe(
-    Effect.flatMap((text) => parseKeyJson(text, path)),
-    Effect.flatMap((key) => serviceAccountFromKey(key, options, path))
-  )
+): Effect.Effect<
+  Service,
+  AuthenticationError | ConfigError.ConfigError,
+  HttpClient.HttpClient | FileSystem.FileSystem
+> => fromFileWith(path, options, PATH_ARGUMENT)
 
 const metadataBaseUrl = (options: MetadataServerOptions | undefined): Effect.Effect<string> => {
   if (options?.baseUrl !== undefined) return Effect.succeed(options.baseUrl.replace(/\/+$/, ""))
@@ -1034,15 +1087,19 @@ export const layerServiceAccount = (
   Layer.effect(Credentials, serviceAccount(key, options))
 
 /**
+ * Service account credentials from a key file, read through the `FileSystem` in context (see {@link fromFile}).
+ *
  * @example
  * ```ts
  * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
  * import { FetchHttpClient } from "@effect/platform"
+ * import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
  * import { Layer } from "effect"
  *
  * const Fcm = FcmV1.layer().pipe(
  *   Layer.provide(Credentials.layerFile("service-account.json")),
- *   Layer.provide(FetchHttpClient.layer)
+ *   Layer.provide(FetchHttpClient.layer),
+ *   Layer.provide(NodeFileSystem.layer) // Bun: BunFileSystem.layer
  * )
  * ```
  *
@@ -1052,23 +1109,29 @@ export const layerServiceAccount = (
 export const layerFile = (
   path: string,
   options?: ServiceAccountOptions
-): Layer.Layer<Credentials, AuthenticationError, HttpClient.HttpClient> =>
-  Layer.effect(Credentials, fromFile(path, options))
+): Layer.Layer<
+  Credentials,
+  AuthenticationError | ConfigError.ConfigError,
+  HttpClient.HttpClient | FileSystem.FileSystem
+> => Layer.effect(Credentials, fromFile(path, options))
 
 /**
  * Service account credentials from the key file named by `GOOGLE_APPLICATION_CREDENTIALS` (read through `Config`,
- * so a `ConfigProvider` can supply it). Fails with an `AuthenticationError` saying what to set when it is unset.
+ * so a `ConfigProvider` can supply it), read through the `FileSystem` in context. Fails with a `ConfigError` saying
+ * what to set when the variable is unset, or naming the path when the file is missing or unreadable.
  *
  * @example
  * ```ts
  * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
  * import { FetchHttpClient } from "@effect/platform"
+ * import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
  * import { Layer } from "effect"
  *
  * // GOOGLE_APPLICATION_CREDENTIALS=/secrets/service-account.json node server.js
  * const Fcm = FcmV1.layer().pipe(
  *   Layer.provide(Credentials.layerConfig()),
- *   Layer.provide(FetchHttpClient.layer)
+ *   Layer.provide(FetchHttpClient.layer),
+ *   Layer.provide(NodeFileSystem.layer)
  * )
  * ```
  *
@@ -1077,26 +1140,23 @@ export const layerFile = (
  */
 export const layerConfig = (
   options?: ServiceAccountOptions
-): Layer.Layer<Credentials, AuthenticationError, HttpClient.HttpClient> =>
+): Layer.Layer<
+  Credentials,
+  AuthenticationError | ConfigError.ConfigError,
+  HttpClient.HttpClient | FileSystem.FileSystem
+> =>
   Layer.effect(
     Credentials,
-    Config.option(Config.nonEmptyString("GOOGLE_APPLICATION_CREDENTIALS")).pipe(
-      Effect.mapError((error) =>
-        new AuthenticationError({
-          reason: `GOOGLE_APPLICATION_CREDENTIALS could not be read: ${error.message}`,
-          hint: "set GOOGLE_APPLICATION_CREDENTIALS to the path of a service account key JSON file"
-        })
-      ),
+    Config.option(Config.nonEmptyString(ENV_VARIABLE.name)).pipe(
       Effect.flatMap(Option.match({
         onNone: () =>
           Effect.fail(
-            new AuthenticationError({
-              reason: "GOOGLE_APPLICATION_CREDENTIALS is not set",
-              hint:
-                "set GOOGLE_APPLICATION_CREDENTIALS to the path of a service account key JSON file, or use Credentials.layerMetadataServer() on Google Cloud"
-            })
+            ConfigError.MissingData(
+              [ENV_VARIABLE.name],
+              "GOOGLE_APPLICATION_CREDENTIALS is not set: set it to the path of a service account key JSON file, or use Credentials.layerMetadataServer() on Google Cloud"
+            )
           ),
-        onSome: (path) => fromFile(path, options)
+        onSome: (path) => fromFileWith(path, options, ENV_VARIABLE)
       }))
     )
   )

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import type { FileSystem } from "@effect/platform"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import type { Clock } from "effect"
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
@@ -374,12 +375,17 @@ export const make = (
  * ```ts
  * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
  * import { FetchHttpClient } from "@effect/platform"
+ * import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const v1 = yield* FcmV1.makeService()
  *   return yield* v1.send({ topic: "news", notification: { title: "Launch day" }, android: { priority: "high" } })
- * }).pipe(Effect.provide(Credentials.layerFile("service-account.json")), Effect.provide(FetchHttpClient.layer))
+ * }).pipe(
+ *   Effect.provide(Credentials.layerFile("service-account.json")),
+ *   Effect.provide(FetchHttpClient.layer),
+ *   Effect.provide(NodeFileSystem.layer) // reads the key file
+ * )
  * ```
  *
  * @since 0.1.0
@@ -445,12 +451,14 @@ export const withMessage = (payload: Payload): Effect.Effect<FcmClient.FcmClient
  * @example
  * ```ts
  * import { FetchHttpClient } from "@effect/platform"
+ * import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
  * import { Layer } from "effect"
  * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
  *
  * const Fcm = FcmV1.layer().pipe(
  *   Layer.provide(Credentials.layerFile("service-account.json")),
- *   Layer.provide(FetchHttpClient.layer)
+ *   Layer.provide(FetchHttpClient.layer),
+ *   Layer.provide(NodeFileSystem.layer) // reads the key file
  * )
  * ```
  *
@@ -494,16 +502,17 @@ export const config: Config.Config<Options> = Config.all({
 
 /**
  * A v1 `FcmClient` configured from the environment: credentials from `GOOGLE_APPLICATION_CREDENTIALS`, the options
- * from {@link config}. Provide an `HttpClient`.
+ * from {@link config}. Provide an `HttpClient` and a `FileSystem` (to read the key file).
  *
  * @example
  * ```ts
  * import { FcmV1 } from "@effect-fcm/fcm"
  * import { FetchHttpClient } from "@effect/platform"
+ * import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
  * import { Layer } from "effect"
  *
  * // GOOGLE_APPLICATION_CREDENTIALS=/secrets/key.json FCM_CONCURRENCY=64 node server.js
- * const Fcm = FcmV1.layerConfig().pipe(Layer.provide(FetchHttpClient.layer))
+ * const Fcm = FcmV1.layerConfig().pipe(Layer.provide(FetchHttpClient.layer), Layer.provide(NodeFileSystem.layer))
  * ```
  *
  * @since 0.1.0
@@ -514,7 +523,7 @@ export const layerConfig = (
 ): Layer.Layer<
   FcmClient.FcmClient | FcmV1,
   ConfigError.ConfigError | Credentials.CredentialsError,
-  HttpClient.HttpClient
+  HttpClient.HttpClient | FileSystem.FileSystem
 > =>
   Layer.effectContext(Effect.flatMap(options, makeContext)).pipe(
     Layer.provide(Credentials.layerConfig())

@@ -7,6 +7,7 @@
  * ```ts
  * import { Credentials, FcmClient, FcmV1, Message } from "@effect-fcm/fcm"
  * import { FetchHttpClient } from "@effect/platform"
+ * import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
  * import { Effect, Layer } from "effect"
  *
  * const program = Effect.gen(function*() {
@@ -16,7 +17,8 @@
  *
  * const Fcm = FcmV1.layer().pipe(
  *   Layer.provide(Credentials.layerFile("service-account.json")),
- *   Layer.provide(FetchHttpClient.layer)
+ *   Layer.provide(FetchHttpClient.layer),
+ *   Layer.provide(NodeFileSystem.layer) // reads the key file
  * )
  * const main = program.pipe(Effect.provide(Fcm))
  * ```
@@ -46,7 +48,7 @@ export * as Backoff from "./Backoff.js"
  * ```ts
  * import { Credentials } from "@effect-fcm/fcm"
  *
- * const Live = Credentials.layerFile("service-account.json")
+ * const Live = Credentials.layerFile("service-account.json") // needs an HttpClient and a FileSystem
  * ```
  *
  * @since 0.1.0

@@ -1,6 +1,21 @@
 import { FileSystem, HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Redacted, TestClock } from "effect"
+import {
+  Clock,
+  ConfigError,
+  ConfigProvider,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Logger,
+  Option,
+  Redacted,
+  TestClock
+} from "effect"
 import { generateKeyPairSync, verify } from "node:crypto"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -331,19 +346,32 @@ describe("Credentials.serviceAccount", () => {
 
   it.effect("interrupting the caller that started a refresh does not strand the others", () =>
     Effect.gen(function*() {
-      const http = tokenEndpoint({ expiresIn: 3600, delayMillis: 50 })
-      const credentials = yield* serviceAccount(http.layer)
+      // The first request hangs until its caller is interrupted; the next ones are answered at once.
+      const arrived = yield* Deferred.make<void>()
+      const inner = tokenEndpoint({ expiresIn: 3600 })
+      const http = HttpClient.make((request) =>
+        inner.requests.length === 0
+          ? inner.client.execute(request).pipe(
+            Effect.zipRight(Deferred.succeed(arrived, undefined)),
+            Effect.zipRight(Effect.never)
+          )
+          : inner.client.execute(request)
+      )
+      const credentials = yield* serviceAccount(Layer.succeed(HttpClient.HttpClient, http))
       const leader = yield* Effect.fork(credentials.accessToken)
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
-      assert.strictEqual(http.requests.length, 1)
-      const followers = yield* Effect.forkAll(Array.from({ length: 100 }, () => credentials.accessToken))
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
+      yield* Deferred.await(arrived)
+      assert.strictEqual(inner.requests.length, 1)
+      const followers = yield* Effect.forEach(Array.from({ length: 100 }), () => Effect.fork(credentials.accessToken))
+      // every follower is waiting for the leader's refresh
+      while (!(yield* Effect.forEach(followers, Fiber.status)).every((status) => status._tag === "Suspended")) {
+        yield* Effect.yieldNow()
+      }
       const leaderExit = yield* Fiber.interrupt(leader)
       assert.isTrue(Exit.isInterrupted(leaderExit))
       // The abandoned request is replaced by exactly one new one, led by a follower.
-      const tokens = yield* Fiber.join(followers)
+      const tokens = yield* Fiber.joinAll(followers)
       assert.isTrue(tokens.every((token) => value(token) === "ya29.token-2"))
-      assert.strictEqual(http.requests.length, 2)
+      assert.strictEqual(inner.requests.length, 2)
       assert.strictEqual(value(yield* credentials.accessToken), "ya29.token-2")
     }))
 
@@ -466,6 +494,29 @@ describe("Credentials.serviceAccount", () => {
       assert.strictEqual((e2 as TransportError).retryAfterMillis, 30_000)
       assert.strictEqual(value(yield* credentials.accessToken), "ya29.token-3")
       assert.strictEqual(http.requests.length, 3)
+    }))
+
+  it.effect("a token endpoint's Retry-After is read as FCM's: 0, a past date or junk is no hint, never a zero delay", () =>
+    Effect.gen(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const answers = [
+        "0",
+        new Date(now - 60_000).toUTCString(),
+        "soon 2099",
+        "1.5",
+        new Date(now + 120_000).toUTCString(),
+        "7"
+      ]
+      const http = fakeHttp((_, n) => ({ status: 429, body: "{}", headers: { "retry-after": answers[n - 1]! } }))
+      const credentials = yield* serviceAccount(http.layer)
+      const waits: Array<number | undefined> = []
+      for (let i = 0; i < answers.length; i++) {
+        const error = yield* Effect.flip(credentials.accessToken)
+        assert.instanceOf(error, TransportError)
+        assert.isTrue((error as TransportError).retryable)
+        waits.push((error as TransportError).retryAfterMillis)
+      }
+      assert.deepStrictEqual(waits, [undefined, undefined, undefined, undefined, 120_000, 7_000])
     }))
 
   it.effect("concurrent callers share one failed attempt; the next caller tries again", () =>
@@ -715,16 +766,16 @@ describe("key files", () => {
   const badPath = join(dir, "bad.json")
   writeFileSync(badPath, JSON.stringify(omit(keyObject, "client_email")))
 
-  it.effect("layerFile reads the key with node:fs when no FileSystem is provided", () =>
+  it.effect("layerFile reads the key through the FileSystem in context (NodeFileSystem)", () =>
     Effect.gen(function*() {
       const http = tokenEndpoint()
       const credentials = yield* Credentials.Credentials.pipe(
-        Effect.provide(Credentials.layerFile(path).pipe(Layer.provide(http.layer)))
+        Effect.provide(Credentials.layerFile(path).pipe(Layer.provide(Layer.merge(http.layer, NodeFileSystem.layer))))
       )
       assert.deepStrictEqual(credentials.projectId, Option.some("demo-project"))
     }))
 
-  it.effect("layerFile uses @effect/platform's FileSystem when one is provided", () =>
+  it.effect("layerFile uses @effect/platform's FileSystem, whichever is provided", () =>
     Effect.gen(function*() {
       const read: Array<string> = []
       const fs = FileSystem.layerNoop({
@@ -741,24 +792,46 @@ describe("key files", () => {
       assert.strictEqual(value(token), "ya29.token-1")
     }))
 
-  it.effect("a missing or malformed file fails with an AuthenticationError naming the file", () =>
+  const build = (layer: Layer.Layer<Credentials.Credentials, unknown, HttpClient.HttpClient | FileSystem.FileSystem>) =>
     Effect.gen(function*() {
       const http = tokenEndpoint()
-      const missing = yield* Effect.flip(
+      const error = yield* Effect.flip(
         Credentials.Credentials.pipe(
-          Effect.provide(Credentials.layerFile(join(dir, "nope.json")).pipe(Layer.provide(http.layer)))
+          Effect.provide(layer.pipe(Layer.provide(Layer.merge(http.layer, NodeFileSystem.layer))))
         )
       )
-      assert.instanceOf(missing, AuthenticationError)
-      assert.include(missing.reason, "nope.json")
-      assert.include(missing.reason, "ENOENT")
-
-      const bad = yield* Effect.flip(
-        Credentials.Credentials.pipe(Effect.provide(Credentials.layerFile(badPath).pipe(Layer.provide(http.layer))))
-      )
-      assert.instanceOf(bad, AuthenticationError)
-      assert.strictEqual(bad.reason, `service account key (${badPath}): client_email is missing`)
       assert.strictEqual(http.requests.length, 0)
+      return error
+    })
+
+  const isConfigError = (u: unknown): u is ConfigError.ConfigError => ConfigError.isConfigError(u)
+
+  it.effect("a missing or unreadable file is a ConfigError naming the path it tried, not an AuthenticationError", () =>
+    Effect.gen(function*() {
+      const nope = join(dir, "nope.json")
+      const missing = yield* build(Credentials.layerFile(nope))
+      assert.isTrue(isConfigError(missing), String(missing))
+      if (!isConfigError(missing) || missing._op !== "InvalidData") return assert.fail(String(missing))
+      assert.deepStrictEqual(missing.path, ["path"])
+      assert.strictEqual(
+        missing.message,
+        `service account key file ${nope} could not be read: no such file; check the path and the file's permissions`
+      )
+
+      // a directory where the file should be
+      const unreadable = yield* build(Credentials.layerFile(dir))
+      if (!isConfigError(unreadable)) return assert.fail(String(unreadable))
+      assert.include(unreadable.message, `service account key file ${dir} could not be read: `)
+    }))
+
+  it.effect("a file that is not a valid key is an AuthenticationError naming the file and the field", () =>
+    Effect.gen(function*() {
+      const bad = yield* build(Credentials.layerFile(badPath))
+      assert.instanceOf(bad, AuthenticationError)
+      assert.strictEqual(
+        (bad as AuthenticationError).reason,
+        `service account key (${badPath}): client_email is missing`
+      )
     }))
 
   it.effect("layerConfig reads GOOGLE_APPLICATION_CREDENTIALS", () =>
@@ -767,7 +840,7 @@ describe("key files", () => {
       const token = yield* Effect.flatMap(Credentials.Credentials, (c) => c.accessToken).pipe(
         Effect.provide(
           Credentials.layerConfig().pipe(
-            Layer.provide(http.layer),
+            Layer.provide(Layer.merge(http.layer, NodeFileSystem.layer)),
             Layer.provide(
               Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["GOOGLE_APPLICATION_CREDENTIALS", path]])))
             )
@@ -778,22 +851,33 @@ describe("key files", () => {
       assert.isTrue(inspectExchange(http.requests[0]!).verified)
     }))
 
-  it.effect("layerConfig without GOOGLE_APPLICATION_CREDENTIALS says what to set", () =>
+  it.effect("layerConfig names GOOGLE_APPLICATION_CREDENTIALS and the path when the file is missing", () =>
     Effect.gen(function*() {
-      const http = tokenEndpoint()
-      const error = yield* Effect.flip(
-        Credentials.Credentials.pipe(
-          Effect.provide(
-            Credentials.layerConfig().pipe(
-              Layer.provide(http.layer),
-              Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map())))
-            )
+      const nope = join(dir, "gone.json")
+      const error = yield* build(
+        Credentials.layerConfig().pipe(
+          Layer.provide(
+            Layer.setConfigProvider(ConfigProvider.fromMap(new Map([["GOOGLE_APPLICATION_CREDENTIALS", nope]])))
           )
         )
       )
-      assert.instanceOf(error, AuthenticationError)
-      assert.strictEqual(error.reason, "GOOGLE_APPLICATION_CREDENTIALS is not set")
-      assert.include(error.hint ?? "", "path of a service account key JSON file")
+      if (!isConfigError(error) || error._op !== "InvalidData") return assert.fail(String(error))
+      assert.deepStrictEqual(error.path, ["GOOGLE_APPLICATION_CREDENTIALS"])
+      assert.strictEqual(
+        error.message,
+        `service account key file ${nope} could not be read: no such file; check the path in GOOGLE_APPLICATION_CREDENTIALS and the file's permissions`
+      )
+    }))
+
+  it.effect("layerConfig without GOOGLE_APPLICATION_CREDENTIALS is a ConfigError that says what to set", () =>
+    Effect.gen(function*() {
+      const error = yield* build(
+        Credentials.layerConfig().pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map()))))
+      )
+      if (!isConfigError(error) || error._op !== "MissingData") return assert.fail(String(error))
+      assert.deepStrictEqual(error.path, ["GOOGLE_APPLICATION_CREDENTIALS"])
+      assert.include(error.message, "GOOGLE_APPLICATION_CREDENTIALS is not set")
+      assert.include(error.message, "path of a service account key JSON file")
     }))
 })
 

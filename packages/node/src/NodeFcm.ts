@@ -30,6 +30,7 @@ import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import * as Http2Client from "./Http2Client.js"
+import * as KeyFile from "./internal/keyFile.js"
 
 /**
  * The default deadline of one exchange (waiting for a stream, sending, reading the whole answer): the same as the
@@ -175,7 +176,7 @@ export const layer = (
   const { backoffMillis, baseUrl, concurrency, credentials, projectId } = options
   const pool = transport(options)
   return FcmV1.layer({ projectId, baseUrl, concurrency, backoffMillis, timeout: false }).pipe(
-    Layer.provide(Credentials.layerConfig(credentials)),
+    Layer.provide(Credentials.layerConfig(credentials).pipe(Layer.provide(KeyFile.layer))),
     Layer.provide(pool),
     Layer.merge(poolOnly(pool))
   )

@@ -67,13 +67,25 @@ describe("NodeFcm", () => {
         )
       )))
 
-  it.live("layer: fails with an AuthenticationError when GOOGLE_APPLICATION_CREDENTIALS is not set", () =>
+  it.live("layer: fails with a ConfigError when GOOGLE_APPLICATION_CREDENTIALS is not set", () =>
     Effect.gen(function*() {
       const error = yield* FcmClient.send(Message.multicast(["a"], {})).pipe(
         Effect.provide(NodeFcm.layer().pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromJson({}))))),
         Effect.flip
       )
-      assert.strictEqual(error._tag, "AuthenticationError")
+      assert.strictEqual(error._tag, "ConfigError")
+      assert.include(error.message, "GOOGLE_APPLICATION_CREDENTIALS is not set")
+    }))
+
+  it.live("layer: reads the key file itself; a missing one is a ConfigError naming the path", () =>
+    Effect.gen(function*() {
+      const missing = path.join(os.tmpdir(), "node-fcm-no-such-dir", "key.json")
+      const error = yield* FcmClient.send(Message.multicast(["a"], {})).pipe(
+        Effect.provide(NodeFcm.layer().pipe(Layer.provide(environment(missing)))),
+        Effect.flip
+      )
+      assert.strictEqual(error._tag, "ConfigError")
+      assert.include(error.message, `service account key file ${missing} could not be read: no such file`)
     }))
 
   it.live("layerLegacy: 1000 tokens a request over HTTP/2", () =>

@@ -85,7 +85,7 @@ main(() => {
     case "effect-fcm v1 (fetch)":
       return build(
         FcmV1.layer({ baseUrl: emulator.baseUrl, concurrency: job.concurrencyOption ?? job.concurrency }).pipe(
-          Layer.provide(Credentials.layerFile(emulator.keyPath)),
+          Layer.provide(Credentials.layerServiceAccount(fs.readFileSync(emulator.keyPath, "utf8"))),
           Layer.provide(FetchHttpClient.layer)
         )
       )

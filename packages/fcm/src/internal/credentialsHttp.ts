@@ -6,6 +6,7 @@
  */
 import type { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Clock, Duration, Effect, Either, Schema } from "effect"
+import { parseRetryAfter } from "../Backoff.js"
 import { AuthenticationError, excerpt, TransportError } from "../FcmError.js"
 import { scrub } from "./jwt.js"
 
@@ -95,15 +96,6 @@ export const fromHttpClientError = (
   })
 }
 
-const retryAfterMillis = (response: HttpClientResponse.HttpClientResponse, now: number): number | undefined => {
-  const value = response.headers["retry-after"]
-  if (value === undefined) return undefined
-  const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
-
 const OAUTH_HINTS: Record<string, string> = {
   invalid_grant: "check the machine's clock (JWT iat/exp) and that the key has not been revoked or deleted",
   invalid_scope:
@@ -182,7 +174,8 @@ export const failForStatus = (
     const status = response.status
     if (status === 408 || status === 429 || status >= 500) {
       const now = yield* Clock.currentTimeMillis
-      const after = retryAfterMillis(response, now)
+      // the same rule as FCM's answers: delay-seconds or an HTTP-date, and under a second (0, a past date) is no hint
+      const after = parseRetryAfter(response.headers["retry-after"], now)
       return yield* new TransportError({
         reason: `${endpoint.label} answered HTTP ${status}; no token could be fetched, try again later`,
         retryable: true,

@@ -1,4 +1,4 @@
-import { Cause, Chunk, Effect, Option, Queue, Stream } from "effect"
+import { Cause, Chunk, Effect, Option, Queue, Scheduler, Stream } from "effect"
 
 /** The end of the input (one per worker), and the end or failure of the output. */
 const END: unique symbol = Symbol.for("@effect-fcm/fcm/internal/stream/END")
@@ -17,14 +17,18 @@ const MAX_CHUNK = 4096
 const YIELD_EVERY = 1024
 
 /**
+ * Runs on a timer (a macrotask): a fiber that yields under it resumes after the event loop has turned.
+ */
+const macrotaskScheduler = Scheduler.timer(0)
+
+/**
  * Waits for one turn of the event loop (a macrotask). Effect's scheduler runs fibers in microtasks and only falls back
  * to a timer after a long uninterrupted run, so a stream whose effects all complete without I/O (an in-memory fake, a
- * cache) would otherwise keep timers and sockets waiting until the whole stream is done.
+ * cache) would otherwise keep timers and sockets waiting until the whole stream is done. The yield goes through
+ * Effect's own scheduler on a `setTimeout(0)` (a web-standard global, unlike Node's `setImmediate`), not through the
+ * `Clock`: it yields under `TestClock` too.
  */
-const yieldToEventLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
-  const handle = setImmediate(() => resume(Effect.void))
-  return Effect.sync(() => clearImmediate(handle))
-})
+const yieldToEventLoop: Effect.Effect<void> = Effect.withScheduler(Effect.yieldNow(), macrotaskScheduler)
 
 /**
  * Maps a stream through an effect with at most `concurrency` effects running at once, emitting results as they

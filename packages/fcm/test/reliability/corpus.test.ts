@@ -9,6 +9,7 @@ import { ServiceAccount } from "@effect-fcm/emulator"
 import { Credentials, FcmClient, FcmError, FcmLegacy, FcmV1, Message, MessageV1, Result } from "@effect-fcm/fcm"
 import { Http2Client } from "@effect-fcm/node"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Cause, ConfigProvider, Effect, Either, Exit, Layer, Redacted, Stream } from "effect"
 import fc from "fast-check"
@@ -348,13 +349,16 @@ const legacyOptions = (options: Record<string, unknown>) => (client: HttpClient.
   FcmLegacy.layer({ apiKey: Redacted.make("k"), ...options } as unknown as FcmLegacy.Options).pipe(
     Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
   )
-const v1Options =
-  (options: Record<string, unknown>, credentials = Credentials.layerServiceAccount(key)) =>
-  (client: HttpClient.HttpClient) =>
-    FcmV1.layer(options as FcmV1.Options).pipe(
-      Layer.provide(credentials),
-      Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
-    )
+const v1Options = (
+  options: Record<string, unknown>,
+  credentials: Layer.Layer<Credentials.Credentials, unknown, HttpClient.HttpClient> = Credentials
+    .layerServiceAccount(key)
+) =>
+(client: HttpClient.HttpClient) =>
+  FcmV1.layer(options as FcmV1.Options).pipe(
+    Layer.provide(credentials),
+    Layer.provide(Layer.succeed(HttpClient.HttpClient, client))
+  )
 
 const OPTIONS: ReadonlyArray<
   readonly [string, (client: HttpClient.HttpClient) => Layer.Layer<FcmClient.FcmClient, unknown>, string]
@@ -520,21 +524,28 @@ describe("malformed service-account keys are refused, naming the field, before a
     })
   }
 
-  it.effect("a key file that does not exist, and GOOGLE_APPLICATION_CREDENTIALS unset", () =>
+  it.effect("a key file that does not exist, and GOOGLE_APPLICATION_CREDENTIALS unset: configuration errors", () =>
     Effect.gen(function*() {
       count("service-account keys")
       const s = server()
       yield* expectRefusal(
-        sendThrough(v1Options({}, Credentials.layerFile("/nonexistent/key.json"))(s.client)),
-        { kind: "AuthenticationError", field: "/nonexistent/key.json" },
+        sendThrough(
+          v1Options({}, Credentials.layerFile("/nonexistent/key.json").pipe(Layer.provide(NodeFileSystem.layer)))(
+            s.client
+          )
+        ),
+        { kind: "ConfigError", field: "/nonexistent/key.json" },
         () => s.received.length
       )
       count("service-account keys")
       yield* expectRefusal(
         sendThrough(
-          v1Options({}, Credentials.layerConfig().pipe(Layer.provide(env({}))))(s.client)
+          v1Options(
+            {},
+            Credentials.layerConfig().pipe(Layer.provide(env({})), Layer.provide(NodeFileSystem.layer))
+          )(s.client)
         ),
-        { kind: "AuthenticationError", field: "GOOGLE_APPLICATION_CREDENTIALS" },
+        { kind: "ConfigError", field: "GOOGLE_APPLICATION_CREDENTIALS" },
         () => s.received.length
       )
     }))
