@@ -102,7 +102,10 @@ const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/
  */
 export const DataValue = Schema.Union(Schema.String, Schema.Number.pipe(Schema.finite()), Schema.Boolean).annotations({
   identifier: "DataValue",
-  message: () => "must be a string, a finite number or a boolean (nested structures are not allowed)"
+  message: () => ({
+    message: "must be a string, a finite number or a boolean (nested structures are not allowed)",
+    override: true
+  })
 })
 
 /**

@@ -163,6 +163,18 @@ describe("Message", () => {
     assert.isTrue(Either.isLeft(Schema.decodeUnknownEither(Message.Data)({ from: "me" })))
   })
 
+  it("says what a data value may be when one is not (not just \"Expected string\")", () => {
+    const reason = (data: object) => {
+      const checked = Message.validateEither(Message.multicast(["a"], { data } as Message.Options))
+      return Either.isLeft(checked) ? `${checked.left.field}: ${checked.left.reason}` : "valid"
+    }
+    const accepted = "must be a string, a finite number or a boolean (nested structures are not allowed)"
+    assert.strictEqual(reason({ nested: { x: 1 } }), `data.nested: ${accepted}`)
+    assert.strictEqual(reason({ list: [1] }), `data.list: ${accepted}`)
+    assert.strictEqual(reason({ n: Number.POSITIVE_INFINITY }), `data.n: ${accepted}`)
+    assert.strictEqual(reason({ s: "x", n: 1, b: false }), "valid")
+  })
+
   it("accepts more than 1000 tokens (the legacy sender splits them)", () => {
     const tokens = Array.from({ length: 2500 }, (_, i) => `t${i}`)
     assert.strictEqual(fieldOf(Message.multicast(tokens)), "<valid>")
