@@ -23,6 +23,7 @@ import type { MetricKeyType } from "effect"
 import * as Backoff from "./Backoff.js"
 import type { FcmError } from "./FcmError.js"
 import { AuthenticationError, InvalidMessage, TransportError } from "./FcmError.js"
+import { withPartial } from "./internal/partial.js"
 import { mapConcurrent } from "./internal/stream.js"
 import * as Message from "./Message.js"
 import * as Result from "./Result.js"
@@ -449,18 +450,6 @@ const retryableAfter = (error: FcmError): Result.Outcome =>
     retryAfterMillis: error._tag === "TransportError" ? error.retryAfterMillis : undefined
   })
 
-/** The same error, carrying `partial`. */
-const withPartial = (error: FcmError, partial: Result.Result): FcmError => {
-  switch (error._tag) {
-    case "AuthenticationError":
-      return new AuthenticationError({ ...error, partial })
-    case "InvalidMessage":
-      return new InvalidMessage({ ...error, partial })
-    case "TransportError":
-      return new TransportError({ ...error, partial })
-  }
-}
-
 const defaultSchedule = (backoffMillis: number) => Backoff.schedule({ baseMillis: backoffMillis })
 
 /**
@@ -542,8 +531,13 @@ export const make = (protocol: Protocol): FcmClient => {
    * Sends every chunk with at most `concurrency` requests in flight, each chunk's outcomes into `results` at its index
    * as they arrive. A fixed set of workers takes the chunks in turn, so a fan-out costs `concurrency` fibers rather
    * than one per chunk (what `Effect.forEach` with concurrency forks); each worker tracks the targets it has in
-   * flight, so the gauge is kept without a finalizer per request. The first failure interrupts the other workers, as
-   * with `Effect.forEach`; what was answered before it stays in `results`.
+   * flight, so the gauge is kept without a finalizer per request.
+   *
+   * The first error that fails the send stops the fan-out: no worker starts another request, but the requests
+   * already on the wire are awaited (each is bounded by the request timeout), so that the outcome of every target the
+   * server may have processed lands in `results`; then the send fails with that first error. Interrupting them instead
+   * would report targets the server delivered as unanswered, and a caller resending `partial.retry()` would deliver
+   * them twice.
    */
   const sendChunks = (
     batch: SendBatch,
@@ -552,33 +546,45 @@ export const make = (protocol: Protocol): FcmClient => {
   ): Effect.Effect<void, FcmError> =>
     Effect.suspend(() => {
       let next = 0
-      const worker = (): Effect.Effect<void, FcmError> => {
+      let failure: FcmError | undefined
+      const worker = (): Effect.Effect<void> => {
         let current = 0
-        const step: Effect.Effect<void, FcmError> = Effect.suspend(() => {
-          if (next >= chunks.length) return Effect.void
+        const done = (): void => {
+          inFlight.unsafeModify(-current, NO_TAGS)
+          current = 0
+        }
+        const step: Effect.Effect<void> = Effect.suspend(() => {
+          if (failure !== undefined || next >= chunks.length) return Effect.void
           const index = next++
           const targets = chunks[index]!
           current = targets.length
           inFlight.unsafeModify(current, NO_TAGS)
-          return Effect.flatMap(batch(targets), (outcomes) => {
-            inFlight.unsafeModify(-current, NO_TAGS)
-            current = 0
-            recordOutcomes(outcomes)
-            results[index] = outcomes
-            return step
+          return Effect.matchEffect(batch(targets), {
+            onFailure: (error) => {
+              done()
+              failure ??= error
+              return Effect.void
+            },
+            onSuccess: (outcomes) => {
+              done()
+              recordOutcomes(outcomes)
+              results[index] = outcomes
+              return step
+            }
           })
         })
         return Effect.ensuring(
           step,
           Effect.sync(() => {
-            if (current !== 0) inFlight.unsafeModify(-current, NO_TAGS)
+            if (current !== 0) done()
           })
         )
       }
       const workers = Math.min(protocol.concurrency, chunks.length)
-      return workers <= 1
+      const all = workers <= 1
         ? worker()
         : Effect.all(Array.from({ length: workers }, worker), { concurrency: "unbounded", discard: true })
+      return Effect.flatMap(all, () => failure === undefined ? Effect.void : Effect.fail(failure))
     })
 
   /**

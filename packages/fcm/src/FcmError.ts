@@ -6,7 +6,12 @@
  * answer to a later request) carries `partial`: the outcome of every target as far as the send got. Targets answered
  * before the failure keep their outcome, so the tokens already delivered are known and never sent again; every other
  * target is `Retryable`, with the error as its reason. `partial` is absent when the send failed before its fan-out
- * began (a message refused by validation, for instance).
+ * began (a message refused by validation, for instance). The requests already on the wire when the error came are
+ * awaited, so a target the server delivered is never among the retryable ones.
+ *
+ * Every text an error takes from a server (`reason`, `field`, `body`) is scrubbed of credentials (the request's access
+ * token or API key, anything shaped like a bearer token or a JWT) and bounded to {@link BODY_EXCERPT_LENGTH}
+ * characters, whitespace collapsed, plus an ellipsis when cut; a per-token code taken from an answer to 64.
  *
  * @since 0.1.0
  */
@@ -16,8 +21,9 @@ import type { Result } from "./Result.js"
 
 /**
  * A {@link Result} carried by an error (declared by its brand, so that this module does not import the result model).
+ * Its message is that of the send: a multicast `Message`, or the `MessageV1` of `FcmV1.send`.
  */
-const PartialResult = Schema.declare((u: unknown): u is Result => Predicate.hasProperty(u, ResultTypeId), {
+const PartialResult = Schema.declare((u: unknown): u is Result<any> => Predicate.hasProperty(u, ResultTypeId), {
   identifier: "Result"
 })
 

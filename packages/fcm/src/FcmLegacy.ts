@@ -100,6 +100,8 @@ export const make = (
     const concurrency = yield* checkPositiveInt("concurrency", options.concurrency ?? 8)
     const backoffMillis = yield* checkPositiveInt("backoffMillis", options.backoffMillis ?? Backoff.DEFAULT_BASE_MILLIS)
     const http = yield* HttpClient.HttpClient
+    // scrubbed from any text of an answer that enters an error or an outcome
+    const secrets = [apiKey]
     const template = HttpClientRequest.post(`${baseUrl}/fcm/send`).pipe(
       HttpClientRequest.setHeader("authorization", `key=${apiKey}`)
     )
@@ -126,7 +128,7 @@ export const make = (
                   const outcome = Outcome.Retryable({ reason: failure.reason, retryAfterMillis: undefined })
                   return Effect.succeed(targets.map(() => outcome))
                 }
-                return Legacy.classify(answer.right, targets)
+                return Legacy.classify(answer.right, targets, secrets)
               }),
               Effect.withSpan("FcmLegacy.request", { attributes: { "fcm.targets": targets.length } })
             )

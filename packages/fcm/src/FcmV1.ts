@@ -16,11 +16,12 @@ import type * as FcmError from "./FcmError.js"
 import type { AuthenticationError, TransportError } from "./FcmError.js"
 import { InvalidMessage } from "./FcmError.js"
 import { checkBaseUrl, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
+import { withPartial } from "./internal/partial.js"
 import * as V1 from "./internal/v1.js"
 import * as Message from "./Message.js"
 import * as MessageV1 from "./MessageV1.js"
 import type * as Result from "./Result.js"
-import { Outcome } from "./Result.js"
+import { Outcome, Result as ResultClass } from "./Result.js"
 
 /**
  * Google's FCM origin.
@@ -122,9 +123,9 @@ export type Payload = Omit<MessageV1.MessageV1, "token" | "topic" | "condition">
 export interface Service {
   /**
    * Sends a v1 message to its own target (token, topic or condition), once. The result has one outcome, keyed by
-   * the target.
+   * the target, and its `retry()` is the message itself when that outcome is retryable.
    */
-  readonly send: (message: MessageV1.MessageV1) => Effect.Effect<Result.Result, FcmError.FcmError>
+  readonly send: (message: MessageV1.MessageV1) => Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError>
   /**
    * An `FcmClient` whose every send carries `payload` to the targets the send names: `send`, `sendWithRetry` and
    * `sendStream` of `Message.multicast(tokens)`, `Message.toTopic(topic)` or `Message.toCondition(condition)`. Those
@@ -264,7 +265,7 @@ const build = (
                 if (failure._tag === "Fatal") return Effect.fail(failure.error)
                 return Effect.succeed([Outcome.Retryable({ reason: failure.reason, retryAfterMillis: undefined })])
               }
-              const classified = V1.classify(answer.right)
+              const classified = V1.classify(answer.right, token)
               switch (classified._tag) {
                 case "Outcome":
                   return Effect.succeed([classified.outcome])
@@ -323,8 +324,14 @@ const build = (
         ({ token: _, ...valid }) => clientFor(valid)
       )
 
+    /** The result of a v1 message's send, with that message as the one `retry()` gives back. */
+    const ofMessage = (message: MessageV1.MessageV1) => (result: Result.Result<unknown>) =>
+      new ResultClass(message, result.outcomes, backoffMillis)
+
     // The whole message is validated once, with its own target; its payload is not checked again.
-    const send = (message: MessageV1.MessageV1): Effect.Effect<Result.Result, FcmError.FcmError> =>
+    const send = (
+      message: MessageV1.MessageV1
+    ): Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError> =>
       Effect.flatMap(MessageV1.validate(message), ({ condition, token, topic, ...valid }) =>
         clientFor(valid).send(
           token !== undefined
@@ -332,6 +339,12 @@ const build = (
             : topic !== undefined
             ? Message.toTopic(topic)
             : Message.toCondition(condition!)
+        ).pipe(
+          Effect.mapBoth({
+            onFailure: (error) =>
+              error.partial === undefined ? error : withPartial(error, ofMessage(message)(error.partial)),
+            onSuccess: ofMessage(message)
+          })
         ))
 
     return { client, service: { send, withMessage } }
@@ -421,7 +434,9 @@ const makeContext = (options: Options) =>
  * @since 0.1.0
  * @category accessors
  */
-export const send = (message: MessageV1.MessageV1): Effect.Effect<Result.Result, FcmError.FcmError, FcmV1> =>
+export const send = (
+  message: MessageV1.MessageV1
+): Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError, FcmV1> =>
   Effect.flatMap(FcmV1, (v1) => v1.send(message))
 
 /**

@@ -81,7 +81,9 @@ export interface TokenOutcome {
 }
 
 /**
- * The outcome of a send, per target, in the message's order.
+ * The outcome of a send, per target, in the message's order. `M` is the type of the message that was sent: a
+ * multicast {@link Message.Message}, or a `MessageV1` for `FcmV1.send`; {@link Result.retry} gives back a message of
+ * that type.
  *
  * Its buckets are read-only views: `success` (token → message id), `canonical` (token → new token), `notRegistered`,
  * `failed` (token → code) and `retryable` (token → reason), with `retryAfterMillis` (the longest Retry-After asked
@@ -105,7 +107,7 @@ export interface TokenOutcome {
  * @since 0.1.0
  * @category models
  */
-export class Result {
+export class Result<M = Message.Message> {
   /**
    * The brand by which errors recognise the `Result` they carry as `partial`.
    *
@@ -120,7 +122,7 @@ export class Result {
    * @param backoffMillis the base `B` of the backoff {@link Result.delay} falls back to
    */
   constructor(
-    readonly message: Message.Message,
+    readonly message: M,
     readonly outcomes: ReadonlyMap<string, Outcome>,
     readonly backoffMillis: number = Backoff.DEFAULT_BASE_MILLIS
   ) {}
@@ -218,7 +220,8 @@ export class Result {
 
   /**
    * The message to send next: the same options and payload, with only the retryable tokens, in their original
-   * order. `None` when nothing needs a retry.
+   * order; a message with a single target (a topic, a condition, a v1 message) is sent again as it is. `None` when
+   * nothing needs a retry.
    *
    * @example
    * ```ts
@@ -234,11 +237,14 @@ export class Result {
    *
    * @since 0.1.0
    */
-  retry(): Option.Option<Message.Message> {
+  retry(): Option.Option<M> {
     const tokens = [...this.retryable.keys()]
     if (tokens.length === 0) return Option.none()
-    if (this.message.tokens === undefined) return Option.some(this.message)
-    return Option.some(Message.withTokens(this.message, tokens))
+    const message = this.message as Message.Message
+    if (message === null || typeof message !== "object" || message.tokens === undefined) {
+      return Option.some(this.message)
+    }
+    return Option.some(Message.withTokens(message, tokens) as M)
   }
 
   /**
@@ -286,7 +292,7 @@ export class Result {
    *
    * @since 0.1.0
    */
-  merge(next: Result): Result {
+  merge(next: Result<unknown>): Result<M> {
     const outcomes = new Map(this.outcomes)
     for (const [token, outcome] of next.outcomes) outcomes.set(token, outcome)
     return new Result(this.message, outcomes, this.backoffMillis)
@@ -378,11 +384,11 @@ export class Result {
  * @since 0.1.0
  * @category constructors
  */
-export const make = (
-  message: Message.Message,
+export const make = <M = Message.Message>(
+  message: M,
   outcomes: Iterable<readonly [string, Outcome]>,
   backoffMillis?: number
-): Result => new Result(message, new Map(outcomes), backoffMillis)
+): Result<M> => new Result(message, new Map(outcomes), backoffMillis)
 
 /**
  * Folds streamed outcomes into a result, in arrival order.
@@ -402,11 +408,11 @@ export const make = (
  * @since 0.1.0
  * @category constructors
  */
-export const fromOutcomes = (
-  message: Message.Message,
+export const fromOutcomes = <M = Message.Message>(
+  message: M,
   outcomes: Iterable<TokenOutcome>,
   backoffMillis?: number
-): Result => {
+): Result<M> => {
   const map = new Map<string, Outcome>()
   for (const { outcome, token } of outcomes) map.set(token, outcome)
   return new Result(message, map, backoffMillis)

@@ -1,9 +1,10 @@
 import { Either } from "effect"
 import { parseRetryAfter } from "../Backoff.js"
-import { AuthenticationError, excerpt, InvalidMessage, TransportError } from "../FcmError.js"
+import { AuthenticationError, InvalidMessage, TransportError } from "../FcmError.js"
 import type * as Message from "../Message.js"
 import { Outcome } from "../Result.js"
 import type { Answer } from "./http.js"
+import { serverCode, serverText } from "./serverText.js"
 import { QUOTA_MIN_DELAY_MILLIS } from "./v1.js"
 
 /** @internal */
@@ -88,10 +89,14 @@ export const withTargets = (
   return { ...shared, to: targets[0] }
 }
 
-const malformed = (reason: string, answer: Answer) =>
-  new TransportError({ reason, retryable: false, status: answer.status, body: excerpt(answer.body) })
+const malformed = (reason: string, answer: Answer, secrets: ReadonlyArray<string>) =>
+  new TransportError({ reason, retryable: false, status: answer.status, body: serverText(answer.body, secrets) })
 
-const classifyEntry = (entry: unknown, retryAfterMillis: number | undefined): Outcome | undefined => {
+const classifyEntry = (
+  entry: unknown,
+  retryAfterMillis: number | undefined,
+  secrets: ReadonlyArray<string>
+): Outcome | undefined => {
   if (typeof entry !== "object" || entry === null) return undefined
   const { error, message_id, registration_id } = entry as Record<string, unknown>
   if (typeof message_id === "string" || typeof message_id === "number") {
@@ -103,7 +108,7 @@ const classifyEntry = (entry: unknown, retryAfterMillis: number | undefined): Ou
   if (typeof error !== "string") return undefined
   if (RETRYABLE_CODES.has(error)) return Outcome.Retryable({ reason: error, retryAfterMillis })
   if (error === "NotRegistered") return Outcome.NotRegistered({ code: error })
-  return Outcome.Failed({ code: error })
+  return Outcome.Failed({ code: serverCode(error, secrets) })
 }
 
 const FIELD_IN_TEXT = /field\s+"?([A-Za-z_.[\]0-9]+)"?/i
@@ -111,13 +116,15 @@ const FIELD_IN_TEXT = /field\s+"?([A-Za-z_.[\]0-9]+)"?/i
 /**
  * Classifies a legacy answer into one outcome per target, or the error that fails the whole request:
  * 200 → per-target outcomes; 400 → `InvalidMessage`; 401 → `AuthenticationError`; 5xx → every target retryable with
- * the Retry-After; any other status, or a 200 body that is not the expected JSON → `TransportError`.
+ * the Retry-After; any other status, or a 200 body that is not the expected JSON → `TransportError`. Text taken from
+ * the answer passes `serverText`/`serverCode` with `secrets` (the API key) scrubbed.
  *
  * @internal
  */
 export const classify = (
   answer: Answer,
-  targets: ReadonlyArray<string>
+  targets: ReadonlyArray<string>,
+  secrets: ReadonlyArray<string> = []
 ): Either.Either<ReadonlyArray<Outcome>, AuthenticationError | InvalidMessage | TransportError> => {
   const { status } = answer
   const retryAfterMillis = parseRetryAfter(answer.retryAfter, answer.nowMillis)
@@ -134,7 +141,7 @@ export const classify = (
     return Either.right(targets.map(() => outcome))
   }
   if (status === 400) {
-    const text = excerpt(answer.body)
+    const text = serverText(answer.body, secrets)
     return Either.left(
       new InvalidMessage({
         field: FIELD_IN_TEXT.exec(text)?.[1] ?? "message",
@@ -153,33 +160,39 @@ export const classify = (
       })
     )
   }
-  if (status !== 200) return Either.left(malformed(`FCM answered an unexpected status`, answer))
+  if (status !== 200) return Either.left(malformed(`FCM answered an unexpected status`, answer, secrets))
   let json: unknown
   try {
     json = JSON.parse(answer.body)
   } catch {
-    return Either.left(malformed("FCM answered 200 with a body that is not JSON", answer))
+    return Either.left(malformed("FCM answered 200 with a body that is not JSON", answer, secrets))
   }
   if (typeof json !== "object" || json === null) {
-    return Either.left(malformed("FCM answered 200 with a body that is not a JSON object", answer))
+    return Either.left(malformed("FCM answered 200 with a body that is not a JSON object", answer, secrets))
   }
   const results = (json as { results?: unknown }).results
   if (results === undefined && targets.length === 1) {
     // A topic or condition send answers with a single `message_id` or `error` at the top level.
-    const outcome = classifyEntry(json, retryAfterMillis)
+    const outcome = classifyEntry(json, retryAfterMillis, secrets)
     return outcome === undefined
-      ? Either.left(malformed("FCM answered 200 without a message_id or an error", answer))
+      ? Either.left(malformed("FCM answered 200 without a message_id or an error", answer, secrets))
       : Either.right([outcome])
   }
-  if (!Array.isArray(results)) return Either.left(malformed("FCM answered 200 without a results array", answer))
+  if (!Array.isArray(results)) {
+    return Either.left(malformed("FCM answered 200 without a results array", answer, secrets))
+  }
   if (results.length !== targets.length) {
-    return Either.left(malformed(`FCM answered ${results.length} results for ${targets.length} tokens`, answer))
+    return Either.left(
+      malformed(`FCM answered ${results.length} results for ${targets.length} tokens`, answer, secrets)
+    )
   }
   const outcomes: Array<Outcome> = new Array(results.length)
   for (let i = 0; i < results.length; i++) {
-    const outcome = classifyEntry(results[i], retryAfterMillis)
+    const outcome = classifyEntry(results[i], retryAfterMillis, secrets)
     if (outcome === undefined) {
-      return Either.left(malformed(`FCM answered 200 with results[${i}] holding neither message_id nor error`, answer))
+      return Either.left(
+        malformed(`FCM answered 200 with results[${i}] holding neither message_id nor error`, answer, secrets)
+      )
     }
     outcomes[i] = outcome
   }

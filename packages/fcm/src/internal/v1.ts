@@ -1,7 +1,9 @@
+import { Redacted } from "effect"
 import { parseRetryAfter } from "../Backoff.js"
-import { AuthenticationError, excerpt, InvalidMessage, TransportError } from "../FcmError.js"
+import { AuthenticationError, InvalidMessage, TransportError } from "../FcmError.js"
 import { Outcome } from "../Result.js"
 import type { Answer } from "./http.js"
+import { serverCode, serverText } from "./serverText.js"
 
 /** The code of a token whose 200 answer carried no message name: it may have been delivered. @internal */
 export const MALFORMED_RESPONSE = "MALFORMED_RESPONSE"
@@ -97,9 +99,13 @@ const retryable = (reason: string, retryAfterMillis: number | undefined): Classi
  * Classifies one v1 answer for one target, from the HTTP status, `error.status`, the `FcmError` detail and the
  * `ErrorInfo` reason together. Bodies that are not JSON (an HTML 502, an empty 503) are classified by status.
  *
+ * Every text taken from the answer into an error or an outcome passes {@link serverText} (or {@link serverCode}),
+ * with `token`, the access token the request carried, as a secret: a server echoing the request's bearer token
+ * cannot smuggle it into an error.
+ *
  * @internal
  */
-export const classify = (answer: Answer): Classified => {
+export const classify = (answer: Answer, token?: Redacted.Redacted<string>): Classified => {
   const { body, status } = answer
   if (status === 200) {
     if (body.charCodeAt(0) === 123) {
@@ -114,8 +120,11 @@ export const classify = (answer: Answer): Classified => {
     // and the rest of the fan-out goes on.
     return outcome(Outcome.Failed({ code: MALFORMED_RESPONSE }))
   }
+  const secrets = token === undefined ? [] : [Redacted.value(token)]
   const rpc = parseStatus(body)
-  const code = rpc?.fcmErrorCode ?? rpc?.status
+  const rawCode = rpc?.fcmErrorCode ?? rpc?.status
+  const code = rawCode === undefined ? undefined : serverCode(rawCode, secrets)
+  const text = (t: string) => serverText(t, secrets)
   const retryAfterMillis = parseRetryAfter(answer.retryAfter, answer.nowMillis)
 
   if (code === "UNREGISTERED" || (status === 404 && code === "NOT_FOUND")) {
@@ -136,10 +145,10 @@ export const classify = (answer: Answer): Classified => {
     return {
       _tag: "Fatal",
       error: new InvalidMessage({
-        field: violation?.field ?? "message",
-        reason: violation?.description || rpc?.message || "FCM rejected the message",
+        field: violation === undefined ? "message" : text(violation.field),
+        reason: text(violation?.description || rpc?.message || "FCM rejected the message"),
         status,
-        body: excerpt(body)
+        body: text(body)
       })
     }
   }
@@ -147,7 +156,7 @@ export const classify = (answer: Answer): Classified => {
     return {
       _tag: "Unauthenticated",
       error: new AuthenticationError({
-        reason: rpc?.message ?? "FCM rejected the access token",
+        reason: text(rpc?.message ?? "FCM rejected the access token"),
         status,
         hint: rpc?.reason === "ACCESS_TOKEN_EXPIRED"
           ? "the access token expired; check the machine's clock"
@@ -159,7 +168,7 @@ export const classify = (answer: Answer): Classified => {
     return {
       _tag: "Fatal",
       error: new AuthenticationError({
-        reason: rpc?.message ?? "FCM refused the request",
+        reason: text(rpc?.message ?? "FCM refused the request"),
         status,
         hint: "enable the Firebase Cloud Messaging API for the project and grant the service account permission to send"
       })
@@ -172,7 +181,7 @@ export const classify = (answer: Answer): Classified => {
         reason: "FCM answered 404 for the send endpoint; check the project id and the base URL",
         retryable: false,
         status,
-        body: excerpt(body)
+        body: text(body)
       })
     }
   }

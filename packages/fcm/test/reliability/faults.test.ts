@@ -10,7 +10,7 @@ import type { Model } from "@effect-fcm/emulator"
 import { FcmClient, Message } from "@effect-fcm/fcm"
 import { Http2Client } from "@effect-fcm/node"
 import { afterAll, assert, layer } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { Context, Deferred, Effect, Exit, Layer, Schedule, Scope } from "effect"
 import {
   assertNoEscapes,
   AttemptLog,
@@ -93,11 +93,14 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
             // request timeout on it sends a PING, and the session is dropped when that goes unanswered.
             http: { requestTimeout: "1 second", pingTimeout: "1 second" },
             setup: (e) => e.setDefault(Scenario.latency(40)),
-            during: ({ emulator }) =>
-              Effect.gen(function*() {
-                assert.isTrue(yield* waitUntil(() => sendsReceived(emulator)() >= 5))
-                assert.isAtLeast(proxy.cut(), 1)
-              })
+            // the connection is cut while the server holds the 5th request (40 ms): once the emulator has it, the
+            // poll (every millisecond, the same event loop as the emulator's 40 ms timer) cuts before it answers
+            atSend: (n, { emulator }) =>
+              n === 5
+                ? Effect.asVoid(Effect.forkDaemon(
+                  Effect.tap(waitUntil(() => sendsReceived(emulator)() >= 5), () => proxy.cut())
+                ))
+                : undefined
           })
           return { proxy, r }
         }))
@@ -125,13 +128,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
             // pingTimeout.
             http: { requestTimeout: "1 second", pingTimeout: "1 second" },
             setup: (e) => e.setDefault(jitter(5, 15)),
-            during: ({ emulator }) =>
-              Effect.gen(function*() {
-                for (const at of [100, 200]) {
-                  assert.isTrue(yield* waitUntil(() => sendsReceived(emulator)() >= at, 15_000))
-                  proxy.cut()
-                }
-              })
+            atSend: (n) => n === 100 || n === 200 ? Effect.sync(() => void proxy.cut()) : undefined
           })
           return { proxy, r }
         }))
@@ -481,11 +478,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
           tokens: tokens(300),
           v1: { concurrency: 32 },
           setup: (e) => e.setDefault(jitter(2, 8)),
-          during: ({ emulator }) =>
-            Effect.gen(function*() {
-              assert.isTrue(yield* waitUntil(() => sendsReceived(emulator)() >= 100))
-              yield* emulator.expireAccessTokens
-            })
+          atSend: (n, { emulator }) => n === 100 ? emulator.expireAccessTokens : undefined
         })
         assert.strictEqual(r.row.delivered, 300)
         assert.strictEqual(r.row.duplicates, 0)
@@ -533,15 +526,12 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
                     htmlError: 0.03
                   }
                 })),
-              during: ({ emulator }) =>
-                Effect.gen(function*() {
-                  const received = sendsReceived(emulator)
-                  for (const at of [cuts[0]!, expireAt, cuts[1]!].sort((a, b) => a - b)) {
-                    if (!(yield* waitUntil(() => received() >= at, 10_000))) return
-                    if (at === expireAt) yield* emulator.expireAccessTokens
-                    else proxy.cut()
-                  }
-                })
+              atSend: (n, { emulator }) =>
+                n === expireAt
+                  ? emulator.expireAccessTokens
+                  : cuts.includes(n)
+                  ? Effect.sync(() => void proxy.cut())
+                  : undefined
             })
           }))
           assert.strictEqual(r.row.lost, 0)
@@ -561,12 +551,10 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
           v1: { concurrency: 32 },
           answersMayBeLost: true,
           setup: (e) => e.setDefault(jitter(2, 8)),
-          during: ({ emulator }) =>
-            Effect.gen(function*() {
-              assert.isTrue(yield* waitUntil(() => sendsReceived(emulator)() >= 100))
-              yield* emulator.enqueue("token", Scenario.unauthenticated())
-              yield* emulator.expireAccessTokens
-            })
+          atSend: (n, { emulator }) =>
+            n === 100
+              ? Effect.zipRight(emulator.enqueue("token", Scenario.unauthenticated()), emulator.expireAccessTokens)
+              : undefined
         })
         assert.strictEqual(r.outcome._tag === "Error" && r.outcome.error._tag, "AuthenticationError")
         assert.isAbove(r.row.delivered, 0, "the tokens delivered before the failure are reported delivered")
@@ -580,12 +568,11 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
           fault: "401 mid-send, then the refresh is refused",
           tokens: ["a", "b", "c"],
           v1: { concurrency: 1 },
-          during: ({ emulator }) =>
-            Effect.gen(function*() {
-              assert.isTrue(yield* waitUntil(() => sendsReceived(emulator)() >= 1))
-              yield* emulator.enqueue("token", Scenario.unauthenticated())
-              yield* emulator.expireAccessTokens
-            })
+          // before the second request leaves: "a" was answered, "b" meets an expired token whose refresh is refused
+          atSend: (n, { emulator }) =>
+            n === 2
+              ? Effect.zipRight(emulator.enqueue("token", Scenario.unauthenticated()), emulator.expireAccessTokens)
+              : undefined
         })
         assert.strictEqual(r.outcome._tag === "Error" && r.outcome.error._tag, "AuthenticationError")
         const partial = r.outcome._tag === "Error" ? r.outcome.error.partial : undefined
@@ -630,8 +617,11 @@ layer(Layer.empty, { excludeTestServices: true, timeout: "30 seconds" })(
         const second = yield* Scope.make()
         const log = new AttemptLog()
         const input = tokens(200, "r-")
+        // the outage begins when the 60th request leaves the client (an event, whatever the machine's load)
+        const sixtieth = yield* Deferred.make<void>()
+        log.atSend = (n) => n === 60 ? Deferred.succeed(sixtieth, undefined) : undefined
         const outage = Effect.gen(function*() {
-          assert.isTrue(yield* waitUntil(() => (emulatorA.model.counters().routes.v1 ?? 0) >= 60))
+          yield* Deferred.await(sixtieth)
           yield* Scope.close(first, Exit.void)
           recordsA = emulatorA.model.records()
           yield* realSleep(300)
@@ -653,7 +643,10 @@ layer(Layer.empty, { excludeTestServices: true, timeout: "30 seconds" })(
           pool = Context.get(context, Http2Client.Pool)
           const fcm = Context.get(context, FcmClient.FcmClient)
           const fiber = yield* Effect.fork(outage)
-          const result = yield* fcm.sendWithRetry(Message.multicast(input), { schedule: quickRetries(40) })
+          // retries 10 ms apart for as long as the server is away, then at most 40 more
+          const whileAway = Schedule.spaced("10 millis").pipe(Schedule.check(() => emulatorB === undefined))
+          const schedule = Schedule.union(whileAway, quickRetries(40))
+          const result = yield* fcm.sendWithRetry(Message.multicast(input), { schedule })
           yield* Effect.fromFiber(fiber)
           return result
         }))

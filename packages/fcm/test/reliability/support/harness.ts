@@ -184,6 +184,11 @@ export class AttemptLog {
   resends = 0
   /** The waits the job-queue loop took, in milliseconds, as `result.delay(attempt)` gave them. */
   readonly delays: Array<number> = []
+  /**
+   * Runs before the n-th send request (counting from 1) leaves the client: the place to inject a fault on an event
+   * (the n-th request) rather than after some elapsed time.
+   */
+  atSend: ((n: number) => Effect.Effect<void> | undefined) | undefined = undefined
 
   entry(token: string): TokenAttempts {
     let entry = this.byToken.get(token)
@@ -245,10 +250,12 @@ export const instrument = (client: HttpClient.HttpClient, log: AttemptLog): Http
       log.tokenRequests++
       return effect
     }
-    log.sendRequests++
+    const n = ++log.sendRequests
     const targets = targetsOfRequest(request)
     for (const t of targets) log.entry(t).attempts++
-    return effect.pipe(
+    const fault = log.atSend?.(n)
+    const exchange = fault === undefined ? effect : Effect.zipRight(fault, effect)
+    return exchange.pipe(
       Effect.tap((response) =>
         Effect.map(Effect.orElseSucceed(response.text, () => ""), (body) => {
           const delivered = response.status === 200 ? deliveredInAnswer(body, targets.length) : []
@@ -508,6 +515,11 @@ export interface Spec extends ClientOptions {
   readonly setup?: (emulator: FcmEmulator.Service) => Effect.Effect<void>
   /** Runs alongside the send (e.g. expires the emulator's tokens mid-send); interrupted when the send ends. */
   readonly during?: (context: Context_) => Effect.Effect<void>
+  /**
+   * Runs before the n-th send request (counting from 1) leaves the client, e.g. cuts the connection or expires the
+   * emulator's tokens at the 100th request: a fault on an event, whatever the machine's load.
+   */
+  readonly atSend?: (n: number, context: Context_) => Effect.Effect<void> | undefined
   /** `retry` (default): `sendWithRetry`; `send`: one attempt, then the job-queue loop resends `retry()` itself. */
   readonly mode?: "retry" | "send"
   readonly schedule?: Schedule.Schedule<unknown, Result.Result>
@@ -564,6 +576,8 @@ export const runScenario = (emulator: FcmEmulator.Service, spec: Spec): Effect.E
     }
     if (spec.setup !== undefined) yield* spec.setup(emulator)
     const log = new AttemptLog()
+    const atSend = spec.atSend
+    if (atSend !== undefined) log.atSend = (n) => atSend(n, { emulator, log })
     const guards = processGuards()
     const socketsBefore = openSockets(emulator.port)
     const retriesBefore = yield* retriesCount
