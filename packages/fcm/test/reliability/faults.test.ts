@@ -197,7 +197,9 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
         assert.strictEqual(r.row.duplicates, 0)
         assert.strictEqual(r.row.answerLost, 0)
         assert.isAtLeast(r.stats.retried, refused.length, "the transport resent the refused streams")
-        assert.isAtLeast(r.stats.sessionsReplaced, refused.length)
+        // Refusals on one session replace it once: how many of the three land on the same session depends on how
+        // far the fan-out got when each GOAWAY came, which the machine's load decides.
+        assert.isAtLeast(r.stats.sessionsReplaced, 1)
       }))
 
     it.effect("hung requests: cut off by the transport's request timeout, then retried", () =>
