@@ -42,6 +42,25 @@
 export * as Backoff from "./Backoff.js"
 
 /**
+ * Token cleanup as a sink: dead tokens to your delete, replaced ones to your update, in batches.
+ *
+ * @example
+ * ```ts
+ * import { Cleanup, FcmClient } from "@effect-fcm/fcm"
+ * import { Effect, Stream } from "effect"
+ *
+ * const cleanup = Cleanup.sink({ onNotRegistered: (tokens) => Effect.log(`delete ${tokens.length} tokens`) })
+ * const program = FcmClient.sendStream(Stream.make("token-1", "token-2"), { data: { ping: "1" } }).pipe(
+ *   Stream.run(cleanup)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category exports
+ */
+export * as Cleanup from "./Cleanup.js"
+
+/**
  * OAuth2 access tokens for FCM HTTP v1: service-account keys, the metadata server, any token source.
  *
  * @example
