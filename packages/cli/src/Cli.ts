@@ -6,12 +6,14 @@
  *
  * @since 0.1.0
  */
-import { Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { CliConfig, Command, CommandDescriptor, HelpDoc, Options, ValidationError } from "@effect/cli"
 import type { NodeContext } from "@effect/platform-node"
-import { Cause, Console, Effect, Option } from "effect"
+import { Cause, Console, Effect, Either, HashMap, Option } from "effect"
+import * as Argv from "./internal/argv.js"
 import { CliError, ExitCode as Codes } from "./internal/errors.js"
 import * as Send from "./internal/send.js"
 import * as Token from "./internal/token.js"
+import * as Version from "./internal/version.js"
 
 /**
  * The exit codes of `fcm`:
@@ -56,7 +58,7 @@ export const ExitCode: typeof Codes = Codes
 export type ExitCode = (typeof Codes)[keyof typeof Codes]
 
 /**
- * The version `fcm --version` prints.
+ * The version `fcm --version` prints: the version of the `@effect-fcm/cli` package, read from its package.json.
  *
  * @example
  * ```ts
@@ -68,9 +70,31 @@ export type ExitCode = (typeof Codes)[keyof typeof Codes]
  * @since 0.1.0
  * @category constants
  */
-export const VERSION = "0.1.0"
+export const VERSION: string = Version.version
 
 const optional = <A>(options: Options.Options<A>) => Options.optional(options)
+/** A value `@effect/cli` refuses, naming what it should be (the flag is named by `run`). */
+const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
+
+/** A text flag whose value must not be empty (a path, a token, a URL, …). */
+const nonEmpty = (options: Options.Options<string>): Options.Options<string> =>
+  Options.mapEffect(options, (s) => s.trim() === "" ? Effect.fail(invalid("must not be empty")) : Effect.succeed(s))
+
+/** A text flag whose value is an http(s) URL. */
+const httpUrl = (options: Options.Options<string>): Options.Options<string> =>
+  Options.mapEffect(options, (s) => {
+    try {
+      const url = new URL(s)
+      if (url.protocol === "http:" || url.protocol === "https:") return Effect.succeed(s)
+    } catch {
+      // not a URL at all
+    }
+    return Effect.fail(invalid("must be an http(s) URL, such as https://example.com/image.png"))
+  })
+
+/** A flag that may be given any number of times, none included (shown as optional by --help). */
+const repeatable = (options: Options.Options<string>): Options.Options<ReadonlyArray<string>> =>
+  Options.withDefault(Options.repeated(options), [] as ReadonlyArray<string>)
 const value = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
 
 /** Runs a command's program, turning its exit code into the command's result. */
@@ -85,32 +109,38 @@ const sendOptions = {
   tokens: Options.text("token").pipe(
     Options.withPseudoName("TOKEN"),
     Options.withDescription("A registration token to send to (repeat for several)."),
-    Options.repeated
+    repeatable,
+    Options.mapEffect((tokens) =>
+      tokens.some((t) => t.trim() === "") ? Effect.fail(invalid("must not be empty")) : Effect.succeed(tokens)
+    )
   ),
   tokensFile: optional(
     Options.text("tokens-file").pipe(
       Options.withPseudoName("FILE"),
       Options.withDescription(
         "A file of registration tokens, one a line (`-` for stdin), streamed: any size, constant memory."
-      )
+      ),
+      nonEmpty
     )
   ),
   topic: optional(
     Options.text("topic").pipe(
       Options.withPseudoName("TOPIC"),
-      Options.withDescription("A topic to send to (`news` or `/topics/news`).")
+      Options.withDescription("A topic to send to (`news` or `/topics/news`)."),
+      nonEmpty
     )
   ),
   condition: optional(
     Options.text("condition").pipe(
       Options.withPseudoName("CONDITION"),
-      Options.withDescription("A topic condition, e.g. \"'dogs' in topics || 'cats' in topics\".")
+      Options.withDescription("A topic condition, e.g. \"'dogs' in topics || 'cats' in topics\"."),
+      nonEmpty
     )
   ),
   data: Options.text("data").pipe(
     Options.withPseudoName("KEY=VALUE"),
     Options.withDescription("A data pair key=value (repeat for several)."),
-    Options.repeated
+    repeatable
   ),
   dataJson: optional(
     Options.text("data-json").pipe(
@@ -133,7 +163,8 @@ const sendOptions = {
   image: optional(
     Options.text("notification-image").pipe(
       Options.withPseudoName("URL"),
-      Options.withDescription("The notification's image URL.")
+      Options.withDescription("The notification's image URL."),
+      httpUrl
     )
   ),
   messageFile: optional(
@@ -141,7 +172,8 @@ const sendOptions = {
       Options.withPseudoName("FILE"),
       Options.withDescription(
         "A whole message as JSON: an HTTP v1 message in firebase-admin's camelCase shape (token/topic/condition or tokens, data, notification, android, apns, webpush, fcmOptions), or a legacy message (registration_ids, data, notification, collapse_key, time_to_live, …)."
-      )
+      ),
+      nonEmpty
     )
   ),
   ttl: optional(
@@ -159,7 +191,8 @@ const sendOptions = {
   restrictedPackageName: optional(
     Options.text("restricted-package-name").pipe(
       Options.withPseudoName("PACKAGE"),
-      Options.withDescription("Only deliver to this Android package.")
+      Options.withDescription("Only deliver to this Android package."),
+      nonEmpty
     )
   ),
   contentAvailable: Options.boolean("content-available").pipe(
@@ -174,13 +207,15 @@ const sendOptions = {
   credentials: optional(
     Options.text("credentials").pipe(
       Options.withPseudoName("FILE"),
-      Options.withDescription("Service-account key file for HTTP v1 (default: GOOGLE_APPLICATION_CREDENTIALS).")
+      Options.withDescription("Service-account key file for HTTP v1 (default: GOOGLE_APPLICATION_CREDENTIALS)."),
+      nonEmpty
     )
   ),
   project: optional(
     Options.text("project").pipe(
       Options.withPseudoName("ID"),
-      Options.withDescription("Firebase project id (default: the key's project_id).")
+      Options.withDescription("Firebase project id (default: the key's project_id)."),
+      nonEmpty
     )
   ),
   apiKey: optional(
@@ -193,13 +228,15 @@ const sendOptions = {
   baseUrl: optional(
     Options.text("base-url").pipe(
       Options.withPseudoName("URL"),
-      Options.withDescription("FCM origin (default https://fcm.googleapis.com).")
+      Options.withDescription("FCM origin (default https://fcm.googleapis.com)."),
+      nonEmpty
     )
   ),
   ca: optional(
     Options.text("ca").pipe(
       Options.withPseudoName("FILE"),
-      Options.withDescription("A PEM certificate to trust too (an emulator's ca.pem).")
+      Options.withDescription("A PEM certificate to trust too (an emulator's ca.pem)."),
+      nonEmpty
     )
   ),
   emulator: Options.boolean("emulator").pipe(
@@ -224,7 +261,8 @@ const sendOptions = {
       Options.withPseudoName("DIR"),
       Options.withDescription(
         "Write not-registered.txt, canonical.csv (old,new), failed.csv (token,code), retryable.txt and summary.json here."
-      )
+      ),
+      nonEmpty
     )
   )
 }
@@ -424,19 +462,22 @@ const token = Command.make("token", {
   credentials: optional(
     Options.text("credentials").pipe(
       Options.withPseudoName("FILE"),
-      Options.withDescription("Service-account key file (default: GOOGLE_APPLICATION_CREDENTIALS).")
+      Options.withDescription("Service-account key file (default: GOOGLE_APPLICATION_CREDENTIALS)."),
+      nonEmpty
     )
   ),
   project: optional(
     Options.text("project").pipe(
       Options.withPseudoName("ID"),
-      Options.withDescription("Project id (default: the key's project_id).")
+      Options.withDescription("Project id (default: the key's project_id)."),
+      nonEmpty
     )
   ),
   ca: optional(
     Options.text("ca").pipe(
       Options.withPseudoName("FILE"),
-      Options.withDescription("A PEM certificate to trust too (an emulator's ca.pem).")
+      Options.withDescription("A PEM certificate to trust too (an emulator's ca.pem)."),
+      nonEmpty
     )
   ),
   reveal: Options.boolean("reveal").pipe(Options.withDescription("Print the token itself instead of its length."))
@@ -517,9 +558,69 @@ const footer = HelpDoc.blocks([
 
 const cli = Command.run(command, { name: "fcm", version: VERSION, footer })
 
+let specs: ReadonlyMap<string, Argv.CommandSpec> | undefined
+/** The flags of each subcommand, read from the commands themselves (once, on first use). */
+const commandSpecs = (): ReadonlyMap<string, Argv.CommandSpec> =>
+  specs ??= new Map(
+    [...HashMap.entries(Command.getSubcommands(command))].map(([name, descriptor]) => [
+      name,
+      Argv.specOf(CommandDescriptor.getUsage(descriptor))
+    ])
+  )
+
+const parse = (args: ReadonlyArray<string>) =>
+  Effect.either(CommandDescriptor.parse(command.descriptor, ["fcm", ...args], CliConfig.defaultConfig))
+
+/**
+ * The usage error of a command line, as one line naming the flag (without the `fcm: ` prefix), or none: the line is
+ * checked against the commands' flags, then parsed; a value `@effect/cli` refuses is traced back to its flag by
+ * parsing each flag alone.
+ */
+const usageError = (args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const problem = Argv.check("fcm", commandSpecs(), args)
+    if (problem !== undefined) return Option.some(problem)
+    const parsed = yield* parse(args)
+    if (Either.isRight(parsed)) {
+      const directive = parsed.right
+      return directive._tag === "UserDefined" && directive.leftover.length > 0
+        ? Option.some(`unexpected argument ${JSON.stringify(directive.leftover[0])} (see fcm --help)`)
+        : Option.none()
+    }
+    if (ValidationError.isHelpRequested(parsed.left)) return Option.none()
+    const [name, ...rest] = args
+    const spec = name === undefined ? undefined : commandSpecs().get(name)
+    if (spec !== undefined) {
+      for (const [flag, value] of Argv.flagValues(spec, rest)) {
+        const alone = yield* parse([name!, flag, value])
+        if (Either.isLeft(alone)) {
+          return Option.some(Argv.valueError(flag, spec.flags.get(flag), value, Argv.plain(alone.left.error)))
+        }
+      }
+    }
+    return Option.some(Argv.plain(parsed.left.error))
+  })
+
+/** Colour only for a terminal, and not when NO_COLOR is set (https://no-color.org). */
+const colour = (): boolean => process.stdout.isTTY === true && (process.env.NO_COLOR ?? "") === ""
+
+/** A console that drops ANSI colours and styles (those of `@effect/cli`'s help). */
+const withoutColour = (base: Console.Console): Console.Console => {
+  const strip = (args: ReadonlyArray<unknown>) => args.map((a) => typeof a === "string" ? a.replace(Argv.ansi, "") : a)
+  return {
+    ...base,
+    log: (...args) => base.log(...strip(args)),
+    info: (...args) => base.info(...strip(args)),
+    error: (...args) => base.error(...strip(args)),
+    warn: (...args) => base.warn(...strip(args))
+  }
+}
+
 /**
  * Runs a command line (the arguments after `fcm`) and returns its exit code. Errors are printed on stderr as one line
- * naming what to fix; summaries and reports go to stdout.
+ * starting with `fcm: ` and naming what to fix (for a usage error: the flag, and what it accepts or the flag that was
+ * probably meant); summaries and reports go to stdout. Help has colour only when stdout is a terminal and `NO_COLOR`
+ * is not set.
  *
  * @example
  * ```ts
@@ -537,22 +638,28 @@ const cli = Command.run(command, { name: "fcm", version: VERSION, footer })
  * @category running
  */
 export const run = (args: ReadonlyArray<string>): Effect.Effect<ExitCode, never, NodeContext.NodeContext> =>
-  cli(["node", "fcm", ...args]).pipe(
-    Effect.as(Codes.Ok as ExitCode),
-    Effect.catchAll((error) => {
-      if (ValidationError.isValidationError(error)) {
-        // @effect/cli has printed the problem already.
-        return Effect.succeed(Codes.Usage as ExitCode)
-      }
-      return Effect.as(
-        error.message.length > 0 ? Console.error(`fcm: ${error.message}`) : Effect.void,
-        error.code
-      )
-    }),
-    Effect.catchAllDefect((defect) =>
-      Effect.as(
-        Console.error(`fcm: unexpected error: ${Cause.pretty(Cause.die(defect))}`),
-        Codes.Unexpected as ExitCode
-      )
+  Effect.flatMap(usageError(args), (problem) =>
+    Option.isSome(problem)
+      ? Effect.as(Console.error(`fcm: ${problem.value}`), Codes.Usage as ExitCode)
+      : cli(["node", "fcm", ...args]).pipe(
+        Effect.as(Codes.Ok as ExitCode),
+        Effect.catchAll((error) => {
+          if (ValidationError.isValidationError(error)) {
+            // @effect/cli has printed the problem already.
+            return Effect.succeed(Codes.Usage as ExitCode)
+          }
+          return Effect.as(
+            error.message.length > 0 ? Console.error(`fcm: ${error.message}`) : Effect.void,
+            error.code
+          )
+        })
+      )).pipe(
+      Effect.catchAllDefect((defect) =>
+        Effect.as(
+          Console.error(`fcm: unexpected error: ${Cause.pretty(Cause.die(defect))}`),
+          Codes.Unexpected as ExitCode
+        )
+      ),
+      (program) =>
+        colour() ? program : Effect.flatMap(Effect.console, (base) => Effect.withConsole(program, withoutColour(base)))
     )
-  )

@@ -7,6 +7,7 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import * as Demo from "../src/internal/demo.js"
 import * as Parse from "../src/internal/parse.js"
 import * as Progress from "../src/internal/progress.js"
 import * as Report from "../src/internal/report.js"
@@ -104,6 +105,20 @@ describe("parsing", () => {
     assert.match(
       Either.getLeft(nonString).pipe((e) => e._tag === "Some" ? e.value.message : ""),
       /data\.k: must be a string/
+    )
+  })
+})
+
+describe("the demo's closing command", () => {
+  it("is typed as fcm is where it runs: pnpm fcm in a clone, npx fcm from node_modules, fcm otherwise", () => {
+    assert.strictEqual(Demo.commandName("/home/me/effect-fcm/packages/cli/src/bin.ts"), "pnpm fcm")
+    assert.strictEqual(Demo.commandName("C:\\src\\effect-fcm\\packages\\cli\\src\\bin.ts"), "pnpm fcm")
+    assert.strictEqual(Demo.commandName("/home/me/app/node_modules/.bin/fcm"), "npx fcm")
+    assert.strictEqual(Demo.commandName("/usr/local/bin/fcm"), "fcm")
+    assert.strictEqual(Demo.commandName(undefined), "fcm")
+    assert.match(
+      Demo.realInvocation(["a"], "pnpm fcm"),
+      /^pnpm fcm send --credentials service-account\.json \\\n\s+--token a/
     )
   })
 })

@@ -4,10 +4,13 @@
  * test checks that it received nothing at all.
  */
 import { FcmEmulator } from "@effect-fcm/emulator"
+import { Command, CommandDescriptor } from "@effect/cli"
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, HashMap } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import * as Cli from "../src/Cli.js"
+import * as Argv from "../src/internal/argv.js"
 import { fcm, fcmInProcess, oneLineError, tempDir, writeKey } from "./support.js"
 
 const dir = tempDir()
@@ -143,6 +146,83 @@ const cases: ReadonlyArray<Case> = [
   }
 ]
 
+/** The flags of each command, as `fcm` reads them from its own commands. */
+const commands = new Map(
+  [...HashMap.entries(Command.getSubcommands(Cli.command))].map(([name, d]) => [
+    name,
+    Argv.specOf(CommandDescriptor.getUsage(d))
+  ])
+)
+const builtIn = new Set(["--help", "-h", "--version", "--wizard", "--completions", "--log-level"])
+const flagsOf = (command: string) => {
+  const spec = commands.get(command)!
+  return [...new Set(spec.flags.values())].filter((f) => !builtIn.has(f.names[0]!)).map((f) => ({
+    name: f.names[0]!,
+    value: f.value
+  }))
+}
+
+/** Flags whose values `@effect/cli` reads as numbers. */
+const integers: Record<string, ReadonlyArray<string>> = {
+  send: ["--ttl", "--max-attempts", "--concurrency"],
+  emulator: ["--port", "--mix-seed", "--latency", "--token-lifetime"]
+}
+
+/**
+ * A wrong value for each flag of `fcm send` and `fcm token` that takes one, checked by `fcm` itself: the arguments
+ * after the key and URL of the emulator, and the error. Flags whose every value is valid (a notification's text) are
+ * listed with `undefined`.
+ */
+const wrongValues: Record<string, Record<string, readonly [ReadonlyArray<string>, RegExp] | undefined>> = {
+  send: {
+    "--token": [["--token", " "], /^fcm: --token TOKEN must not be empty$/],
+    "--tokens-file": [["--tokens-file", path.join(dir, "none.txt")], /cannot read tokens file .*none\.txt/],
+    "--topic": [["--topic", "bad topic!"], /topic: must be a topic name .*\(set by --topic\)/],
+    "--condition": [["--condition", "nonsense"], /condition: must name at least one topic.*\(set by --condition\)/],
+    "--data": [["--token", "t1", "--data", "novalue"], /--data "novalue": expected key=value/],
+    "--data-json": [["--token", "t1", "--data-json", "{"], /--data-json is not valid JSON/],
+    "--notification-title": undefined,
+    "--notification-body": undefined,
+    "--notification-image": [
+      ["--token", "t1", "--notification-image", "cat.png"],
+      /--notification-image URL must be an http\(s\) URL/
+    ],
+    "--message-file": [["--message-file", path.join(dir, "none.json")], /cannot read message file .*none\.json/],
+    "--ttl": [["--token", "t1", "--ttl", "1h"], /^fcm: --ttl SECONDS must be a whole number, not "1h"$/],
+    "--priority": [
+      ["--token", "t1", "--priority", "urgent"],
+      /^fcm: --priority must be one of high, normal, not "urgent"$/
+    ],
+    "--collapse-key": [
+      ["--token", "t1", "--collapse-key", ""],
+      /collapseKey must not be empty \(set by --collapse-key\)/
+    ],
+    "--restricted-package-name": [
+      ["--token", "t1", "--restricted-package-name", " "],
+      /--restricted-package-name PACKAGE must not be empty/
+    ],
+    "--credentials": [
+      ["--token", "t1", "--credentials", path.join(dir, "nope.json")],
+      /cannot read service account key file/
+    ],
+    "--project": [["--token", "t1", "--project", "Bad Project"], /not a valid Firebase project id: Bad Project/],
+    "--api-key": [["--token", "t1", "--api-key", "k"], /--api-key is for the legacy API: add --legacy/],
+    "--base-url": [["--token", "t1", "--base-url", "ftp://example"], /baseUrl/],
+    "--ca": [["--token", "t1", "--ca", path.join(dir, "none.pem")], /cannot read certificate file .*none\.pem/],
+    "--max-attempts": [["--token", "t1", "--max-attempts", "0"], /--max-attempts must be a positive integer/],
+    "--concurrency": [["--token", "t1", "--concurrency", "0"], /--concurrency must be a positive integer/],
+    "--report-dir": [
+      ["--token", "t1", "--report-dir", malformedKey],
+      /cannot create report directory .*malformed\.json/
+    ]
+  },
+  token: {
+    "--credentials": [["--credentials", path.join(dir, "nope.json")], /cannot read service account key file/],
+    "--project": [["--project", " "], /^fcm: --project ID must not be empty$/],
+    "--ca": [["--ca", path.join(dir, "none.pem")], /cannot read certificate file .*none\.pem/]
+  }
+}
+
 describe("fcm send: bad input", () => {
   layer(FcmEmulator.layer({ projectId: "bad-input-project" }), { excludeTestServices: true, timeout: "60 seconds" })(
     (it) => {
@@ -169,12 +249,80 @@ describe("fcm send: bad input", () => {
           }))
       }
 
-      it.effect("an unknown flag is a usage error (exit 2)", () =>
+      it.effect("an unknown flag or command is a usage error naming it, with the one probably meant", () =>
         Effect.gen(function*() {
-          const run = yield* fcmInProcess(["send", "--token", "t1", "--bogus"])
-          assert.strictEqual(run.code, 2)
-          assert.match(run.stderr, /Received unknown argument: '--bogus'/)
+          const expectations: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+            [["send", "--tokens", "f"], "fcm: unknown flag --tokens (did you mean --tokens-file?)"],
+            [["send", "--token", "t1", "--prority", "high"], "fcm: unknown flag --prority (did you mean --priority?)"],
+            [["send", "--token", "t1", "--bogus"], "fcm: unknown flag --bogus for fcm send (see fcm send --help)"],
+            [
+              ["token", "--token", "t1"],
+              "fcm: unknown flag --token for fcm token (it is a flag of fcm emulator and fcm send)"
+            ],
+            [["sned"], "fcm: unknown command sned (did you mean send?)"],
+            [["emulater", "--port", "0"], "fcm: unknown command emulater (did you mean emulator?)"],
+            [["frobnicate"], "fcm: unknown command frobnicate: use one of demo, emulator, send, token"],
+            [["--reveal"], "fcm: --reveal is a flag of fcm token: put it after the command"],
+            [["--token", "t1"], "fcm: --token is a flag of fcm emulator and fcm send: put it after the command"],
+            [["send", "t1"], "fcm: unexpected argument \"t1\": fcm send takes flags only (see fcm send --help)"],
+            [["send", "--ttl", "5", "--ttl", "6", "--token", "t1"], "fcm: --ttl is given twice: it takes one value"]
+          ]
+          for (const [args, error] of expectations) {
+            const run = yield* fcmInProcess(args)
+            assert.strictEqual(run.code, 2, args.join(" "))
+            assert.strictEqual(oneLineError(run), error)
+            assert.strictEqual(run.stdout, "")
+          }
         }))
+
+      it.effect(
+        "every flag of every command, given without its value or with a wrong one: exit 2, one line naming it",
+        () =>
+          Effect.gen(function*() {
+            const emulator = yield* FcmEmulator.FcmEmulator
+            const key = writeKey(emulator)
+            const expect = (args: ReadonlyArray<string>, error: RegExp) =>
+              Effect.gen(function*() {
+                const run = yield* fcmInProcess(args)
+                assert.strictEqual(run.code, 2, `${args.join(" ")}: ${run.stderr}${run.stdout}`)
+                assert.match(oneLineError(run), error, args.join(" "))
+                assert.strictEqual(run.stdout, "")
+              })
+            let checked = 0
+            for (const command of commands.keys()) {
+              for (const flag of flagsOf(command)) {
+                const name = flag.name.replace(/[-]/g, "\\-")
+                if (flag.value === undefined) {
+                  yield* expect([command, `${flag.name}=maybe`], new RegExp(`^fcm: ${name} is a switch: give it alone`))
+                } else {
+                  yield* expect([command, flag.name], new RegExp(`^fcm: ${name} needs a value: ${name} `))
+                  yield* expect([command, `${flag.name}=`], new RegExp(`^fcm: ${name} needs a value`))
+                }
+                if (integers[command]?.includes(flag.name)) {
+                  yield* expect(
+                    [command, flag.name, "x"],
+                    new RegExp(`^fcm: ${name} \\S+ must be a whole number, not "x"$`)
+                  )
+                }
+                const wrong = wrongValues[command]
+                if (wrong !== undefined && flag.value !== undefined) {
+                  assert.isTrue(flag.name in wrong, `fcm ${command} ${flag.name} has no wrong value in this test`)
+                  const c = wrong[flag.name]
+                  if (c !== undefined) {
+                    const base = command === "send" && !c[0].includes("--base-url")
+                      ? ["--base-url", emulator.baseUrl]
+                      : []
+                    const credentials = c[0].includes("--credentials") ? [] : ["--credentials", key]
+                    yield* expect([command, ...credentials, ...base, ...c[0]], c[1])
+                  }
+                }
+                checked++
+              }
+            }
+            assert.isAbove(checked, 40)
+          }),
+        { timeout: 60_000 }
+      )
 
       it.effect("the emulator received nothing: no token request, no send", () =>
         Effect.gen(function*() {

@@ -161,7 +161,8 @@ describe("fcm demo", () => {
           /Failed: 2 {2}-> fix or drop these tokens.*\n {2}device-bad\s+INVALID_ARGUMENT\n {2}device-other-app\s+SENDER_ID_MISMATCH/
         )
         assert.match(out, /Still retryable: 0 {2}-> send these again later\n {2}\(none\)/)
-        assert.match(out, /fcm send --credentials service-account\.json \\\n\s+--token device-ok-1/)
+        // Started from the clone's source, so the command that works here is `pnpm fcm`.
+        assert.match(out, /\n {4}pnpm fcm send --credentials service-account\.json \\\n\s+--token device-ok-1/)
         const seconds = Number(/Done in ([\d.]+) s\./.exec(out)?.[1])
         assert.isBelow(seconds, 10)
       }),
@@ -174,7 +175,10 @@ describe("fcm --help", () => {
     Effect.gen(function*() {
       const run = yield* fcmInProcess(["send", "--help"])
       assert.strictEqual(run.code, 0)
-      const help = run.stdout.replace(/\u001b\[[0-9;]*m/g, "")
+      const help = run.stdout
+      // Repeatable flags may also be left out.
+      assert.include(help, "$ send [--token TOKEN...] [--tokens-file FILE]")
+      assert.include(help, "[--data KEY=VALUE...]")
       for (
         const flag of ["--tokens-file", "--message-file", "--max-attempts", "--no-retry", "--report-dir", "--emulator"]
       ) {
@@ -184,6 +188,30 @@ describe("fcm --help", () => {
       assert.include(help, "EXIT CODES")
       assert.match(help, /\n {4}5 {2}some targets are still retryable after the retries\n/)
       assert.match(help, /\n {4}0 {2}every target was delivered/)
+    }))
+
+  it.live("no colour when stdout is not a terminal, NO_COLOR set or not", () =>
+    Effect.gen(function*() {
+      for (const NO_COLOR of [undefined, "1"]) {
+        const run = yield* fcm(["send", "--help"], { env: { NO_COLOR } })
+        assert.strictEqual(run.code, 0, run.stderr)
+        assert.include(run.stdout, "--tokens-file FILE")
+        assert.notInclude(run.stdout, "\u001b[")
+      }
+    }), 60_000)
+
+  it.live("--version is the version of the package, which every published package shares", () =>
+    Effect.gen(function*() {
+      const manifest = (name: string) =>
+        JSON.parse(fs.readFileSync(path.join(ROOT, "packages", name, "package.json"), "utf8"))
+      const version = manifest("cli").version
+      const run = yield* fcmInProcess(["--version"])
+      assert.strictEqual(run.code, 0)
+      assert.strictEqual(run.stdout.trim(), version)
+      for (const name of fs.readdirSync(path.join(ROOT, "packages"))) {
+        if (!fs.existsSync(path.join(ROOT, "packages", name, "package.json")) || manifest(name).private) continue
+        assert.strictEqual(manifest(name).version, version, `packages/${name}`)
+      }
     }))
 
   it.live("a bare `fcm` names the commands (exit 2)", () =>

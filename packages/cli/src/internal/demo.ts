@@ -49,13 +49,26 @@ const schedule = Schedule.intersect(Schedule.spaced("100 millis"), Schedule.recu
 const quote = (s: string) => /^[A-Za-z0-9._\-/=:@]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`
 
 /**
- * The `fcm send` line that sends the demo's multicast to real FCM.
+ * How `fcm` is typed where the running one was started: `pnpm fcm` in a clone (the source `bin.ts`), `npx fcm` from a
+ * project's `node_modules/.bin`, `fcm` otherwise (installed globally, or run in-process).
  *
  * @internal
  */
-export const realInvocation = (tokens: ReadonlyArray<string>): string =>
+export const commandName = (script: string | undefined): string => {
+  const file = (script ?? "").replace(/\\/g, "/")
+  if (/\/packages\/cli\/src\/bin\.ts$/.test(file)) return "pnpm fcm"
+  if (file.includes("/node_modules/.bin/")) return "npx fcm"
+  return "fcm"
+}
+
+/**
+ * The `fcm send` line that sends the demo's multicast to real FCM, typed as `fcm` is typed where it runs.
+ *
+ * @internal
+ */
+export const realInvocation = (tokens: ReadonlyArray<string>, fcm = commandName(process.argv[1])): string =>
   [
-    "fcm send --credentials service-account.json",
+    `${fcm} send --credentials service-account.json`,
     ...tokens.map((t) => `--token ${quote(t)}`),
     `--data-json ${quote(JSON.stringify(payload.data))}`,
     `--collapse-key ${quote(payload.collapseKey!)}`,
