@@ -153,7 +153,8 @@ const poolOnly = <E>(
 /**
  * An `FcmClient` speaking FCM HTTP v1 over the pooled HTTP/2 transport (and `FcmV1.FcmV1`, for messages in the v1
  * shape), with service-account credentials from the key file named by `GOOGLE_APPLICATION_CREDENTIALS` (read through
- * `Config`). The access tokens are fetched through
+ * `Config`; the file is read with `node:fs`, so no `FileSystem` is needed, and a missing one fails the layer with a
+ * `ConfigError` naming the path). The access tokens are fetched through
  * the same pool. The pool is closed (GOAWAY) when the layer is released; its counters are available through
  * {@link Http2Client.Pool}.
  *
