@@ -5,7 +5,11 @@
  * with `--messages N` its total is also given per message.
  *
  *   tsx packages/bench/src/profile.ts FILE.cpuprofile|FILE.heapprofile [--top 30] [--filter TEXT]
- *     [--callers NAME [--depth 4]] [--messages N]
+ *     [--callers NAME [--depth 4]] [--messages N] [--packages]
+ *
+ * `--packages` adds the self share of each package: Node's own code (`node:`), `effect`, `@effect/platform`, the
+ * bundled workspace code (effect-fcm and the bench client, `bench/build`), other npm packages by name, and what has
+ * no script (V8, native code, GC, idle).
  */
 import * as fs from "node:fs"
 import { parseArgs } from "node:util"
@@ -62,7 +66,8 @@ const { positionals, values } = parseArgs({
     filter: { type: "string", default: "" },
     callers: { type: "string" },
     depth: { type: "string", default: "4" },
-    messages: { type: "string" }
+    messages: { type: "string" },
+    packages: { type: "boolean", default: false }
   }
 })
 const top = Number(values.top)
@@ -123,6 +128,20 @@ for (const file of positionals) {
     })
     print(`callers of ${values.callers}`, paths)
     continue
+  }
+  if (values.packages) {
+    const byPackage = new Map<string, number>()
+    profile.weights.forEach(([id, w]) => {
+      const url = byId.get(id)!.callFrame.url
+      const pkg = url.startsWith("node:")
+        ? "node (node:*)"
+        : url.includes("bench/build/")
+        ? "workspace code (effect-fcm, the bench client)"
+        : /node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?((@[^/]+\/)?[^/]+)/.exec(url)?.[2] ??
+          "(no script: V8, native, GC)"
+      byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + w)
+    })
+    print("self by package", byPackage)
   }
   print("self", self)
   print("inclusive", total)
