@@ -28,9 +28,13 @@ export interface Measured {
   readonly allocated: number
   readonly gcCount: number
   readonly gcMillis: number
+  /** The most heap in use seen (before a collection, or at the end), and the most after a full collection. */
+  readonly peakHeap: number
+  readonly peakHeapAfterMarkSweep: number
 }
 
 interface GcStatistics {
+  readonly gcType: string
   readonly cost: number
   readonly beforeGC: { readonly heapStatistics: { readonly usedHeapSize: number } }
   readonly afterGC: { readonly heapStatistics: { readonly usedHeapSize: number } }
@@ -55,9 +59,15 @@ export const measured = <A>(run: () => Promise<A>): Promise<{ readonly value: A;
     const statistics = (gc.stop() as unknown as { readonly statistics: ReadonlyArray<GcStatistics> }).statistics
     let freed = 0
     let gcMicros = 0
+    let peakHeap = Math.max(used0, used1)
+    let peakHeapAfterMarkSweep = 0
     for (const s of statistics) {
       freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize
       gcMicros += s.cost
+      peakHeap = Math.max(peakHeap, s.beforeGC.heapStatistics.usedHeapSize)
+      if (s.gcType === "MarkSweepCompact") {
+        peakHeapAfterMarkSweep = Math.max(peakHeapAfterMarkSweep, s.afterGC.heapStatistics.usedHeapSize)
+      }
     }
     return {
       value,
@@ -66,7 +76,9 @@ export const measured = <A>(run: () => Promise<A>): Promise<{ readonly value: A;
         cpu,
         allocated: used1 - used0 + freed,
         gcCount: statistics.length,
-        gcMillis: gcMicros / 1000
+        gcMillis: gcMicros / 1000,
+        peakHeap,
+        peakHeapAfterMarkSweep
       }
     }
   })
@@ -85,6 +97,8 @@ export const report = (delivered: number, m: Measured, note: string | undefined)
   allocatedKiBPerMessage: m.allocated / 1024 / job.tokens,
   gcCount: m.gcCount,
   gcMillis: m.gcMillis,
+  peakHeapMiB: m.peakHeap / 1024 / 1024,
+  peakHeapAfterMarkSweepMiB: m.peakHeapAfterMarkSweep / 1024 / 1024,
   note
 })
 
@@ -99,6 +113,20 @@ const post = (session: inspector.Session, method: string, params?: object) =>
  * every 4 KiB on average, the objects collected since kept in the profile): where the allocation comes from.
  */
 export const profiled = async <A>(run: () => Promise<A>): Promise<A> => {
+  const snapshot = process.env.BENCH_HEAP_SNAPSHOT ?? ""
+  if (snapshot !== "") {
+    // `--heap-snapshot DIR`: the heap of the measured send, `BENCH_HEAP_SNAPSHOT_AFTER` ms into it
+    const timer = setTimeout(() => v8.writeHeapSnapshot(snapshot), Number(process.env.BENCH_HEAP_SNAPSHOT_AFTER))
+    try {
+      return await profiledRun(run)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+  return profiledRun(run)
+}
+
+const profiledRun = async <A>(run: () => Promise<A>): Promise<A> => {
   const file = process.env.BENCH_PROFILE ?? ""
   const heapFile = process.env.BENCH_HEAP_PROFILE ?? ""
   if (file === "" && heapFile === "") return run()

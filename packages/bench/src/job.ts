@@ -54,6 +54,12 @@ export interface Report {
   /** Garbage collections during the measured send, and the milliseconds they took on the main thread. */
   readonly gcCount: number
   readonly gcMillis: number
+  /**
+   * The most V8 heap in use during the measured send (live objects and garbage not yet collected), and the most
+   * left after a full collection (what was live), in MiB; the latter is 0 when no full collection ran.
+   */
+  readonly peakHeapMiB: number
+  readonly peakHeapAfterMarkSweepMiB: number
   /** The server process's CPU during the client's whole run (warm-up included), per message sent. */
   readonly serverCpuMicrosPerMessage?: number | undefined
   readonly note?: string | undefined

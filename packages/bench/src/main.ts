@@ -3,7 +3,7 @@
  *
  *   pnpm bench [--tokens 20000] [--legacy-tokens 200000] [--latency 0,50,100] [--emulator-latency 0] [--stream 0] [--rounds 1]
  *     [--only NAME,NAME] [--concurrency N] [--sessions N] [--warmup 2000] [--json] [--out FILE] [--profile DIR]
- *     [--heap-profile DIR] [--baseline DIR]
+ *     [--heap-profile DIR] [--heap-snapshot DIR [--heap-snapshot-after MS]] [--baseline DIR]
  *
  * Two servers, two tables. The client-throughput rows run against the lean server (`lean.ts`: a minimal
  * `node:http2` server answering a fixed success body, far cheaper per request than any client), at each `--latency`;
@@ -14,7 +14,8 @@
  * The results are written as JSON to `packages/bench/results/latest.json` (or `--out FILE`); `--json` prints them
  * too. `--profile DIR` writes a CPU profile of each client's measured send and of each server's life,
  * `--heap-profile DIR` a sampling heap profile of each client's measured send (`src/profile.ts` summarises both; a
- * profiled run's figures include the profiler's cost).
+ * profiled run's figures include the profiler's cost), `--heap-snapshot DIR` a heap snapshot taken MS milliseconds
+ * into each client's measured send (`src/snapshot.ts` summarises one).
  * `--baseline DIR` also runs effect-fcm's clients built from another copy of the repository (`packages/fcm/src`
  * and `packages/node/src` under DIR, e.g. `git archive` of a commit), for before/after comparisons.
  *
@@ -52,6 +53,8 @@ const { values } = parseArgs({
     out: { type: "string" },
     profile: { type: "string" },
     "heap-profile": { type: "string" },
+    "heap-snapshot": { type: "string" },
+    "heap-snapshot-after": { type: "string", default: "1000" },
     baseline: { type: "string" }
   },
   allowPositionals: false
@@ -203,6 +206,11 @@ const runClient = async (job: Job, server: Server): Promise<Report> => {
     fs.mkdirSync(values.profile, { recursive: true })
     env.BENCH_PROFILE = path.resolve(values.profile, `${name}.cpuprofile`)
   }
+  if (values["heap-snapshot"] !== undefined) {
+    fs.mkdirSync(values["heap-snapshot"], { recursive: true })
+    env.BENCH_HEAP_SNAPSHOT = path.resolve(values["heap-snapshot"], `${name}.heapsnapshot`)
+    env.BENCH_HEAP_SNAPSHOT_AFTER = values["heap-snapshot-after"]
+  }
   if (values["heap-profile"] !== undefined) {
     fs.mkdirSync(values["heap-profile"], { recursive: true })
     env.BENCH_HEAP_PROFILE = path.resolve(values["heap-profile"], `${name}.heapprofile`)
@@ -225,7 +233,8 @@ const log = (r: Report) => {
   console.log(
     `  ${r.server.padEnd(8)} ${String(r.latency).padStart(3)} ms  ${labelOf(r).padEnd(35)} ` +
       `${fmt(r.rate).padStart(7)} msg/s  ${fmt(r.cpuMicrosPerMessage, 1).padStart(6)} µs CPU/msg  ` +
-      `${fmt(r.peakRssMiB).padStart(4)} MiB  ${fmt(r.allocatedKiBPerMessage, 1).padStart(6)} KiB/msg  ` +
+      `${fmt(r.peakRssMiB).padStart(4)} MiB (heap ${fmt(r.peakHeapMiB)}, live ${fmt(r.peakHeapAfterMarkSweepMiB)})  ` +
+      `${fmt(r.allocatedKiBPerMessage, 1).padStart(6)} KiB/msg  ${r.gcCount} GCs  ` +
       `server ${fmt(r.serverCpuMicrosPerMessage ?? 0, 1)} µs/msg${r.note ? `  (${r.note})` : ""}`
   )
   if (r.delivered !== r.messages) console.log(`    !! ${r.delivered} of ${r.messages} delivered`)

@@ -5,7 +5,9 @@
  */
 import { Credentials, FcmClient, FcmV1, Message, Result } from "@effect-fcm/fcm"
 import { Http2Client, NodeFcm } from "@effect-fcm/node"
-import { FetchHttpClient } from "@effect/platform"
+// the module, not the package index: an index import loads every module of @effect/platform (HttpApi's embedded
+// Swagger and Scalar pages among them, ~35 MiB of RSS), which would be charged to effect-fcm
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { Context, Effect, Exit, Layer, Redacted, Scope, Stream } from "effect"
 import * as fs from "node:fs"
 import { type Client, job, main, measured, report } from "../harness.js"
