@@ -52,7 +52,8 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
-import * as internal from "./internal/pool.js"
+import { ConnectionPool, type ResolvedOptions } from "./internal/pool.js"
+import { makeTarget, type Target } from "./internal/pooledRequest.js"
 import { parseProxyUrl } from "./internal/proxy.js"
 
 /**
@@ -180,7 +181,8 @@ export interface Stats {
 }
 
 /**
- * A pool: its `HttpClient` and a way to read its counters.
+ * A pool of connections, as its user sees it: its `HttpClient` and a way to read its counters. {@link makePool}
+ * makes one; {@link layer} provides one under the {@link Pool} tag, beside the `HttpClient`.
  *
  * @example
  * ```ts
@@ -190,7 +192,7 @@ export interface Stats {
  *
  * const program = Effect.gen(function*() {
  *   const emulator = yield* FcmEmulator.make() // a loopback server speaking h2c
- *   const pool: Http2Client.PoolHandle = yield* Http2Client.makePool({ h2c: true })
+ *   const pool: Http2Client.Pool = yield* Http2Client.makePool({ h2c: true })
  *   const response = yield* pool.client.get(`${emulator.baseUrl}/__emulator/counters`)
  *   assert.strictEqual(response.status, 200)
  *   assert.strictEqual((yield* pool.stats).sessionsOpened, 1)
@@ -202,13 +204,13 @@ export interface Stats {
  * @since 0.1.0
  * @category models
  */
-export interface PoolHandle {
+export interface Pool {
   readonly client: HttpClient.HttpClient
   readonly stats: Effect.Effect<Stats>
 }
 
 /**
- * The pool behind the `HttpClient` that {@link layer} provides.
+ * The tag of the {@link Pool} behind the `HttpClient` that {@link layer} provides.
  *
  * @example
  * ```ts
@@ -230,7 +232,7 @@ export interface PoolHandle {
  * @since 0.1.0
  * @category tags
  */
-export class Pool extends Context.Tag("@effect-fcm/node/Http2Client/Pool")<Pool, PoolHandle>() {}
+export const Pool: Context.Tag<Pool, Pool> = Context.GenericTag<Pool>("@effect-fcm/node/Http2Client/Pool")
 
 const DEFAULTS = {
   maxSessionsPerOrigin: 8,
@@ -288,7 +290,7 @@ const boolean = (name: string, value: unknown, fallback: boolean): Either.Either
     ? Either.right(value)
     : Either.left(invalid(name, "a boolean", value))
 
-const proxyOption = (value: unknown): Either.Either<internal.ResolvedOptions["proxy"], ConfigError.ConfigError> => {
+const proxyOption = (value: unknown): Either.Either<ResolvedOptions["proxy"], ConfigError.ConfigError> => {
   if (value === undefined) return Either.right("env")
   if (value === "env" || value === "none") return Either.right(value)
   // the URL is not repeated in the message: it may hold credentials
@@ -308,7 +310,7 @@ const proxyOption = (value: unknown): Either.Either<internal.ResolvedOptions["pr
 
 const isCertificate = (u: unknown): u is string | Buffer => typeof u === "string" || Buffer.isBuffer(u)
 
-const certificates = (value: unknown): Either.Either<internal.ResolvedOptions["ca"], ConfigError.ConfigError> =>
+const certificates = (value: unknown): Either.Either<ResolvedOptions["ca"], ConfigError.ConfigError> =>
   value === undefined || isCertificate(value)
     ? Either.right(value)
     : Array.isArray(value) && value.every(isCertificate)
@@ -318,7 +320,7 @@ const certificates = (value: unknown): Either.Either<internal.ResolvedOptions["c
     )
 
 /** Checks the options: an invalid one fails with `ConfigError.InvalidData`, its path naming the option. */
-const resolveOptions = (options: Options): Effect.Effect<internal.ResolvedOptions, ConfigError.ConfigError> =>
+const resolveOptions = (options: Options): Effect.Effect<ResolvedOptions, ConfigError.ConfigError> =>
   Effect.gen(function*() {
     const o = options as Readonly<Record<keyof Options, unknown>>
     return {
@@ -393,9 +395,9 @@ const concatBytes = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => {
 
 /** Sends a request whose URL is already split, with its body in a form the pool writes as it is. */
 const send = (
-  pool: internal.Pool,
+  pool: ConnectionPool,
   request: HttpClientRequest.HttpClientRequest,
-  target: internal.Target,
+  target: Target,
   timeoutMs: number
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> => {
   const body = request.body
@@ -445,11 +447,11 @@ const send = (
  */
 const targets = globalValue(
   Symbol.for("@effect-fcm/node/Http2Client/targets"),
-  () => new Map<string, internal.Target>()
+  () => new Map<string, Target>()
 )
 const MAX_TARGETS = 256
 
-const targetOf = (request: HttpClientRequest.HttpClientRequest): internal.Target | Error => {
+const targetOf = (request: HttpClientRequest.HttpClientRequest): Target | Error => {
   const plain = request.urlParams.length === 0 && request.hash._tag === "None"
   if (plain) {
     const cached = targets.get(request.url)
@@ -457,7 +459,7 @@ const targetOf = (request: HttpClientRequest.HttpClientRequest): internal.Target
   }
   const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
   if (url._tag === "Left") return url.left
-  const target = internal.makeTarget(url.right)
+  const target = makeTarget(url.right)
   if (plain) {
     if (targets.size >= MAX_TARGETS) targets.clear()
     targets.set(request.url, target)
@@ -468,7 +470,7 @@ const targetOf = (request: HttpClientRequest.HttpClientRequest): internal.Target
 const withSpan = (
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
   request: HttpClientRequest.HttpClientRequest,
-  target: internal.Target,
+  target: Target,
   run: (request: HttpClientRequest.HttpClientRequest) => Effect.Effect<
     HttpClientResponse.HttpClientResponse,
     HttpClientError.HttpClientError
@@ -502,7 +504,7 @@ const withSpan = (
  * completely before the response is returned, so an unread response holds nothing open), and a span only as
  * {@link Options.spans} says.
  */
-const makeClient = (pool: internal.Pool, spans: boolean | "auto"): HttpClient.HttpClient => {
+const makeClient = (pool: ConnectionPool, spans: boolean | "auto"): HttpClient.HttpClient => {
   const run = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
       const target = targetOf(request)
@@ -527,7 +529,7 @@ const makeClient = (pool: internal.Pool, spans: boolean | "auto"): HttpClient.Ht
   )
 }
 
-const statsOf = (pool: internal.Pool): Effect.Effect<Stats> => Effect.sync(() => pool.stats())
+const statsOf = (pool: ConnectionPool): Effect.Effect<Stats> => Effect.sync(() => pool.stats())
 
 /**
  * Makes a pool and its `HttpClient`, closed with the scope. Fails with a `ConfigError` naming the option when an
@@ -549,14 +551,14 @@ const statsOf = (pool: internal.Pool): Effect.Effect<Stats> => Effect.sync(() =>
  * @since 0.1.0
  * @category constructors
  */
-export const makePool = (options: Options = {}): Effect.Effect<PoolHandle, ConfigError.ConfigError, Scope.Scope> =>
+export const makePool = (options: Options = {}): Effect.Effect<Pool, ConfigError.ConfigError, Scope.Scope> =>
   Effect.map(
     Effect.flatMap(resolveOptions(options), (resolved) =>
       Effect.acquireRelease(
-        Effect.sync(() => new internal.Pool(resolved)),
+        Effect.sync(() => new ConnectionPool(resolved)),
         (pool) => pool.close
       )),
-    (pool): PoolHandle => ({ client: makeClient(pool, options.spans ?? "auto"), stats: statsOf(pool) })
+    (pool): Pool => ({ client: makeClient(pool, options.spans ?? "auto"), stats: statsOf(pool) })
   )
 
 /**

@@ -1,6 +1,6 @@
 /**
- * effect-fcm on Node: a pooled `node:http2` `HttpClient` (`Http2Client`), the structured cause of its transport
- * failures (`TransportError`), and `NodeFcm`, the FCM client over that transport in one layer.
+ * effect-fcm on Node: a pooled `node:http2` `HttpClient` (`Http2Client`), what went wrong on the wire when a request
+ * fails (`WireError`), and `NodeFcm`, the FCM client over that transport in one layer.
  *
  * @example
  * ```ts
@@ -34,20 +34,20 @@
 export * as Http2Client from "./Http2Client.js"
 
 /**
- * The structured cause of the pooled client's transport failures.
+ * What went wrong on the wire: the cause of the pooled client's `RequestError`s, with whether the server may have
+ * processed the request.
  *
  * @example
  * ```ts
- * import { TransportError } from "@effect-fcm/node"
+ * import { WireError } from "@effect-fcm/node"
  *
- * const resendable = (cause: unknown): boolean =>
- *   TransportError.isTransportError(cause) && !cause.mayHaveBeenProcessed
+ * const resendable = (cause: unknown): boolean => WireError.isWireError(cause) && !cause.mayHaveBeenProcessed
  * ```
  *
  * @since 0.1.0
  * @category exports
  */
-export * as TransportError from "./TransportError.js"
+export * as WireError from "./WireError.js"
 
 /**
  * effect-fcm on Node in one line: the HTTP/2 transport, credentials from `GOOGLE_APPLICATION_CREDENTIALS` and the

@@ -14,7 +14,7 @@ import * as Stream from "effect/Stream"
 import * as nodeHttp from "node:http"
 import * as http2 from "node:http2"
 import * as net from "node:net"
-import { Http2Client, TransportError } from "../src/index.js"
+import { Http2Client, WireError } from "../src/index.js"
 import {
   connectProxy,
   echoHandler,
@@ -52,8 +52,8 @@ const transportFailure = <A>(effect: Effect.Effect<A, HttpClientError.HttpClient
     assert.strictEqual(error._tag, "RequestError")
     if (error._tag !== "RequestError") throw new Error("unreachable")
     assert.strictEqual(error.reason, "Transport")
-    assert.isTrue(TransportError.isTransportError(error.cause), `cause: ${String(error.cause)}`)
-    const cause = error.cause as TransportError.TransportError
+    assert.isTrue(WireError.isWireError(error.cause), `cause: ${String(error.cause)}`)
+    const cause = error.cause as WireError.WireError
     assert.strictEqual(error.description, cause.message)
     return cause
   })
@@ -749,6 +749,19 @@ describe("Http2Client", () => {
         assert.deepStrictEqual(server.versions, ["1.1", "1.1", "1.1"])
       }))
 
+    it.scopedLive("plain HTTP/1.1 (http: without h2c) through a CONNECT tunnel", () =>
+      Effect.gen(function*() {
+        const server = yield* http1Server(false)
+        const proxy = yield* connectProxy()
+        const client = yield* Http2Client.make({ proxy: proxy.url })
+        for (let i = 0; i < 2; i++) {
+          const body = yield* postJson(client, `${server.origin}/send`, { i }).pipe(Effect.flatMap((r) => r.json))
+          assert.strictEqual((body as { body: string }).body, JSON.stringify({ i }))
+        }
+        assert.deepStrictEqual(proxy.connects, [`127.0.0.1:${server.port}`], "one keep-alive connection")
+        assert.deepStrictEqual(server.versions, ["1.1", "1.1"])
+      }))
+
     it.scopedLive("a proxy that refuses the tunnel fails the request as not processed", () =>
       Effect.gen(function*() {
         const { cert } = yield* testCertificate
@@ -804,7 +817,7 @@ describe("Http2Client", () => {
               }
             })
             const { cert } = yield* testCertificate
-            let pool: Http2Client.PoolHandle | undefined
+            let pool: Http2Client.Pool | undefined
             yield* Effect.scoped(Effect.gen(function*() {
               pool = yield* Http2Client.makePool(secure ? { ca: cert, proxy: "none" } : { h2c: true, proxy: "none" })
               for (let i = 0; i < 3; i++) yield* postJson(pool.client, `${server.origin}/send`, { i })
@@ -819,7 +832,7 @@ describe("Http2Client", () => {
     it.scopedLive("closing the scope with a request the server never answers: bounded, the session destroyed", () =>
       Effect.gen(function*() {
         const server = yield* h2Server({ secure: false, handler: () => {} })
-        let pool: Http2Client.PoolHandle | undefined
+        let pool: Http2Client.Pool | undefined
         const pending = yield* Effect.scoped(Effect.gen(function*() {
           pool = yield* Http2Client.makePool({ h2c: true, proxy: "none", requestTimeout: Duration.infinity })
           const fiber = yield* Effect.forkDaemon(transportFailure(postJson(pool.client, `${server.origin}/hang`, {})))

@@ -634,7 +634,7 @@ layer(Layer.empty, { excludeTestServices: true, timeout: "30 seconds" })(
             )
           yield* emulatorB.setDefault(jitter(5, 15))
         })
-        let pool: Http2Client.PoolHandle | undefined
+        let pool: Http2Client.Pool | undefined
         const result = yield* Effect.scoped(Effect.gen(function*() {
           const context = yield* Layer.build(
             clientLayer(emulatorA, log, {

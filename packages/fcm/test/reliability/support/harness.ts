@@ -584,7 +584,7 @@ export const runScenario = (emulator: FcmEmulator.Service, spec: Spec): Effect.E
     const started = Date.now()
     const message = Message.multicast(spec.tokens, { data: { kind: "reliability" } })
     const schedule = spec.schedule ?? quickRetries()
-    let pool: Http2Client.PoolHandle | undefined
+    let pool: Http2Client.Pool | undefined
     const sleeps: Array<number> = []
     const exit = yield* Effect.scoped(
       Effect.gen(function*() {

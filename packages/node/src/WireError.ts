@@ -1,6 +1,14 @@
 /**
- * The structured cause carried by every `RequestError` (reason `"Transport"`) that the pooled HTTP/2 client
- * produces: what went wrong on the wire and whether the server may have acted on the request.
+ * What went wrong on the wire, as the pooled client (`Http2Client`) reports it: the `cause` of every
+ * `HttpClientError.RequestError` with reason `"Transport"` it fails with, telling the connection, TLS, proxy, stream
+ * or deadline failure apart and whether the server may have processed the request.
+ *
+ * It is the node transport's side of a transport-neutral contract that effect-fcm's senders read: a `RequestError`
+ * whose `cause` carries a boolean `mayHaveBeenProcessed` (and, for a connection that could not be made, the system
+ * `code`: `ECONNREFUSED`, `ENOTFOUND`, `DEPTH_ZERO_SELF_SIGNED_CERT`, …). Any `HttpClient` can fail the same way;
+ * a cause without `mayHaveBeenProcessed` counts as "may have been processed".
+ *
+ * Not to be confused with `FcmError.TransportError`, the error a send fails with.
  *
  * @since 0.1.0
  */
@@ -25,9 +33,9 @@ import * as Data from "effect/Data"
  *
  * @example
  * ```ts
- * import type { TransportError } from "@effect-fcm/node"
+ * import type { WireError } from "@effect-fcm/node"
  *
- * const advice = (kind: TransportError.Kind): string =>
+ * const advice = (kind: WireError.Kind): string =>
  *   kind === "Tls" ? "check the certificate (ca option)" : kind === "Proxy" ? "check the proxy" : "try again"
  * ```
  *
@@ -48,19 +56,19 @@ export type Kind =
   | "ClientClosed"
 
 /**
- * A transport failure. `mayHaveBeenProcessed` is `false` only when the request provably never reached the
+ * A failure on the wire. `mayHaveBeenProcessed` is `false` only when the request provably never reached the
  * server's application (connection failures, refused streams, requests still queued), so a caller can decide
  * whether resending a non-idempotent request (such as an FCM send) risks a duplicate.
  *
  * @example
  * ```ts
- * import { TransportError } from "@effect-fcm/node"
+ * import { WireError } from "@effect-fcm/node"
  * import { HttpClient } from "@effect/platform"
  * import { Effect } from "effect"
  *
  * const ping = HttpClient.get("https://fcm.googleapis.com/").pipe(
  *   Effect.catchTag("RequestError", (error) =>
- *     error.cause instanceof TransportError.TransportError && !error.cause.mayHaveBeenProcessed
+ *     error.cause instanceof WireError.WireError && !error.cause.mayHaveBeenProcessed
  *       ? Effect.logWarning(`not sent (${error.cause.kind}): safe to send again`)
  *       : Effect.fail(error))
  * )
@@ -69,7 +77,7 @@ export type Kind =
  * @since 0.1.0
  * @category errors
  */
-export class TransportError extends Data.TaggedError("TransportError")<{
+export class WireError extends Data.TaggedError("WireError")<{
   readonly kind: Kind
   readonly message: string
   readonly mayHaveBeenProcessed: boolean
@@ -81,13 +89,13 @@ export class TransportError extends Data.TaggedError("TransportError")<{
 /**
  * @example
  * ```ts
- * import { Http2Client, TransportError } from "@effect-fcm/node"
+ * import { Http2Client, WireError } from "@effect-fcm/node"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
  *   const client = yield* Http2Client.make()
  *   const error = yield* Effect.flip(client.get("http://127.0.0.1:1/")) // nothing listens there
- *   assert.ok(TransportError.isTransportError(error.cause))
+ *   assert.ok(WireError.isWireError(error.cause))
  *   assert.strictEqual(error.cause.kind, "Connect")
  *   assert.strictEqual(error.cause.mayHaveBeenProcessed, false)
  * }).pipe(Effect.scoped)
@@ -98,4 +106,4 @@ export class TransportError extends Data.TaggedError("TransportError")<{
  * @since 0.1.0
  * @category guards
  */
-export const isTransportError = (u: unknown): u is TransportError => u instanceof TransportError
+export const isWireError = (u: unknown): u is WireError => u instanceof WireError

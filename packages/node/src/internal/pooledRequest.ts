@@ -1,0 +1,222 @@
+/**
+ * One request in the pool, from submission to its response or failure: its state (idle, queued, on an HTTP/2
+ * stream, on an HTTP/1.1 request, done), its deadline, the response read into memory, and how it ends (resuming the
+ * fiber that waits for it, or cancelling what it does on the wire when that fiber is interrupted). The URL it goes
+ * to is split once into a {@link Target}.
+ *
+ * @internal
+ */
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type * as http from "node:http"
+import type { IncomingHttpHeaders } from "node:http"
+import * as http2 from "node:http2"
+import type { WireError } from "../WireError.js"
+import { wireError } from "./failure.js"
+import type { H2Session } from "./h2Session.js"
+import type { Origin } from "./origin.js"
+import type { ConnectionPool } from "./pool.js"
+import { BufferedResponse, EMPTY_BODY } from "./response.js"
+
+/** @internal */
+export type Body = string | Uint8Array | undefined
+
+/**
+ * A request URL split once into what the pool needs. The client caches these per URL string, so a client sending
+ * many requests to one endpoint parses its URL once.
+ *
+ * @internal
+ */
+export interface Target {
+  readonly url: URL
+  /** `https:` or `http:` (or another scheme, which the pool rejects). */
+  readonly protocol: string
+  /** `scheme://host:port`, the pool's key. */
+  readonly origin: string
+  /** `:path`: the path and the query. */
+  readonly path: string
+}
+
+/** @internal */
+export const makeTarget = (url: URL): Target => ({
+  url,
+  protocol: url.protocol,
+  origin: url.origin,
+  path: url.search === "" ? url.pathname : url.pathname + url.search
+})
+
+type Resume = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>) => void
+
+const noop = () => {}
+
+const { NGHTTP2_CANCEL } = http2.constants
+
+// Request states
+/** @internal */
+export const IDLE = 0
+/** @internal */
+export const QUEUED = 1
+/** @internal */
+export const H2 = 2
+/** @internal */
+export const H1 = 3
+/** @internal */
+export const DONE = 4
+
+/**
+ * Where the stream and request listeners, shared by every request, find the request they serve.
+ *
+ * @internal
+ */
+export const kRequest = Symbol.for("@effect-fcm/node/Http2Client/request")
+
+/** @internal */
+export interface Carrier {
+  [kRequest]: PooledRequest
+}
+
+/** @internal */
+export class PooledRequest {
+  state = IDLE
+  attempts = 1
+  timer: NodeJS.Timeout | undefined = undefined
+  origin: Origin | undefined = undefined
+  session: H2Session | undefined = undefined
+  stream: http2.ClientHttp2Stream | undefined = undefined
+  h1Request: http.ClientRequest | undefined = undefined
+  h2Headers: http2.OutgoingHttpHeaders | undefined = undefined
+  status = 0
+  headers: IncomingHttpHeaders | undefined = undefined
+  chunk: Buffer | undefined = undefined
+  chunks: Array<Buffer> | undefined = undefined
+  streamError: Error | undefined = undefined
+  holdsSlot = false
+  resume: Resume = noop
+
+  constructor(
+    readonly pool: ConnectionPool,
+    readonly request: HttpClientRequest.HttpClientRequest,
+    readonly target: Target,
+    readonly body: Body,
+    readonly contentType: string | undefined,
+    readonly timeoutMs: number
+  ) {}
+
+  /** Starts the request when the effect runs; interrupting the fiber abandons it. */
+  register(resume: Resume): Effect.Effect<void> {
+    if (this.resume !== noop) {
+      // the same effect run again: a new request
+      const fresh = new PooledRequest(this.pool, this.request, this.target, this.body, this.contentType, this.timeoutMs)
+      return fresh.register(resume)
+    }
+    this.resume = resume
+    this.pool.submit(this)
+    return Effect.sync(this.abandon.bind(this))
+  }
+
+  addChunk(chunk: Buffer): void {
+    if (this.chunk === undefined) {
+      this.chunk = chunk
+    } else if (this.chunks === undefined) {
+      this.chunks = [this.chunk, chunk]
+    } else {
+      this.chunks.push(chunk)
+    }
+  }
+
+  succeed(remoteAddress: Option.Option<string>): void {
+    const body = this.chunks !== undefined ? Buffer.concat(this.chunks) : this.chunk ?? EMPTY_BODY
+    this.finish(Effect.succeed(new BufferedResponse(this.request, this.status, this.headers!, body, remoteAddress)))
+  }
+
+  failEncode(cause: unknown): void {
+    this.finish(Effect.fail(
+      new HttpClientError.RequestError({
+        request: this.request,
+        reason: "Encode",
+        cause,
+        description: `the request cannot be sent: ${cause instanceof Error ? cause.message : String(cause)}`
+      })
+    ))
+  }
+
+  fail(error: WireError): void {
+    this.finish(Effect.fail(
+      new HttpClientError.RequestError({
+        request: this.request,
+        reason: "Transport",
+        cause: error,
+        description: error.message
+      })
+    ))
+  }
+
+  finish(effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>): void {
+    this.state = DONE
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    this.chunk = undefined
+    this.chunks = undefined
+    this.resume(effect)
+  }
+
+  /** Stops whatever the request is doing on the wire. Leaves the state as DONE. */
+  abandon(): void {
+    const state = this.state
+    this.state = DONE
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    if (state === QUEUED) {
+      this.origin!.queued--
+    } else if (state === H2) {
+      const stream = this.stream!
+      if (!stream.closed) {
+        try {
+          stream.close(NGHTTP2_CANCEL)
+        } catch {
+          stream.destroy()
+        }
+      }
+    } else if (state === H1) {
+      this.h1Request!.destroy()
+    }
+  }
+}
+
+/**
+ * The request's deadline passed: it is abandoned and fails with a timeout (not processed when it never got a
+ * connection or a stream).
+ *
+ * @internal
+ */
+export function onTimeout(req: PooledRequest): void {
+  if (req.state === DONE) return
+  req.timer = undefined
+  const state = req.state
+  const authority = req.origin?.authority ?? req.target.url.host
+  req.abandon()
+  // the server did not answer in time: is the connection still alive? (a dead one is then replaced)
+  if (state === H2) req.session!.probe()
+  req.fail(
+    state === QUEUED || state === IDLE
+      ? wireError(
+        "Timeout",
+        `timeout: no connection to ${authority} within ${req.timeoutMs}ms`,
+        false,
+        "ETIMEDOUT"
+      )
+      : wireError(
+        "Timeout",
+        `timeout: no complete response from ${authority} within ${req.timeoutMs}ms (request cancelled)`,
+        true,
+        "ETIMEDOUT"
+      )
+  )
+}
