@@ -28,6 +28,7 @@
  *
  * @since 0.1.0
  */
+import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
@@ -134,10 +135,13 @@ export interface Options {
    * - `true`: whenever the fiber's tracer is enabled (as `HttpClient.make` clients do).
    * - `false`: never.
    *
-   * Requests matched by `HttpClient.withTracerDisabledWhen` never get a span. A span carries the method, the
-   * origin, the port, the scheme, the path (`url.full` is the URL without its query) and the response status;
-   * never a query string nor a header value, which may hold credentials. With `HttpClient.withTracerPropagation`
-   * on (the default), the trace context is sent in `traceparent`/`b3` headers, as `HttpClient.make` clients do.
+   * Requests matched by `HttpClient.withTracerDisabledWhen` never get a span. A span has the attributes of
+   * `HttpClient.make`'s spans: `http.request.method`, `server.address`, `server.port`, `url.full` (with the query),
+   * `url.path`, `url.scheme`, `url.query`, `http.request.header.<name>`, `http.response.status_code` and
+   * `http.response.header.<name>`, where headers named by `Headers.currentRedactedNames` (`authorization`,
+   * `cookie`, `set-cookie`, `x-api-key` by default) read `<redacted>`: an access token or an API key never reaches a
+   * span. With `HttpClient.withTracerPropagation` on (the default), the trace context is sent in
+   * `traceparent`/`b3` headers, as `HttpClient.make` clients do.
    */
   readonly spans?: boolean | "auto" | undefined
 }
@@ -467,6 +471,12 @@ const targetOf = (request: HttpClientRequest.HttpClientRequest): Target | Error 
   return target
 }
 
+/**
+ * The client span, with the attribute names and redaction of `HttpClient.make`'s own spans (the OpenTelemetry HTTP
+ * client conventions): the method, the origin and port, the full URL with its query, the path, the scheme, the
+ * query, every request header (those named by `Headers.currentRedactedNames`, `authorization` among them, as
+ * `<redacted>`), then the status and the response headers, redacted the same way.
+ */
 const withSpan = (
   fiber: Fiber.RuntimeFiber<unknown, unknown>,
   request: HttpClientRequest.HttpClientRequest,
@@ -482,17 +492,30 @@ const withSpan = (
     (span) => {
       const url = target.url
       span.attribute("http.request.method", request.method)
-      span.attribute("server.address", target.origin)
+      span.attribute("server.address", url.origin)
       if (url.port !== "") span.attribute("server.port", +url.port)
-      span.attribute("url.full", target.origin + url.pathname)
+      span.attribute("url.full", url.toString())
       span.attribute("url.path", url.pathname)
-      span.attribute("url.scheme", target.protocol.slice(0, -1))
+      span.attribute("url.scheme", url.protocol.slice(0, -1))
+      const query = url.search.slice(1)
+      if (query !== "") span.attribute("url.query", query)
+      const redactedNames = fiber.getFiberRef(Headers.currentRedactedNames)
+      const requestHeaders = Headers.redact(request.headers, redactedNames)
+      for (const name in requestHeaders) {
+        span.attribute(`http.request.header.${name}`, String(requestHeaders[name]))
+      }
       const traced = fiber.getFiberRef(HttpClient.currentTracerPropagation)
         ? HttpClientRequest.setHeaders(request, HttpTraceContext.toHeaders(span))
         : request
       return Effect.tap(
         Effect.withParentSpan(run(traced), span),
-        (response) => span.attribute("http.response.status_code", response.status)
+        (response) => {
+          span.attribute("http.response.status_code", response.status)
+          const responseHeaders = Headers.redact(response.headers, redactedNames)
+          for (const name in responseHeaders) {
+            span.attribute(`http.response.header.${name}`, String(responseHeaders[name]))
+          }
+        }
       )
     }
   )
