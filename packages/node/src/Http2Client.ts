@@ -117,7 +117,12 @@ export interface Options {
    * - a URL such as `"http://user:password@proxy:3128"`: used for every request.
    */
   readonly proxy?: "env" | "none" | string | URL | undefined
-  /** Certificates to trust in addition to the system's (for example an emulator's self-signed certificate). */
+  /**
+   * PEM certificates to trust in addition to Node's bundled roots (`tls.rootCertificates`), for example the
+   * throwaway certificate of a local emulator (its `ca.pem`). Unlike Node's own `ca` option, the bundled roots stay
+   * trusted, so one client reaches both. Without `ca`, Node's default applies: the bundled roots and the
+   * certificates of the file named by `NODE_EXTRA_CA_CERTS` (which `ca`, when given, does not read).
+   */
   readonly ca?: string | Buffer | ReadonlyArray<string | Buffer> | undefined
   /**
    * Verify the server's certificate chain and host name. Default `true`; it is only ever turned off by setting it

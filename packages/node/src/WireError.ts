@@ -81,8 +81,17 @@ export class WireError extends Data.TaggedError("WireError")<{
   readonly kind: Kind
   readonly message: string
   readonly mayHaveBeenProcessed: boolean
-  /** A machine-readable code when one is known: `ECONNRESET`, `REFUSED_STREAM`, `ENHANCE_YOUR_CALM`, … */
+  /**
+   * A machine-readable code when one is known: the system's (`ECONNREFUSED`, `ENOTFOUND`, `ECONNRESET`,
+   * `DEPTH_ZERO_SELF_SIGNED_CERT`, …) or HTTP/2's (`REFUSED_STREAM`, `ENHANCE_YOUR_CALM`, …).
+   */
   readonly code?: string | undefined
+  /**
+   * For a connection that could not be made (`Connect`, `Tls`, `Proxy`): whether the client had connected to the
+   * origin before. A refused connection or an unknown host on first contact points at the configuration (a wrong
+   * URL, a server not started); to an origin that answered before, at a server restarting or going away.
+   */
+  readonly connectedBefore?: boolean | undefined
   readonly cause?: unknown
 }> {}
 

@@ -8,6 +8,7 @@ import type { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse
 import { Clock, Duration, Effect, Either, Schema } from "effect"
 import { parseRetryAfter } from "../Backoff.js"
 import { AuthenticationError, excerpt, TransportError } from "../FcmError.js"
+import { configurationFailure, transportSignal } from "./http.js"
 import { scrub } from "./jwt.js"
 
 /**
@@ -77,6 +78,13 @@ export const fromHttpClientError = (
   secrets: ReadonlyArray<string>
 ) =>
 (error: HttpClientError.HttpClientError): TransportError => {
+  // a token endpoint whose certificate does not verify, an unknown host, nothing listening: retrying cannot help
+  const configuration = endpoint.kind === "oauth2" && error._tag === "RequestError" && error.reason === "Transport"
+    ? configurationFailure(error.request, transportSignal(error.cause), "the service account key's token_uri")
+    : undefined
+  if (configuration !== undefined) {
+    return new TransportError({ reason: `${endpoint.label} could not be reached: ${configuration}`, retryable: false })
+  }
   const detail = scrub(
     [error.description, describeCause(error.cause)].filter((s) => s !== undefined && s.length > 0).join(": "),
     secrets

@@ -12,13 +12,16 @@ export interface Answer {
 }
 
 /**
- * The request could not complete: `retryable` failures (network, timeout, a body cut short) leave the targets to be
- * sent again; the others (an invalid URL, a body that cannot be encoded) are a `TransportError`.
+ * The request could not complete: `Retryable` failures (network, timeout, a body cut short) leave the targets to be
+ * sent again, `mayHaveBeenProcessed` telling whether FCM may have acted on the request (a resend may then deliver a
+ * message twice) or provably did not (nothing reached it); `Fatal` ones (an invalid URL, a body that cannot be
+ * encoded, a configuration that can never work: a certificate that does not verify, an unknown host, nothing
+ * listening at the URL) are a `TransportError` that fails the send without spending the backoff.
  *
  * @internal
  */
 export type Failure =
-  | { readonly _tag: "Retryable"; readonly reason: string }
+  | { readonly _tag: "Retryable"; readonly reason: string; readonly mayHaveBeenProcessed: boolean }
   | { readonly _tag: "Fatal"; readonly error: TransportError }
 
 const describe = (error: HttpClientError.HttpClientError): string => {
@@ -26,15 +29,136 @@ const describe = (error: HttpClientError.HttpClientError): string => {
   return detail === undefined ? error.reason : `${error.reason}: ${detail}`
 }
 
+/**
+ * What a transport says about a failed request, read from the `cause` of its `RequestError` (reason
+ * `"Transport"`). The contract is structural, so that any `HttpClient` can take part: a cause with a boolean
+ * `mayHaveBeenProcessed` speaks for itself (`@effect-fcm/node`'s `WireError` does, with its `code` and
+ * `connectedBefore`); for any other cause, the first `code` along its `cause` chain is read (platform's Node and
+ * fetch clients fail with the system error, or a `TypeError` caused by it), a failure to connect counts as not
+ * processed and anything else as possibly processed.
+ *
+ * @internal
+ */
+export interface TransportSignal {
+  readonly mayHaveBeenProcessed: boolean
+  readonly code: string | undefined
+  readonly connectedBefore: boolean
+}
+
+/** Certificate verification failures (OpenSSL's, as Node reports them): retrying cannot make them pass. */
+const TLS_VERIFICATION_CODES = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "INVALID_CA",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "HOSTNAME_MISMATCH"
+])
+
+/** Codes of a connection that could not be made: the request never left the process. */
+const NOT_SENT_CODES = new Set([
+  ...TLS_VERIFICATION_CODES,
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH"
+])
+
+const codeOf = (u: unknown): string | undefined => {
+  const code = typeof u === "object" && u !== null ? (u as { readonly code?: unknown }).code : undefined
+  return typeof code === "string" ? code : undefined
+}
+
+/** @internal */
+export const transportSignal = (cause: unknown): TransportSignal => {
+  if (typeof cause === "object" && cause !== null) {
+    const signal = cause as { readonly mayHaveBeenProcessed?: unknown; readonly connectedBefore?: unknown }
+    if (typeof signal.mayHaveBeenProcessed === "boolean") {
+      return {
+        mayHaveBeenProcessed: signal.mayHaveBeenProcessed,
+        code: codeOf(cause),
+        connectedBefore: signal.connectedBefore === true
+      }
+    }
+  }
+  let code: string | undefined
+  let current = cause
+  for (let depth = 0; depth < 5 && code === undefined && typeof current === "object" && current !== null; depth++) {
+    code = codeOf(current)
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return { mayHaveBeenProcessed: code === undefined || !NOT_SENT_CODES.has(code), code, connectedBefore: false }
+}
+
+const originOf = (request: HttpClientRequest.HttpClientRequest): string => {
+  try {
+    return new URL(request.url).origin
+  } catch {
+    return request.url
+  }
+}
+
+/**
+ * The reason a transport failure can never succeed when retried, or `undefined` when it may: a certificate that
+ * does not verify, and (on first contact, not after the origin answered before: that is a server restarting) an
+ * unknown host or a refused connection. The reason names the origin and the fix; `setting` is where the URL comes
+ * from (`baseUrl` for a sender).
+ *
+ * @internal
+ */
+export const configurationFailure = (
+  request: HttpClientRequest.HttpClientRequest,
+  signal: TransportSignal,
+  setting = "baseUrl"
+): string | undefined => {
+  const code = signal.code
+  if (code === undefined) return undefined
+  if (TLS_VERIFICATION_CODES.has(code)) {
+    return `the TLS certificate of ${originOf(request)} does not verify (${code}): trust its certificate ` +
+      `authority with NodeFcm.layer({ transport: { ca } }) (Http2Client's ca option) or NODE_EXTRA_CA_CERTS, ` +
+      `or check ${setting}`
+  }
+  if (signal.connectedBefore) return undefined
+  if (code === "ENOTFOUND") {
+    return `the host of ${originOf(request)} is unknown (ENOTFOUND): check ${setting}`
+  }
+  if (code === "ECONNREFUSED") {
+    return `${originOf(request)} refused the connection (ECONNREFUSED): nothing listens there; check ${setting} ` +
+      `(and that the server or emulator it names is running)`
+  }
+  return undefined
+}
+
 /** @internal */
 export const fromHttpError = (error: HttpClientError.HttpClientError): Failure => {
-  if (error._tag === "RequestError" && error.reason !== "Transport") {
+  if (error._tag === "ResponseError") {
+    return { _tag: "Retryable", reason: `NetworkError: ${describe(error)}`, mayHaveBeenProcessed: true }
+  }
+  if (error.reason !== "Transport") {
     return {
       _tag: "Fatal",
       error: new TransportError({ reason: `the request could not be made (${describe(error)})`, retryable: false })
     }
   }
-  return { _tag: "Retryable", reason: `NetworkError: ${describe(error)}` }
+  const signal = transportSignal(error.cause)
+  const configuration = configurationFailure(error.request, signal)
+  if (configuration !== undefined) {
+    return { _tag: "Fatal", error: new TransportError({ reason: configuration, retryable: false }) }
+  }
+  return {
+    _tag: "Retryable",
+    reason: `NetworkError: ${describe(error)}`,
+    mayHaveBeenProcessed: signal.mayHaveBeenProcessed
+  }
 }
 
 /**
@@ -59,7 +183,11 @@ export const exchange = (
     Effect.timeoutFail({ duration: timeout, onTimeout: () => "timeout" as const }),
     Effect.mapError((error): Failure =>
       error === "timeout"
-        ? { _tag: "Retryable", reason: `Timeout: no answer within ${Duration.format(timeout)}` }
+        ? {
+          _tag: "Retryable",
+          reason: `Timeout: no answer within ${Duration.format(timeout)}`,
+          mayHaveBeenProcessed: true
+        }
         : fromHttpError(error)
     ),
     Effect.either

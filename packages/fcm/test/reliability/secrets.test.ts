@@ -10,6 +10,7 @@
  * NODE_TLS_REJECT_UNAUTHORIZED=0), and only an explicit `rejectUnauthorized: false` or `ca` loosens it.
  */
 import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import type { FcmError } from "@effect-fcm/fcm"
 import { Credentials, FcmClient, FcmLegacy, FcmV1, Message } from "@effect-fcm/fcm"
 import { Http2Client } from "@effect-fcm/node"
 import { HttpClient } from "@effect/platform"
@@ -373,9 +374,11 @@ describe("TLS verification", () => {
       Effect.gen(function*() {
         const emulator = yield* FcmEmulator.FcmEmulator
         yield* emulator.reset
-        const result = yield* send(emulator, {})
-        assert.strictEqual(result.retryable.size, 1)
-        assert.match(result.retryable.get("tls-1")!, /certificate|self.signed|TLS/i)
+        // a certificate that does not verify is a configuration error: the send fails at once, not retryable
+        const error = yield* Effect.flip(send(emulator, {}))
+        assert.strictEqual(error._tag, "TransportError")
+        assert.isFalse((error as FcmError.TransportError).retryable)
+        assert.match((error as FcmError.TransportError).reason, /certificate|self.signed|TLS/i)
         assert.strictEqual((yield* emulator.counters).requests, 0)
       }))
 
@@ -385,13 +388,14 @@ describe("TLS verification", () => {
         yield* emulator.reset
         const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED
         process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0"
-        const result = yield* send(emulator, {}).pipe(
+        const error = yield* send(emulator, {}).pipe(
           Effect.ensuring(Effect.sync(() => {
             if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED
             else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before
-          }))
+          })),
+          Effect.flip
         )
-        assert.strictEqual(result.retryable.size, 1)
+        assert.strictEqual(error._tag, "TransportError")
         assert.strictEqual((yield* emulator.counters).requests, 0)
       }))
 

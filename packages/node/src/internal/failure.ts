@@ -76,7 +76,8 @@ export const wireError = (
   message: string,
   mayHaveBeenProcessed: boolean,
   code: string | undefined,
-  cause?: unknown
+  cause?: unknown,
+  connectedBefore?: boolean
 ): WireError =>
   new WireError({
     kind,
@@ -85,15 +86,17 @@ export const wireError = (
     }`,
     mayHaveBeenProcessed,
     code,
-    cause
+    cause,
+    connectedBefore
   })
 
 /**
- * A failure to establish a connection to `authority`: the request never left this process.
+ * A failure to establish a connection to `authority`: the request never left this process. `connectedBefore`:
+ * whether the client had connected to the origin before.
  *
  * @internal
  */
-export const connectFailure = (authority: string, error: unknown): WireError => {
+export const connectFailure = (authority: string, error: unknown, connectedBefore: boolean): WireError => {
   const code = errorCode(error)
   if (error instanceof ProxyTunnelError) {
     return wireError(
@@ -101,14 +104,15 @@ export const connectFailure = (authority: string, error: unknown): WireError => 
       error.message,
       false,
       error.statusCode === undefined ? code : String(error.statusCode),
-      error
+      error,
+      connectedBefore
     )
   }
   if (isTlsError(code)) {
-    return wireError("Tls", `TLS handshake with ${authority} failed: ${code}`, false, code, error)
+    return wireError("Tls", `TLS handshake with ${authority} failed: ${code}`, false, code, error, connectedBefore)
   }
   const detail = code ?? (error instanceof Error ? error.message : String(error))
-  return wireError("Connect", `cannot connect to ${authority}: ${detail}`, false, code, error)
+  return wireError("Connect", `cannot connect to ${authority}: ${detail}`, false, code, error, connectedBefore)
 }
 
 const connectionLost = (authority: string, error: Error | undefined, code: string | undefined): WireError => {
@@ -200,11 +204,16 @@ export const h2StreamFailure = (
  *
  * @internal
  */
-export const http1Failure = (authority: string, error: Error | undefined, poolClosed: boolean): WireError => {
+export const http1Failure = (
+  authority: string,
+  error: Error | undefined,
+  poolClosed: boolean,
+  connectedBefore: boolean
+): WireError => {
   const code = errorCode(error)
   if (poolClosed) return clientClosed(authority, true, error)
   if (error instanceof ProxyTunnelError || isTlsError(code) || isConnectError(error)) {
-    return connectFailure(authority, error)
+    return connectFailure(authority, error, connectedBefore)
   }
   return connectionLost(authority, error, code)
 }

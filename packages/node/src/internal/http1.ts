@@ -21,7 +21,8 @@ const agentOf = (origin: Origin): http.Agent => {
   const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerOrigin }
   if (origin.secure) {
     agentOptions.rejectUnauthorized = options.rejectUnauthorized
-    if (options.ca !== undefined) agentOptions.ca = options.ca
+    const secureContext = origin.pool.secureContext()
+    if (secureContext !== undefined) agentOptions.secureContext = secureContext
   }
   return origin.agent = origin.proxy !== undefined
     ? new TunnelAgent(agentOptions, origin.proxy, options.connectTimeoutMs, origin.secure)
@@ -66,7 +67,7 @@ export const sendHttp1 = (origin: Origin, req: PooledRequest): void => {
 
 const failed = (req: PooledRequest, error: Error | undefined): void => {
   const origin = req.origin!
-  req.fail(http1Failure(origin.authority, error, origin.pool.closed))
+  req.fail(http1Failure(origin.authority, error, origin.pool.closed, origin.connected))
 }
 
 // Listeners shared by every request (`this` is the request or the response)
@@ -77,6 +78,7 @@ function onH1Response(this: http.ClientRequest & Carrier, res: http.IncomingMess
     res.resume()
     return
   }
+  req.origin!.connected = true
   req.status = res.statusCode ?? 0
   req.headers = res.headers
   ;(res as http.IncomingMessage & Carrier)[kRequest] = req

@@ -67,6 +67,8 @@ export class Origin {
   queued = 0
   /** The stream limit the origin's sessions last reported: what a session being connected is expected to take. */
   streamsPerSession: number
+  /** Whether a connection to the origin was ever made (an HTTP/2 session ready, a TLS handshake, an HTTP/1.1 answer). */
+  connected = false
   /** The keep-alive agent of the HTTP/1.1 fallback, made on the first HTTP/1.1 request. */
   agent: http.Agent | undefined = undefined
 
@@ -158,6 +160,7 @@ export class Origin {
 
   sessionReady(s: H2Session): void {
     this.protocol = PROTO_H2
+    this.connected = true
     this.drain(s)
     this.grow()
   }
@@ -186,7 +189,7 @@ export class Origin {
       if (other.phase === READY || other.phase === CONNECTING) return
     }
     // nothing else can serve the queue: it fails with the connection error
-    const failure = connectFailure(this.authority, error)
+    const failure = connectFailure(this.authority, error, this.connected)
     for (let req = this.dequeue(); req !== undefined; req = this.dequeue()) req.fail(failure)
   }
 
@@ -198,6 +201,7 @@ export class Origin {
     s.destroy()
     this.remove(s)
     this.protocol = PROTO_H1
+    this.connected = true
     for (let req = this.dequeue(); req !== undefined; req = this.dequeue()) sendHttp1(this, req)
   }
 

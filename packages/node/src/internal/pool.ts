@@ -9,12 +9,14 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
+import type * as tls from "node:tls"
 import type { Stats } from "../Http2Client.js"
 import { wireError } from "./failure.js"
 import { CONNECTING, DRAINING, type H2Session, READY } from "./h2Session.js"
 import { Origin } from "./origin.js"
 import { type Body, onTimeout, PooledRequest, type Target } from "./pooledRequest.js"
 import type { Env, ProxyOption } from "./proxy.js"
+import { secureContextFor } from "./trust.js"
 
 /** @internal */
 export interface ResolvedOptions {
@@ -54,6 +56,7 @@ export class ConnectionPool {
   private readonly ticker: NodeJS.Timeout | undefined
   /** Whether sessions are sent PINGs (idle, or after a request timeout) and checked by the ticker. */
   readonly pinging: boolean
+  private context: tls.SecureContext | undefined = undefined
 
   constructor(readonly options: ResolvedOptions) {
     this.pinging = Number.isFinite(options.pingIntervalMs)
@@ -62,6 +65,16 @@ export class ConnectionPool {
       this.ticker = setInterval(() => this.tick(), period)
       this.ticker.unref()
     }
+  }
+
+  /**
+   * The secure context of the pool's TLS connections when the `ca` option is given: the bundled roots and `ca`.
+   * Without `ca`, `undefined`: Node's default context (the bundled roots and `NODE_EXTRA_CA_CERTS`).
+   */
+  secureContext(): tls.SecureContext | undefined {
+    const ca = this.options.ca
+    if (ca === undefined) return undefined
+    return this.context ??= secureContextFor(ca)
   }
 
   execute(
