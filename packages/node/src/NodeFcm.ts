@@ -24,7 +24,7 @@ import type * as FcmClient from "@effect-fcm/fcm/FcmClient"
 import * as FcmLegacy from "@effect-fcm/fcm/FcmLegacy"
 import * as FcmV1 from "@effect-fcm/fcm/FcmV1"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import type { ConfigError } from "effect/ConfigError"
+import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import { identity } from "effect/Function"
 import * as Layer from "effect/Layer"
@@ -172,7 +172,7 @@ export const layer = (
   options: Options = {}
 ): Layer.Layer<
   FcmClient.FcmClient | FcmV1.FcmV1 | Http2Client.Pool,
-  ConfigError | Credentials.CredentialsError
+  ConfigError.ConfigError | Credentials.CredentialsError
 > => {
   const { backoffMillis, baseUrl, concurrency, credentials, projectId } = options
   const pool = transport(options)
@@ -200,7 +200,7 @@ export const layer = (
  */
 export const layerLegacy = (
   options: LegacyOptions
-): Layer.Layer<FcmClient.FcmClient | Http2Client.Pool, ConfigError> => {
+): Layer.Layer<FcmClient.FcmClient | Http2Client.Pool, ConfigError.ConfigError> => {
   const { apiKey, backoffMillis, baseUrl, concurrency } = options
   const pool = transport(options)
   return FcmLegacy.layer({ apiKey, baseUrl, concurrency, backoffMillis, timeout: false }).pipe(
