@@ -230,7 +230,7 @@ export class H2Session {
       rejectUnauthorized: options.rejectUnauthorized
     }
     if (net.isIP(origin.host) === 0) tlsOptions.servername = origin.host
-    const secureContext = origin.pool.secureContext()
+    const secureContext = origin.pool.secureContext
     if (secureContext !== undefined) tlsOptions.secureContext = secureContext
     if (raw !== undefined) tlsOptions.socket = raw
     const socket = tls.connect(tlsOptions)

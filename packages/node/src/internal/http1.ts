@@ -21,7 +21,7 @@ const agentOf = (origin: Origin): http.Agent => {
   const agentOptions: https.AgentOptions = { keepAlive: true, maxSockets: options.maxSocketsPerOrigin }
   if (origin.secure) {
     agentOptions.rejectUnauthorized = options.rejectUnauthorized
-    const secureContext = origin.pool.secureContext()
+    const secureContext = origin.pool.secureContext
     if (secureContext !== undefined) agentOptions.secureContext = secureContext
   }
   return origin.agent = origin.proxy !== undefined

@@ -56,25 +56,21 @@ export class ConnectionPool {
   private readonly ticker: NodeJS.Timeout | undefined
   /** Whether sessions are sent PINGs (idle, or after a request timeout) and checked by the ticker. */
   readonly pinging: boolean
-  private context: tls.SecureContext | undefined = undefined
+  /**
+   * The secure context of the pool's TLS connections when the `ca` option is given: the bundled roots and `ca`.
+   * Made with the pool (parsing the roots takes tens of milliseconds: not within a request's deadline). Without
+   * `ca`, `undefined`: Node's default context (the bundled roots and `NODE_EXTRA_CA_CERTS`).
+   */
+  readonly secureContext: tls.SecureContext | undefined
 
   constructor(readonly options: ResolvedOptions) {
+    this.secureContext = options.ca === undefined ? undefined : secureContextFor(options.ca)
     this.pinging = Number.isFinite(options.pingIntervalMs)
     if (this.pinging) {
       const period = Math.max(5, Math.min(options.pingIntervalMs, options.pingTimeoutMs) / 4)
       this.ticker = setInterval(() => this.tick(), period)
       this.ticker.unref()
     }
-  }
-
-  /**
-   * The secure context of the pool's TLS connections when the `ca` option is given: the bundled roots and `ca`.
-   * Without `ca`, `undefined`: Node's default context (the bundled roots and `NODE_EXTRA_CA_CERTS`).
-   */
-  secureContext(): tls.SecureContext | undefined {
-    const ca = this.options.ca
-    if (ca === undefined) return undefined
-    return this.context ??= secureContextFor(ca)
   }
 
   execute(
