@@ -7,7 +7,7 @@
  *   wait in a first-in, first-out queue when every session is full and no more may be opened.
  * - A session that receives GOAWAY, is reset, errors, closes or fails a PING (sent when it is idle, and after a
  *   request times out on it: a connection can die silently) is replaced by a new one on demand. Requests in flight
- *   on it fail with a `RequestError` (reason `"Transport"`) whose `cause` is a `TransportError` telling what
+ *   on it fail with a `RequestError` (reason `"Transport"`) whose `cause` is a `WireError` telling what
  *   happened and whether the server may have processed the request. Requests the server refused before processing
  *   them (`REFUSED_STREAM`, or stream ids above a GOAWAY's last stream id) are retried once, transparently, since
  *   that is always safe.
