@@ -1063,16 +1063,20 @@ export {
 // -----------------------------------------------------------------------------
 
 /**
+ * Service account credentials from the key itself (see {@link serviceAccount}): no file, so no `FileSystem`.
+ *
  * @example
  * ```ts
  * import { Credentials, FcmV1 } from "@effect-fcm/fcm"
  * import { FetchHttpClient } from "@effect/platform"
- * import { Layer, Redacted } from "effect"
+ * import { Config, Effect, Layer } from "effect"
  *
- * // the key's JSON from a secret, not a file
- * const key = Redacted.make(process.env.FCM_SERVICE_ACCOUNT_JSON ?? "")
+ * // the key's JSON from a secret (here the FCM_SERVICE_ACCOUNT_JSON variable), not a file
+ * const KeyFromSecret = Layer.unwrapEffect(
+ *   Effect.map(Config.redacted("FCM_SERVICE_ACCOUNT_JSON"), (key) => Credentials.layerServiceAccount(key))
+ * )
  * const Fcm = FcmV1.layer().pipe(
- *   Layer.provide(Credentials.layerServiceAccount(key)),
+ *   Layer.provide(KeyFromSecret),
  *   Layer.provide(FetchHttpClient.layer)
  * )
  * ```
