@@ -522,17 +522,24 @@ describe("Credentials.serviceAccount", () => {
   it.effect("concurrent callers share one failed attempt; the next caller tries again", () =>
     Effect.gen(function*() {
       let fail = true
-      const http = fakeHttp(
-        (_, n) =>
-          fail
-            ? { status: 500, body: "oops" }
-            : { status: 200, body: JSON.stringify({ access_token: `ya29.token-${n}`, expires_in: 3600 }) },
-        { delayMillis: 20 }
+      const http = fakeHttp((_, n) =>
+        fail
+          ? { status: 500, body: "oops" }
+          : { status: 200, body: JSON.stringify({ access_token: `ya29.token-${n}`, expires_in: 3600 }) }
       )
-      const credentials = yield* serviceAccount(http.layer)
-      const exits = yield* Effect.all(Array.from({ length: 500 }, () => Effect.exit(credentials.accessToken)), {
-        concurrency: "unbounded"
-      })
+      // Requests wait at a gate that opens once every caller is waiting: the failure reaches them all at once.
+      const gate = yield* Deferred.make<void>()
+      const gated = HttpClient.make((request) => Effect.zipRight(Deferred.await(gate), http.client.execute(request)))
+      const credentials = yield* serviceAccount(Layer.succeed(HttpClient.HttpClient, gated))
+      const callers = yield* Effect.forEach(
+        Array.from({ length: 500 }),
+        () => Effect.fork(Effect.exit(credentials.accessToken))
+      )
+      while (!(yield* Effect.forEach(callers, Fiber.status)).every((status) => status._tag === "Suspended")) {
+        yield* Effect.yieldNow()
+      }
+      yield* Deferred.succeed(gate, undefined)
+      const exits = yield* Fiber.joinAll(callers)
       assert.strictEqual(http.requests.length, 1)
       assert.isTrue(exits.every(Exit.isFailure))
       fail = false
