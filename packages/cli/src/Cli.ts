@@ -6,6 +6,7 @@
  *
  * @since 0.1.0
  */
+import * as EmulatorCommand from "@effect-fcm/emulator/EmulatorCommand"
 import { CliConfig, Command, CommandDescriptor, HelpDoc, Options, ValidationError } from "@effect/cli"
 import type { NodeContext } from "@effect/platform-node"
 import { Cause, Console, Effect, Either, HashMap, Option } from "effect"
@@ -305,154 +306,16 @@ const send = Command.make("send", sendOptions, (o) =>
   )
 
 // -----------------------------------------------------------------------------
-// fcm emulator
+// fcm emulator: the emulator package's own command, its errors in this command line's terms
 // -----------------------------------------------------------------------------
 
-const emulatorOptions = {
-  port: Options.integer("port").pipe(
-    Options.withPseudoName("PORT"),
-    Options.withDefault(0),
-    Options.withDescription("Port (0: a free one).")
-  ),
-  host: Options.text("host").pipe(
-    Options.withPseudoName("HOST"),
-    Options.withDefault("127.0.0.1"),
-    Options.withDescription("Interface to listen on.")
-  ),
-  tls: Options.boolean("tls").pipe(
-    Options.withDescription("Serve TLS with a throwaway self-signed certificate (written as ca.pem).")
-  ),
-  project: optional(
-    Options.text("project").pipe(
-      Options.withPseudoName("ID"),
-      Options.withDescription("Firebase project (default emulator-project).")
-    )
-  ),
-  apiKeys: Options.text("api-key").pipe(
-    Options.withPseudoName("KEY"),
-    Options.withDescription("A legacy server key to accept (repeatable; default emulator-server-key)."),
-    Options.repeated
-  ),
-  defaultScenario: optional(
-    Options.text("default").pipe(
-      Options.withPseudoName("SCENARIO"),
-      Options.withDescription(
-        "The scenario of every token, e.g. unavailable or {\"_tag\":\"Unavailable\",\"times\":2}."
-      )
-    )
-  ),
-  tokens: Options.text("token").pipe(
-    Options.withPseudoName("TOKEN=SCENARIO"),
-    Options.withDescription("TOKEN=SCENARIO: how to answer one token, e.g. device-1=notRegistered (repeatable)."),
-    Options.repeated
-  ),
-  prefixes: Options.text("prefix").pipe(
-    Options.withPseudoName("PREFIX=SCENARIO"),
-    Options.withDescription("PREFIX=SCENARIO: how to answer tokens starting with PREFIX (repeatable)."),
-    Options.repeated
-  ),
-  mix: optional(
-    Options.text("mix").pipe(
-      Options.withPseudoName("RATES"),
-      Options.withDescription("A seeded random mix of outcomes, e.g. unavailable=0.01,notRegistered=0.001.")
-    )
-  ),
-  mixSeed: optional(
-    Options.integer("mix-seed").pipe(
-      Options.withPseudoName("N"),
-      Options.withDescription("The seed of --mix (default 1).")
-    )
-  ),
-  latency: optional(
-    Options.integer("latency").pipe(
-      Options.withPseudoName("MS"),
-      Options.withDescription("Milliseconds before each answer.")
-    )
-  ),
-  tokenLifetime: optional(
-    Options.integer("token-lifetime").pipe(
-      Options.withPseudoName("SECONDS"),
-      Options.withDescription("Access token lifetime in seconds.")
-    )
-  ),
-  noRecord: Options.boolean("no-record").pipe(Options.withDescription("Do not record requests (for load tests).")),
-  out: optional(
-    Options.text("out").pipe(
-      Options.withPseudoName("DIR"),
-      Options.withDescription("Directory for service-account.json and ca.pem (default: a new temporary directory).")
-    )
+const emulator = EmulatorCommand.command.pipe(
+  // A port that cannot be listened on is for the user to fix. (transformHandler keeps the handler's error in the
+  // type; every error is mapped here.)
+  Command.transformHandler((handler) =>
+    Effect.mapError(handler, (e) => new CliError({ code: Codes.Usage, message: e.message }))
   )
-}
-
-/**
- * The emulator's own command line for the parsed flags of `fcm emulator`.
- *
- * @example
- * ```ts
- * import { Cli } from "@effect-fcm/cli"
- * import { Option } from "effect"
- *
- * const none = Option.none()
- * const args = Cli.emulatorArgs({
- *   port: 8085, host: "127.0.0.1", tls: true, project: none, apiKeys: [], defaultScenario: Option.some("unavailable"),
- *   tokens: [], prefixes: [], mix: none, mixSeed: none, latency: none, tokenLifetime: none, noRecord: false, out: none
- * })
- * assert.deepStrictEqual(args, ["--port", "8085", "--host", "127.0.0.1", "--tls", "--default", "unavailable"])
- * ```
- *
- * @since 0.1.0
- * @category emulator
- */
-export const emulatorArgs = (o: {
-  readonly port: number
-  readonly host: string
-  readonly tls: boolean
-  readonly project: Option.Option<string>
-  readonly apiKeys: ReadonlyArray<string>
-  readonly defaultScenario: Option.Option<string>
-  readonly tokens: ReadonlyArray<string>
-  readonly prefixes: ReadonlyArray<string>
-  readonly mix: Option.Option<string>
-  readonly mixSeed: Option.Option<number>
-  readonly latency: Option.Option<number>
-  readonly tokenLifetime: Option.Option<number>
-  readonly noRecord: boolean
-  readonly out: Option.Option<string>
-}): ReadonlyArray<string> => {
-  const args = ["--port", String(o.port), "--host", o.host]
-  const opt = <A>(flag: string, v: Option.Option<A>) => {
-    if (Option.isSome(v)) args.push(flag, String(v.value))
-  }
-  if (o.tls) args.push("--tls")
-  opt("--project", o.project)
-  for (const key of o.apiKeys) args.push("--api-key", key)
-  opt("--default", o.defaultScenario)
-  for (const t of o.tokens) args.push("--token", t)
-  for (const p of o.prefixes) args.push("--prefix", p)
-  opt("--mix-seed", o.mixSeed)
-  opt("--mix", o.mix)
-  opt("--latency", o.latency)
-  opt("--token-lifetime", o.tokenLifetime)
-  if (o.noRecord) args.push("--no-record")
-  opt("--out", o.out)
-  return args
-}
-
-const emulator = Command.make(
-  "emulator",
-  emulatorOptions,
-  (o) =>
-    Effect.promise(() => import("@effect-fcm/emulator/bin")).pipe(
-      Effect.flatMap((bin) => Effect.scoped(bin.main(emulatorArgs(o)))),
-      // Bad flags and a port that cannot be listened on are both for the user to fix.
-      Effect.mapError((e) => new CliError({ code: Codes.Usage, message: e.message })),
-      Effect.onInterrupt(() => Console.log("FCM emulator stopped"))
-    )
-).pipe(
-  Command.withDescription(
-    "Run an FCM emulator (legacy and HTTP v1, OAuth2 token endpoint) on loopback until interrupted; print its URL and write a throwaway service-account key (and ca.pem with --tls)."
-  )
-)
+) as Command.Command<"emulator", never, CliError, EmulatorCommand.Flags>
 
 // -----------------------------------------------------------------------------
 // fcm token

@@ -4,12 +4,54 @@
  *
  * A scenario can be attached to a token, to a token prefix (the longest prefix
  * wins), to everything (the default), or to the next requests on a route. The
- * same scenario value drives both protocols: the legacy `/fcm/send` API turns
- * per-token outcomes into entries of its `results` array, the HTTP v1 API turns
- * them into whole responses.
+ * same scenario value drives every route, and each route renders it in its
+ * own protocol's terms: the legacy `/fcm/send` API turns per-token outcomes
+ * into entries of its `results` array, the HTTP v1 API into whole responses
+ * (a `google.rpc.Status` with an `FcmError` detail), the token endpoint into
+ * an OAuth2 error.
+ *
+ * This module holds one idea, the scenario vocabulary: every scenario is a
+ * tagged struct `Schema`, and {@link Scenario} is their union. Constructors
+ * (`Unavailable.make`), guards (`Schema.is(Unavailable)`) and the JSON form
+ * read by the control route and the command line ({@link decodeUnknown},
+ * with errors naming the field) are all derived from it. The named
+ * constructors below (`unavailable`, `latency`, …) only fill in options.
+ *
+ * Adding a scenario touches this union (one tagged struct, in the group
+ * that says what it is: {@link Delivery}, {@link Rejection}, {@link Combinator}
+ * or {@link RequestFault}) and the routes that render it, which the compiler
+ * lists: the exhaustive switches of `internal/legacyRoute.ts`,
+ * `internal/v1Route.ts` (per-target rejections) or `internal/faults.ts`
+ * (request faults). A mix can draw it once it has a field in {@link MixRates}.
  *
  * @since 0.1.0
  */
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
+
+/** Literals whose error names every choice. */
+const oneOf = <const L extends ReadonlyArray<string>>(...literals: L) =>
+  Schema.Literal(...literals).annotations({
+    message: () => ({ message: `expected one of ${literals.map((l) => JSON.stringify(l)).join(", ")}`, override: true })
+  })
+
+const codes = [
+  "MissingRegistration",
+  "InvalidRegistration",
+  "NotRegistered",
+  "InvalidPackageName",
+  "MismatchSenderId",
+  "MessageTooBig",
+  "InvalidDataKey",
+  "InvalidTtl",
+  "Unavailable",
+  "InternalServerError",
+  "DeviceMessageRateExceeded",
+  "TopicsMessageRateExceeded",
+  "InvalidApnsCredential"
+] as const
 
 /**
  * The error codes of the legacy HTTP API (`results[].error`).
@@ -23,22 +65,22 @@
  * ```
  *
  * @since 0.1.0
+ * @category schemas
+ */
+export const LegacyErrorCode = oneOf(...codes)
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const gone: Scenario.LegacyErrorCode = "NotRegistered"
+ * ```
+ *
+ * @since 0.1.0
  * @category models
  */
-export type LegacyErrorCode =
-  | "MissingRegistration"
-  | "InvalidRegistration"
-  | "NotRegistered"
-  | "InvalidPackageName"
-  | "MismatchSenderId"
-  | "MessageTooBig"
-  | "InvalidDataKey"
-  | "InvalidTtl"
-  | "Unavailable"
-  | "InternalServerError"
-  | "DeviceMessageRateExceeded"
-  | "TopicsMessageRateExceeded"
-  | "InvalidApnsCredential"
+export type LegacyErrorCode = (typeof codes)[number]
 
 /**
  * Every legacy error code, in the order of FCM's documentation.
@@ -55,27 +97,49 @@ export type LegacyErrorCode =
  * @since 0.1.0
  * @category constants
  */
-export const legacyErrorCodes: ReadonlyArray<LegacyErrorCode> = [
-  "MissingRegistration",
-  "InvalidRegistration",
-  "NotRegistered",
-  "InvalidPackageName",
-  "MismatchSenderId",
-  "MessageTooBig",
-  "InvalidDataKey",
-  "InvalidTtl",
-  "Unavailable",
-  "InternalServerError",
-  "DeviceMessageRateExceeded",
-  "TopicsMessageRateExceeded",
-  "InvalidApnsCredential"
-]
+export const legacyErrorCodes: ReadonlyArray<LegacyErrorCode> = codes
+
+// -----------------------------------------------------------------------------
+// Retry-After
+// -----------------------------------------------------------------------------
+
+const RetryAfterObject = Schema.Struct({
+  seconds: Schema.NonNegative,
+  format: oneOf("seconds", "http-date")
+})
 
 /**
  * The value of a `Retry-After` header: a number of seconds, written either as
  * an integer (`Retry-After: 5`) or as an HTTP-date computed from the time of
- * the request (`Retry-After: Thu, 01 Jan 1970 00:00:05 GMT`).
+ * the request (`Retry-After: Thu, 01 Jan 1970 00:00:05 GMT`). Its JSON form is
+ * either a number of seconds or `{ "seconds": 5, "format": "http-date" }`.
  *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ * import { Schema } from "effect"
+ *
+ * assert.deepStrictEqual(Schema.decodeUnknownSync(Scenario.RetryAfter)(5), { seconds: 5, format: "seconds" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const RetryAfter: Schema.Schema<RetryAfter, number | RetryAfter> = Schema.Union(
+  RetryAfterObject,
+  Schema.transform(Schema.NonNegative, Schema.typeSchema(RetryAfterObject), {
+    strict: true,
+    decode: (seconds) => ({ seconds, format: "seconds" as const }),
+    encode: (retryAfter) => retryAfter.seconds
+  })
+).annotations({
+  message: () => ({
+    message: "expected a number of seconds or { seconds, format: \"seconds\" | \"http-date\" }",
+    override: true
+  })
+})
+
+/**
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
@@ -130,28 +194,65 @@ export type RetryAfterInput = number | RetryAfter
  */
 export type Level = "token" | "request"
 
+const times = Schema.optionalWith(Schema.NonNegative, { default: () => Infinity })
+const retryAfter = Schema.optionalWith(Schema.UndefinedOr(RetryAfter), { default: () => undefined })
+const status = (fallback: number) =>
+  Schema.optionalWith(Schema.Int.pipe(Schema.between(100, 599)), { default: () => fallback })
+
+// -----------------------------------------------------------------------------
+// Delivery: the message is accepted
+// -----------------------------------------------------------------------------
+
 /**
- * The message is accepted and delivered.
+ * The message is accepted and delivered. The JSON form is `"delivered"` or
+ * `{"_tag":"Delivered"}`.
  *
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
  *
+ * assert.deepStrictEqual(Scenario.Delivered.make(), { _tag: "Delivered" })
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("delivered"), Scenario.delivered)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Delivered = Schema.TaggedStruct("Delivered", {})
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
  * const delivered: Scenario.Delivered = { _tag: "Delivered" }
- * assert.deepStrictEqual(Scenario.fromJson("delivered"), delivered)
  * ```
  *
  * @since 0.1.0
  * @category models
  */
-export interface Delivered {
-  readonly _tag: "Delivered"
-}
+export interface Delivered extends Schema.Schema.Type<typeof Delivered> {}
 
 /**
  * The message is delivered, but the token has a newer canonical form
- * (legacy: `registration_id` in the result; v1: plain success).
+ * (legacy: `registration_id` in the result, `<token>:canonical` when not
+ * given; v1: plain success).
  *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.deepStrictEqual(Scenario.Canonical.make({ registrationId: "new" }), Scenario.canonical("new"))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Canonical = Schema.TaggedStruct("Canonical", {
+  registrationId: Schema.optionalWith(Schema.UndefinedOr(Schema.String), { default: () => undefined })
+})
+
+/**
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
@@ -163,10 +264,40 @@ export interface Delivered {
  * @since 0.1.0
  * @category models
  */
-export interface Canonical {
-  readonly _tag: "Canonical"
-  readonly registrationId: string | undefined
-}
+export interface Canonical extends Schema.Schema.Type<typeof Canonical> {}
+
+/**
+ * The scenarios that deliver the message.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(Scenario.Delivery)(Scenario.canonical()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Delivery = Schema.Union(Delivered, Canonical)
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const ok: Scenario.Delivery = Scenario.Delivered.make()
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Delivery = typeof Delivery.Type
+
+// -----------------------------------------------------------------------------
+// Rejection: one target is answered with an error
+// -----------------------------------------------------------------------------
 
 /**
  * The token is no longer registered (legacy `NotRegistered`, v1 404
@@ -176,35 +307,58 @@ export interface Canonical {
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
  *
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("notRegistered"), Scenario.NotRegistered.make())
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const NotRegistered = Schema.TaggedStruct("NotRegistered", {})
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
  * const notRegistered: Scenario.NotRegistered = { _tag: "NotRegistered" }
- * assert.deepStrictEqual(Scenario.fromJson("notRegistered"), notRegistered)
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("notRegistered"), notRegistered)
  * ```
  *
  * @since 0.1.0
  * @category models
  */
-export interface NotRegistered {
-  readonly _tag: "NotRegistered"
-}
+export interface NotRegistered extends Schema.Schema.Type<typeof NotRegistered> {}
 
 /**
  * The token is malformed (legacy `InvalidRegistration`, v1 400
- * `INVALID_ARGUMENT` with a field violation on `message.token`).
+ * `INVALID_ARGUMENT` with a field violation on `message.token`, or on
+ * `message.topic` / `message.condition`).
  *
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
  *
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync({ _tag: "InvalidToken" }), Scenario.invalidToken)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const InvalidToken = Schema.TaggedStruct("InvalidToken", {})
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
  * const invalidToken: Scenario.InvalidToken = { _tag: "InvalidToken" }
- * assert.deepStrictEqual(Scenario.fromJson({ _tag: "InvalidToken" }), invalidToken)
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync({ _tag: "InvalidToken" }), invalidToken)
  * ```
  *
  * @since 0.1.0
  * @category models
  */
-export interface InvalidToken {
-  readonly _tag: "InvalidToken"
-}
+export interface InvalidToken extends Schema.Schema.Type<typeof InvalidToken> {}
 
 /**
  * The token belongs to another sender (legacy `MismatchSenderId`, v1 403
@@ -214,21 +368,45 @@ export interface InvalidToken {
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
  *
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("senderMismatch"), Scenario.SenderMismatch.make())
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SenderMismatch = Schema.TaggedStruct("SenderMismatch", {})
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
  * const senderMismatch: Scenario.SenderMismatch = { _tag: "SenderMismatch" }
- * assert.deepStrictEqual(Scenario.fromJson("senderMismatch"), senderMismatch)
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("senderMismatch"), senderMismatch)
  * ```
  *
  * @since 0.1.0
  * @category models
  */
-export interface SenderMismatch {
-  readonly _tag: "SenderMismatch"
-}
+export interface SenderMismatch extends Schema.Schema.Type<typeof SenderMismatch> {}
 
 /**
  * APNs or Web Push credentials are missing or invalid (legacy
  * `InvalidApnsCredential`, v1 401 `THIRD_PARTY_AUTH_ERROR`).
  *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.deepStrictEqual(Scenario.ThirdPartyAuthError.make(), Scenario.thirdPartyAuthError)
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ThirdPartyAuthError = Schema.TaggedStruct("ThirdPartyAuthError", {})
+
+/**
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
@@ -240,33 +418,61 @@ export interface SenderMismatch {
  * @since 0.1.0
  * @category models
  */
-export interface ThirdPartyAuthError {
-  readonly _tag: "ThirdPartyAuthError"
-}
+export interface ThirdPartyAuthError extends Schema.Schema.Type<typeof ThirdPartyAuthError> {}
 
 /**
- * Any legacy error code; the v1 API answers with the matching v1 error.
+ * Any legacy error code; the v1 API answers with the v1 error FCM gives for
+ * the same problem.
  *
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
  *
+ * const tooBig = Scenario.decodeUnknownSync({ _tag: "LegacyError", code: "MessageTooBig" })
+ * assert.deepStrictEqual(tooBig, Scenario.LegacyError.make({ code: "MessageTooBig" }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LegacyError = Schema.TaggedStruct("LegacyError", { code: LegacyErrorCode })
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
  * const tooBig: Scenario.LegacyError = { _tag: "LegacyError", code: "MessageTooBig" }
- * assert.deepStrictEqual(Scenario.fromJson({ _tag: "LegacyError", code: "MessageTooBig" }), tooBig)
+ * assert.deepStrictEqual(Scenario.legacyError("MessageTooBig"), tooBig)
  * ```
  *
  * @since 0.1.0
  * @category models
  */
-export interface LegacyError {
-  readonly _tag: "LegacyError"
-  readonly code: LegacyErrorCode
-}
+export interface LegacyError extends Schema.Schema.Type<typeof LegacyError> {}
 
 /**
  * The service is unavailable `times` times for each token (counted per token
- * across requests), then the message is delivered.
+ * across requests; always when not given), then the message is delivered.
  *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const busy = Scenario.decodeUnknownSync({ _tag: "Unavailable", times: 2, retryAfter: 5 })
+ * assert.deepStrictEqual(busy, Scenario.unavailable({ times: 2, retryAfter: 5 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Unavailable = Schema.TaggedStruct("Unavailable", {
+  times,
+  retryAfter,
+  level: Schema.optionalWith(oneOf("token", "request"), { default: () => "token" as const })
+})
+
+/**
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
@@ -280,16 +486,28 @@ export interface LegacyError {
  * @since 0.1.0
  * @category models
  */
-export interface Unavailable {
-  readonly _tag: "Unavailable"
-  readonly times: number
-  readonly retryAfter: RetryAfter | undefined
-  readonly level: Level
-}
+export interface Unavailable extends Schema.Schema.Type<typeof Unavailable> {}
 
 /**
  * An internal server error `times` times per token, then delivered.
  *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.deepStrictEqual(Scenario.InternalError.make({ times: 1 }), Scenario.internalError({ times: 1 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const InternalError = Schema.TaggedStruct("InternalError", {
+  times,
+  retryAfter,
+  level: Schema.optionalWith(oneOf("token", "request"), { default: () => "token" as const })
+})
+
+/**
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
@@ -301,12 +519,7 @@ export interface Unavailable {
  * @since 0.1.0
  * @category models
  */
-export interface InternalError {
-  readonly _tag: "InternalError"
-  readonly times: number
-  readonly retryAfter: RetryAfter | undefined
-  readonly level: Level
-}
+export interface InternalError extends Schema.Schema.Type<typeof InternalError> {}
 
 /**
  * A 429 `times` times per token, then delivered. `"message"` is the FCM
@@ -320,6 +533,24 @@ export interface InternalError {
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
  *
+ * const projectQuota = Scenario.decodeUnknownSync({ _tag: "QuotaExceeded", variant: "project", retryAfter: 60 })
+ * assert.deepStrictEqual(projectQuota, Scenario.quotaExceeded({ variant: "project", retryAfter: 60 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const QuotaExceeded = Schema.TaggedStruct("QuotaExceeded", {
+  times,
+  retryAfter,
+  variant: Schema.optionalWith(oneOf("message", "project"), { default: () => "message" as const })
+})
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
  * const projectQuota: Scenario.QuotaExceeded = {
  *   _tag: "QuotaExceeded", times: 1, retryAfter: { seconds: 60, format: "seconds" }, variant: "project"
  * }
@@ -329,16 +560,432 @@ export interface InternalError {
  * @since 0.1.0
  * @category models
  */
-export interface QuotaExceeded {
-  readonly _tag: "QuotaExceeded"
-  readonly times: number
-  readonly retryAfter: RetryAfter | undefined
-  readonly variant: "message" | "project"
+export interface QuotaExceeded extends Schema.Schema.Type<typeof QuotaExceeded> {}
+
+/**
+ * The scenarios that answer one target with an error: in the legacy API an
+ * entry of `results` (or, for transient ones at request level, the whole
+ * request), in the HTTP v1 API the whole response.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(Scenario.Rejection)(Scenario.notRegistered))
+ * assert.ok(!Schema.is(Scenario.Rejection)(Scenario.reset))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Rejection = Schema.Union(
+  NotRegistered,
+  InvalidToken,
+  SenderMismatch,
+  ThirdPartyAuthError,
+  LegacyError,
+  Unavailable,
+  InternalError,
+  QuotaExceeded
+)
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const rejections: ReadonlyArray<Scenario.Rejection> = [Scenario.NotRegistered.make(), Scenario.Unavailable.make()]
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Rejection = typeof Rejection.Type
+
+// -----------------------------------------------------------------------------
+// RequestFault: the whole request is answered, whatever its targets
+// -----------------------------------------------------------------------------
+
+/**
+ * The connection (HTTP/1.1) or the stream (HTTP/2, RST_STREAM CANCEL) is
+ * reset without an answer.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("reset"), Scenario.Reset.make())
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Reset = Schema.TaggedStruct("Reset", {})
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const reset: Scenario.Reset = { _tag: "Reset" }
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("reset"), reset)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Reset extends Schema.Schema.Type<typeof Reset> {}
+
+/**
+ * The request is never answered (until the client gives up or the emulator
+ * stops).
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("hang"), Scenario.Hang.make())
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Hang = Schema.TaggedStruct("Hang", {})
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const hang: Scenario.Hang = { _tag: "Hang" }
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("hang"), hang)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Hang extends Schema.Schema.Type<typeof Hang> {}
+
+/**
+ * The HTTP/2 session is closed with a GOAWAY frame, after answering this
+ * request (`respond: true`) or instead of answering it. Over HTTP/1.1 the
+ * connection is closed.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync({ _tag: "GoAway", respond: true }), Scenario.goAway({ respond: true }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const GoAway = Schema.TaggedStruct("GoAway", {
+  respond: Schema.optionalWith(Schema.Boolean, { default: () => false })
+})
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * // answer this request, then close the HTTP/2 session
+ * const goAway: Scenario.GoAway = { _tag: "GoAway", respond: true }
+ * assert.deepStrictEqual(Scenario.goAway({ respond: true }), goAway)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface GoAway extends Schema.Schema.Type<typeof GoAway> {}
+
+/**
+ * A JSON content type with a truncated, unparseable body (status 200 unless
+ * given).
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("malformedJson"), Scenario.malformedJson())
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MalformedJson = Schema.TaggedStruct("MalformedJson", { status: status(200) })
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const truncated: Scenario.MalformedJson = { _tag: "MalformedJson", status: 200 }
+ * assert.deepStrictEqual(Scenario.malformedJson(), truncated)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MalformedJson extends Schema.Schema.Type<typeof MalformedJson> {}
+
+/**
+ * An HTML error page of Google's front end (by default "Error 502 (Server
+ * Error)"). `"htmlBadGateway"` is a name for the default.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("htmlBadGateway"), Scenario.HtmlError.make())
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const HtmlError = Schema.TaggedStruct("HtmlError", { status: status(502), retryAfter })
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const unavailablePage: Scenario.HtmlError = { _tag: "HtmlError", status: 503, retryAfter: undefined }
+ * assert.deepStrictEqual(Scenario.htmlError({ status: 503 }), unavailablePage)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface HtmlError extends Schema.Schema.Type<typeof HtmlError> {}
+
+/**
+ * A response with no body (status 200 unless given).
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.deepStrictEqual(Scenario.EmptyBody.make({ status: 502 }), Scenario.emptyBody({ status: 502 }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const EmptyBody = Schema.TaggedStruct("EmptyBody", { status: status(200) })
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const empty: Scenario.EmptyBody = { _tag: "EmptyBody", status: 502 }
+ * assert.deepStrictEqual(Scenario.emptyBody({ status: 502 }), empty)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface EmptyBody extends Schema.Schema.Type<typeof EmptyBody> {}
+
+/**
+ * The credentials are rejected: legacy 401 HTML page; v1 401
+ * `UNAUTHENTICATED` (with an `ErrorInfo` of reason `ACCESS_TOKEN_EXPIRED` when
+ * `expired`); the token endpoint answers `invalid_grant`.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.deepStrictEqual(Scenario.Unauthenticated.make({ expired: true }), Scenario.unauthenticated({ expired: true }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Unauthenticated = Schema.TaggedStruct("Unauthenticated", {
+  expired: Schema.optionalWith(Schema.Boolean, { default: () => false })
+})
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const expired: Scenario.Unauthenticated = { _tag: "Unauthenticated", expired: true }
+ * assert.deepStrictEqual(Scenario.unauthenticated({ expired: true }), expired)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Unauthenticated extends Schema.Schema.Type<typeof Unauthenticated> {}
+
+/**
+ * The request is rejected as malformed: legacy 400 with a text explanation,
+ * v1 400 `INVALID_ARGUMENT` without details, the token endpoint
+ * `invalid_request`.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.strictEqual(Scenario.BadRequest.make().message, "Request contains an invalid argument.")
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const BadRequest = Schema.TaggedStruct("BadRequest", {
+  message: Schema.optionalWith(Schema.String, { default: () => "Request contains an invalid argument." })
+})
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const bad: Scenario.BadRequest = { _tag: "BadRequest", message: "Invalid JSON payload received." }
+ * assert.deepStrictEqual(Scenario.badRequest("Invalid JSON payload received."), bad)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BadRequest extends Schema.Schema.Type<typeof BadRequest> {}
+
+/**
+ * The scenarios that answer a whole request, whatever its targets.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ * import { Schema } from "effect"
+ *
+ * assert.ok(Schema.is(Scenario.RequestFault)(Scenario.hang))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const RequestFault = Schema.Union(
+  Reset,
+  Hang,
+  GoAway,
+  MalformedJson,
+  HtmlError,
+  EmptyBody,
+  Unauthenticated,
+  BadRequest
+)
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const faults: ReadonlyArray<Scenario.RequestFault> = [
+ *   { _tag: "Reset" },
+ *   { _tag: "Hang" },
+ *   { _tag: "GoAway", respond: false }
+ * ]
+ * assert.ok(faults.every(Scenario.isRequestFault))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type RequestFault = typeof RequestFault.Type
+
+// -----------------------------------------------------------------------------
+// Combinator: scenarios made of scenarios
+// -----------------------------------------------------------------------------
+
+/**
+ * The JSON form of a scenario: its name (`"notRegistered"`, the tag with a
+ * lower-case first letter, or `"htmlBadGateway"`) or its object with optional
+ * fields.
+ *
+ * @example
+ * ```ts
+ * import type { Scenario } from "@effect-fcm/emulator"
+ *
+ * const json: Scenario.Encoded = { _tag: "Sequence", steps: ["reset", { _tag: "Unavailable", retryAfter: 1 }] }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Encoded =
+  | string
+  | typeof Delivery.Encoded
+  | typeof Rejection.Encoded
+  | typeof RequestFault.Encoded
+  | LatencyEncoded
+  | SequenceEncoded
+  | typeof Mix.Encoded
+
+/**
+ * @example
+ * ```ts
+ * import type { Scenario } from "@effect-fcm/emulator"
+ *
+ * const slowGone: Scenario.LatencyEncoded = { _tag: "Latency", millis: 200, then: "notRegistered" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LatencyEncoded {
+  readonly _tag: "Latency"
+  readonly millis?: number | undefined
+  readonly then?: Encoded | undefined
 }
 
 /**
- * Answers as `then` does, `millis` milliseconds later.
+ * @example
+ * ```ts
+ * import type { Scenario } from "@effect-fcm/emulator"
  *
+ * const flaky: Scenario.SequenceEncoded = { _tag: "Sequence", steps: ["reset", "delivered"] }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SequenceEncoded {
+  readonly _tag: "Sequence"
+  readonly steps: ReadonlyArray<Encoded>
+}
+
+const suspended: Schema.Schema<Scenario, Encoded> = Schema.suspend((): Schema.Schema<Scenario, Encoded> => Scenario)
+
+/**
+ * Answers as `then` does (delivered when not given), `millis` milliseconds
+ * later.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const slowGone = Scenario.decodeUnknownSync({ _tag: "Latency", millis: 250, then: "notRegistered" })
+ * assert.deepStrictEqual(slowGone, Scenario.latency(250, Scenario.notRegistered))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Latency: Schema.TaggedStruct<"Latency", {
+  millis: Schema.optionalWith<typeof Schema.NonNegative, { default: () => number }>
+  then: Schema.optionalWith<Schema.Schema<Scenario, Encoded>, { default: () => Scenario }>
+}> = Schema.TaggedStruct("Latency", {
+  millis: Schema.optionalWith(Schema.NonNegative, { default: () => 0 }),
+  then: Schema.optionalWith(suspended, { default: (): Scenario => delivered })
+})
+
+/**
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
@@ -358,8 +1005,26 @@ export interface Latency {
 
 /**
  * The n-th request for a token is answered by the n-th step; the last step
- * repeats.
+ * repeats. At least one step.
  *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const flaky = Scenario.decodeUnknownSync({ _tag: "Sequence", steps: ["reset", { _tag: "Latency", millis: 5 }] })
+ * assert.deepStrictEqual(flaky, Scenario.sequence(Scenario.reset, Scenario.latency(5)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Sequence: Schema.TaggedStruct<"Sequence", {
+  steps: Schema.Schema<ReadonlyArray<Scenario>, ReadonlyArray<Encoded>>
+}> = Schema.TaggedStruct("Sequence", {
+  steps: Schema.Array(suspended).pipe(Schema.minItems(1))
+})
+
+/**
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
@@ -380,38 +1045,68 @@ export interface Sequence {
   readonly steps: ReadonlyArray<Scenario>
 }
 
+const rate = Schema.optional(Schema.NonNegative)
+
 /**
  * The probabilities of each outcome in a {@link Mix}; what is left up to 1 is
- * delivered.
+ * delivered. Each key is the name of the scenario it draws (with the mix's
+ * `retryAfter` for the transient errors); the order of the keys is the order
+ * of the draw, so a new key goes last.
  *
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
  *
  * // 1% unavailable, 0.1% not registered, 0.01% connection resets, the rest delivered
- * const rates: Scenario.MixRates = { unavailable: 0.01, notRegistered: 0.001, reset: 0.0001 }
+ * const rates = Scenario.MixRates.make({ unavailable: 0.01, notRegistered: 0.001, reset: 0.0001 })
  * const load = Scenario.mix({ seed: 42, rates })
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MixRates = Schema.Struct({
+  unavailable: rate,
+  internalError: rate,
+  quotaExceeded: rate,
+  notRegistered: rate,
+  invalidToken: rate,
+  senderMismatch: rate,
+  thirdPartyAuthError: rate,
+  canonical: rate,
+  reset: rate,
+  goAway: rate,
+  hang: rate,
+  malformedJson: rate,
+  htmlError: rate,
+  emptyBody: rate
+}).annotations({ parseOptions: { onExcessProperty: "error" } })
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const rates: Scenario.MixRates = { unavailable: 0.01, notRegistered: 0.001, reset: 0.0001 }
  * ```
  *
  * @since 0.1.0
  * @category models
  */
-export interface MixRates {
-  readonly unavailable?: number
-  readonly internalError?: number
-  readonly quotaExceeded?: number
-  readonly notRegistered?: number
-  readonly invalidToken?: number
-  readonly senderMismatch?: number
-  readonly thirdPartyAuthError?: number
-  readonly canonical?: number
-  readonly reset?: number
-  readonly goAway?: number
-  readonly hang?: number
-  readonly malformedJson?: number
-  readonly htmlError?: number
-  readonly emptyBody?: number
-}
+export interface MixRates extends Schema.Schema.Type<typeof MixRates> {}
+
+const LatencyRange = Schema.transform(
+  Schema.Struct({
+    min: Schema.optionalWith(Schema.NonNegative, { default: () => 0 }),
+    max: Schema.optional(Schema.NonNegative)
+  }),
+  Schema.Struct({ min: Schema.NonNegative, max: Schema.NonNegative }),
+  {
+    strict: true,
+    decode: ({ max, min }) => ({ min, max: max ?? min }),
+    encode: (range) => range
+  }
+)
 
 /**
  * A seeded random mix of outcomes for load and fault tests. The outcome of the
@@ -419,6 +1114,25 @@ export interface MixRates {
  * run is reproducible, and a token that drew a transient failure gets a fresh
  * draw when it is retried.
  *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const load = Scenario.decodeUnknownSync({ _tag: "Mix", seed: 42, rates: { unavailable: 0.01 }, latency: { min: 5, max: 50 } })
+ * assert.deepStrictEqual(load, Scenario.mix({ seed: 42, rates: { unavailable: 0.01 }, latency: { min: 5, max: 50 } }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Mix = Schema.TaggedStruct("Mix", {
+  seed: Schema.Number.pipe(Schema.finite()),
+  rates: MixRates,
+  retryAfter,
+  latency: Schema.optionalWith(Schema.UndefinedOr(LatencyRange), { default: () => undefined })
+})
+
+/**
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
@@ -432,173 +1146,116 @@ export interface MixRates {
  * @since 0.1.0
  * @category models
  */
-export interface Mix {
-  readonly _tag: "Mix"
-  readonly seed: number
-  readonly rates: MixRates
-  readonly retryAfter: RetryAfter | undefined
-  readonly latency: { readonly min: number; readonly max: number } | undefined
-}
+export interface Mix extends Schema.Schema.Type<typeof Mix> {}
 
 /**
- * The connection (HTTP/1.1) or the stream (HTTP/2, RST_STREAM CANCEL) is
- * reset without an answer.
+ * The scenarios made of other scenarios (or of a draw among them).
  *
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
+ * import { Schema } from "effect"
  *
- * const reset: Scenario.Reset = { _tag: "Reset" }
- * assert.deepStrictEqual(Scenario.fromJson("reset"), reset)
+ * assert.ok(Schema.is(Scenario.Combinator)(Scenario.latency(5)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Combinator = Schema.Union(Latency, Sequence, Mix)
+
+/**
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * const slow: Scenario.Combinator = Scenario.Latency.make({ millis: 100 })
  * ```
  *
  * @since 0.1.0
  * @category models
  */
-export interface Reset {
-  readonly _tag: "Reset"
+export type Combinator = Latency | Sequence | Mix
+
+// -----------------------------------------------------------------------------
+// Scenario
+// -----------------------------------------------------------------------------
+
+const members = [
+  ...Delivery.members,
+  ...Rejection.members,
+  ...RequestFault.members,
+  ...Combinator.members
+] as const
+
+const tagOf = (member: Schema.Schema.Any): string => {
+  const tag = SchemaAST.getPropertySignatures(member.ast).find((p) => p.name === "_tag")!.type as SchemaAST.Literal
+  return String(tag.literal)
 }
 
 /**
- * The request is never answered (until the client gives up or the emulator
- * stops).
+ * The tag of every scenario, in the order of the union.
  *
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
  *
- * const hang: Scenario.Hang = { _tag: "Hang" }
- * assert.deepStrictEqual(Scenario.fromJson("hang"), hang)
+ * assert.ok(Scenario.tags.includes("NotRegistered"))
  * ```
  *
  * @since 0.1.0
- * @category models
+ * @category constants
  */
-export interface Hang {
-  readonly _tag: "Hang"
-}
+export const tags: ReadonlyArray<Scenario["_tag"]> = members.map(tagOf) as Array<Scenario["_tag"]>
+
+const byName = new Map<string, Scenario["_tag"]>([
+  ...tags.map((tag) => [tag.charAt(0).toLowerCase() + tag.slice(1), tag] as const),
+  ["htmlBadGateway", "HtmlError"]
+])
+
+const Struct = Schema.Union(...members)
+
+/** A name stands for its scenario with every field left out; an object passes through. */
+const NameOrObject = Schema.transformOrFail(Schema.Unknown, Schema.Unknown, {
+  strict: true,
+  decode: (input, _, ast) => {
+    if (typeof input !== "string") return ParseResult.succeed(input)
+    const tag = byName.get(input)
+    return tag === undefined
+      ? ParseResult.fail(
+        new ParseResult.Type(
+          ast,
+          input,
+          `unknown scenario ${JSON.stringify(input)} (one of ${[...byName.keys()].join(", ")})`
+        )
+      )
+      : ParseResult.succeed({ _tag: tag })
+  },
+  encode: ParseResult.succeed
+})
 
 /**
- * The HTTP/2 session is closed with a GOAWAY frame, after answering this
- * request (`respond: true`) or instead of answering it. Over HTTP/1.1 the
- * connection is closed.
+ * Every scenario: the union of {@link Delivery}, {@link Rejection},
+ * {@link RequestFault} and {@link Combinator}. Decoding reads the JSON form
+ * (a name, or the object with its optional fields left out); an error names
+ * the field.
  *
  * @example
  * ```ts
  * import { Scenario } from "@effect-fcm/emulator"
+ * import { Schema } from "effect"
  *
- * // answer this request, then close the HTTP/2 session
- * const goAway: Scenario.GoAway = { _tag: "GoAway", respond: true }
- * assert.deepStrictEqual(Scenario.goAway({ respond: true }), goAway)
+ * const decode = Schema.decodeUnknownEither(Scenario.Scenario)
+ * assert.ok(decode({ _tag: "Unavailable", times: 2 })._tag === "Right")
+ * assert.ok(Schema.is(Scenario.Scenario)(Scenario.notRegistered))
  * ```
  *
  * @since 0.1.0
- * @category models
+ * @category schemas
  */
-export interface GoAway {
-  readonly _tag: "GoAway"
-  readonly respond: boolean
-}
-
-/**
- * A JSON content type with a truncated, unparseable body.
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * const truncated: Scenario.MalformedJson = { _tag: "MalformedJson", status: 200 }
- * assert.deepStrictEqual(Scenario.malformedJson(), truncated)
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface MalformedJson {
-  readonly _tag: "MalformedJson"
-  readonly status: number
-}
-
-/**
- * An HTML error page of Google's front end (by default "Error 502 (Server
- * Error)").
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * const unavailablePage: Scenario.HtmlError = { _tag: "HtmlError", status: 503, retryAfter: undefined }
- * assert.deepStrictEqual(Scenario.htmlError({ status: 503 }), unavailablePage)
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface HtmlError {
-  readonly _tag: "HtmlError"
-  readonly status: number
-  readonly retryAfter: RetryAfter | undefined
-}
-
-/**
- * A response with no body.
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * const empty: Scenario.EmptyBody = { _tag: "EmptyBody", status: 502 }
- * assert.deepStrictEqual(Scenario.emptyBody({ status: 502 }), empty)
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface EmptyBody {
-  readonly _tag: "EmptyBody"
-  readonly status: number
-}
-
-/**
- * The credentials are rejected: legacy 401 HTML page; v1 401
- * `UNAUTHENTICATED` (with an `ErrorInfo` of reason `ACCESS_TOKEN_EXPIRED` when
- * `expired`); the token endpoint answers `invalid_grant`.
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * const expired: Scenario.Unauthenticated = { _tag: "Unauthenticated", expired: true }
- * assert.deepStrictEqual(Scenario.unauthenticated({ expired: true }), expired)
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface Unauthenticated {
-  readonly _tag: "Unauthenticated"
-  readonly expired: boolean
-}
-
-/**
- * The request is rejected as malformed: legacy 400 with a text explanation,
- * v1 400 `INVALID_ARGUMENT` without details.
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * const bad: Scenario.BadRequest = { _tag: "BadRequest", message: "Invalid JSON payload received." }
- * assert.deepStrictEqual(Scenario.badRequest("Invalid JSON payload received."), bad)
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface BadRequest {
-  readonly _tag: "BadRequest"
-  readonly message: string
-}
+export const Scenario: Schema.Schema<Scenario, Encoded> = NameOrObject.pipe(
+  Schema.compose(Struct, { strict: false })
+) as Schema.Schema<Scenario, any>
 
 /**
  * @example
@@ -613,48 +1270,9 @@ export interface BadRequest {
  * @since 0.1.0
  * @category models
  */
-export type Scenario =
-  | Delivered
-  | Canonical
-  | NotRegistered
-  | InvalidToken
-  | SenderMismatch
-  | ThirdPartyAuthError
-  | LegacyError
-  | Unavailable
-  | InternalError
-  | QuotaExceeded
-  | Latency
-  | Sequence
-  | Mix
-  | Reset
-  | Hang
-  | GoAway
-  | MalformedJson
-  | HtmlError
-  | EmptyBody
-  | Unauthenticated
-  | BadRequest
+export type Scenario = Delivery | Rejection | RequestFault | Combinator
 
-/**
- * The scenarios that answer a whole request, whatever its targets.
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * const faults: ReadonlyArray<Scenario.RequestFault> = [
- *   { _tag: "Reset" },
- *   { _tag: "Hang" },
- *   { _tag: "GoAway", respond: false }
- * ]
- * assert.ok(faults.every(Scenario.isRequestFault))
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export type RequestFault = Reset | Hang | GoAway | MalformedJson | HtmlError | EmptyBody | Unauthenticated | BadRequest
+const requestFaultTags: ReadonlySet<string> = new Set(RequestFault.members.map(tagOf))
 
 /**
  * @example
@@ -668,21 +1286,75 @@ export type RequestFault = Reset | Hang | GoAway | MalformedJson | HtmlError | E
  * @since 0.1.0
  * @category refinements
  */
-export const isRequestFault = (scenario: Scenario): scenario is RequestFault => {
-  switch (scenario._tag) {
-    case "Reset":
-    case "Hang":
-    case "GoAway":
-    case "MalformedJson":
-    case "HtmlError":
-    case "EmptyBody":
-    case "Unauthenticated":
-    case "BadRequest":
-      return true
-    default:
-      return false
-  }
+export const isRequestFault = (scenario: Scenario): scenario is RequestFault => requestFaultTags.has(scenario._tag)
+
+// -----------------------------------------------------------------------------
+// decoding
+// -----------------------------------------------------------------------------
+
+/**
+ * Names the first problem of a failed decoding with the path of its field,
+ * e.g. `tokens.phone-1.times: Expected a non-negative number, actual -1`.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ * import { Either, Schema } from "effect"
+ *
+ * const result = Schema.decodeUnknownEither(Scenario.Scenario)({ _tag: "Unavailable", times: "twice" })
+ * assert.ok(Either.isLeft(result) && Scenario.formatError(result.left).startsWith("times: "))
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const formatError = (error: ParseResult.ParseError): string => {
+  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
+  if (issue === undefined) return error.message
+  return issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
 }
+
+/**
+ * Reads a scenario from its JSON form (e.g. `"notRegistered"` or
+ * `{"_tag":"Unavailable","times":2,"retryAfter":5}`); missing fields take
+ * the constructors' defaults. Fails with a message naming the field.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ * import { Either } from "effect"
+ *
+ * assert.deepStrictEqual(Scenario.decodeUnknown("notRegistered"), Either.right(Scenario.notRegistered))
+ * const bad = Scenario.decodeUnknown({ _tag: "LegacyError", code: "Nope" })
+ * assert.ok(Either.isLeft(bad) && bad.left.startsWith("code: expected one of \"MissingRegistration\", "))
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeUnknown = (input: unknown): Either.Either<Scenario, string> =>
+  Either.mapLeft(decodeEither(input), formatError)
+
+const decodeEither = Schema.decodeUnknownEither(Scenario)
+
+/**
+ * Reads a scenario from its JSON form, or throws.
+ *
+ * @example
+ * ```ts
+ * import { Scenario } from "@effect-fcm/emulator"
+ *
+ * assert.deepStrictEqual(Scenario.decodeUnknownSync("goAway"), Scenario.goAway())
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeUnknownSync: (input: unknown) => Scenario = Schema.decodeUnknownSync(Scenario)
+
+// -----------------------------------------------------------------------------
+// constructors
+// -----------------------------------------------------------------------------
 
 const retryAfterOf = (input: RetryAfterInput | undefined): RetryAfter | undefined =>
   input === undefined ? undefined : typeof input === "number" ? { seconds: input, format: "seconds" } : input
@@ -731,7 +1403,7 @@ export const retryAfterDate = (seconds: number): RetryAfter => ({ seconds, forma
  * @since 0.1.0
  * @category constructors
  */
-export const delivered: Scenario = { _tag: "Delivered" }
+export const delivered: Scenario = Delivered.make()
 
 /**
  * @example
@@ -745,7 +1417,7 @@ export const delivered: Scenario = { _tag: "Delivered" }
  * @since 0.1.0
  * @category constructors
  */
-export const canonical = (registrationId?: string): Scenario => ({ _tag: "Canonical", registrationId })
+export const canonical = (registrationId?: string): Scenario => Canonical.make({ registrationId })
 
 /**
  * @example
@@ -759,7 +1431,7 @@ export const canonical = (registrationId?: string): Scenario => ({ _tag: "Canoni
  * @since 0.1.0
  * @category constructors
  */
-export const notRegistered: Scenario = { _tag: "NotRegistered" }
+export const notRegistered: Scenario = NotRegistered.make()
 
 /**
  * @example
@@ -772,7 +1444,7 @@ export const notRegistered: Scenario = { _tag: "NotRegistered" }
  * @since 0.1.0
  * @category constructors
  */
-export const invalidToken: Scenario = { _tag: "InvalidToken" }
+export const invalidToken: Scenario = InvalidToken.make()
 
 /**
  * @example
@@ -785,7 +1457,7 @@ export const invalidToken: Scenario = { _tag: "InvalidToken" }
  * @since 0.1.0
  * @category constructors
  */
-export const senderMismatch: Scenario = { _tag: "SenderMismatch" }
+export const senderMismatch: Scenario = SenderMismatch.make()
 
 /**
  * @example
@@ -799,7 +1471,7 @@ export const senderMismatch: Scenario = { _tag: "SenderMismatch" }
  * @since 0.1.0
  * @category constructors
  */
-export const thirdPartyAuthError: Scenario = { _tag: "ThirdPartyAuthError" }
+export const thirdPartyAuthError: Scenario = ThirdPartyAuthError.make()
 
 /**
  * @example
@@ -814,7 +1486,7 @@ export const thirdPartyAuthError: Scenario = { _tag: "ThirdPartyAuthError" }
  * @since 0.1.0
  * @category constructors
  */
-export const legacyError = (code: LegacyErrorCode): Scenario => ({ _tag: "LegacyError", code })
+export const legacyError = (code: LegacyErrorCode): Scenario => LegacyError.make({ code })
 
 /**
  * Options of the transient errors. `times` defaults to always.
@@ -850,12 +1522,8 @@ export interface TransientOptions {
  * @since 0.1.0
  * @category constructors
  */
-export const unavailable = (options: TransientOptions = {}): Scenario => ({
-  _tag: "Unavailable",
-  times: options.times ?? Infinity,
-  retryAfter: retryAfterOf(options.retryAfter),
-  level: options.level ?? "token"
-})
+export const unavailable = (options: TransientOptions = {}): Scenario =>
+  Unavailable.make({ ...options, retryAfter: retryAfterOf(options.retryAfter) })
 
 /**
  * @example
@@ -869,12 +1537,8 @@ export const unavailable = (options: TransientOptions = {}): Scenario => ({
  * @since 0.1.0
  * @category constructors
  */
-export const internalError = (options: TransientOptions = {}): Scenario => ({
-  _tag: "InternalError",
-  times: options.times ?? Infinity,
-  retryAfter: retryAfterOf(options.retryAfter),
-  level: options.level ?? "token"
-})
+export const internalError = (options: TransientOptions = {}): Scenario =>
+  InternalError.make({ ...options, retryAfter: retryAfterOf(options.retryAfter) })
 
 /**
  * @example
@@ -896,12 +1560,7 @@ export const quotaExceeded = (
     readonly retryAfter?: RetryAfterInput
     readonly variant?: "message" | "project"
   } = {}
-): Scenario => ({
-  _tag: "QuotaExceeded",
-  times: options.times ?? Infinity,
-  retryAfter: retryAfterOf(options.retryAfter),
-  variant: options.variant ?? "message"
-})
+): Scenario => QuotaExceeded.make({ ...options, retryAfter: retryAfterOf(options.retryAfter) })
 
 /**
  * @example
@@ -958,13 +1617,7 @@ export const mix = (options: {
   readonly rates: MixRates
   readonly retryAfter?: RetryAfterInput
   readonly latency?: { readonly min: number; readonly max: number }
-}): Scenario => ({
-  _tag: "Mix",
-  seed: options.seed,
-  rates: options.rates,
-  retryAfter: retryAfterOf(options.retryAfter),
-  latency: options.latency
-})
+}): Scenario => Mix.make({ ...options, retryAfter: retryAfterOf(options.retryAfter) })
 
 /**
  * @example
@@ -980,7 +1633,7 @@ export const mix = (options: {
  * @since 0.1.0
  * @category constructors
  */
-export const reset: Scenario = { _tag: "Reset" }
+export const reset: Scenario = Reset.make()
 
 /**
  * @example
@@ -994,7 +1647,7 @@ export const reset: Scenario = { _tag: "Reset" }
  * @since 0.1.0
  * @category constructors
  */
-export const hang: Scenario = { _tag: "Hang" }
+export const hang: Scenario = Hang.make()
 
 /**
  * @example
@@ -1012,10 +1665,7 @@ export const hang: Scenario = { _tag: "Hang" }
  * @since 0.1.0
  * @category constructors
  */
-export const goAway = (options: { readonly respond?: boolean } = {}): Scenario => ({
-  _tag: "GoAway",
-  respond: options.respond ?? false
-})
+export const goAway = (options: { readonly respond?: boolean } = {}): Scenario => GoAway.make(options)
 
 /**
  * @example
@@ -1030,10 +1680,7 @@ export const goAway = (options: { readonly respond?: boolean } = {}): Scenario =
  * @since 0.1.0
  * @category constructors
  */
-export const malformedJson = (options: { readonly status?: number } = {}): Scenario => ({
-  _tag: "MalformedJson",
-  status: options.status ?? 200
-})
+export const malformedJson = (options: { readonly status?: number } = {}): Scenario => MalformedJson.make(options)
 
 /**
  * @example
@@ -1049,11 +1696,7 @@ export const malformedJson = (options: { readonly status?: number } = {}): Scena
  */
 export const htmlError = (
   options: { readonly status?: number; readonly retryAfter?: RetryAfterInput } = {}
-): Scenario => ({
-  _tag: "HtmlError",
-  status: options.status ?? 502,
-  retryAfter: retryAfterOf(options.retryAfter)
-})
+): Scenario => HtmlError.make({ ...options, retryAfter: retryAfterOf(options.retryAfter) })
 
 /**
  * Google's "Error 502 (Server Error)" HTML page.
@@ -1082,10 +1725,7 @@ export const htmlBadGateway: Scenario = htmlError()
  * @since 0.1.0
  * @category constructors
  */
-export const emptyBody = (options: { readonly status?: number } = {}): Scenario => ({
-  _tag: "EmptyBody",
-  status: options.status ?? 200
-})
+export const emptyBody = (options: { readonly status?: number } = {}): Scenario => EmptyBody.make(options)
 
 /**
  * @example
@@ -1100,10 +1740,7 @@ export const emptyBody = (options: { readonly status?: number } = {}): Scenario 
  * @since 0.1.0
  * @category constructors
  */
-export const unauthenticated = (options: { readonly expired?: boolean } = {}): Scenario => ({
-  _tag: "Unauthenticated",
-  expired: options.expired ?? false
-})
+export const unauthenticated = (options: { readonly expired?: boolean } = {}): Scenario => Unauthenticated.make(options)
 
 /**
  * @example
@@ -1116,129 +1753,4 @@ export const unauthenticated = (options: { readonly expired?: boolean } = {}): S
  * @since 0.1.0
  * @category constructors
  */
-export const badRequest = (message = "Request contains an invalid argument."): Scenario => ({
-  _tag: "BadRequest",
-  message
-})
-
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
-const num = (o: Record<string, unknown>, key: string): number | undefined => {
-  const v = o[key]
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined
-}
-
-const decodeRetryAfter = (u: unknown): RetryAfter | undefined | string => {
-  if (u === undefined) return undefined
-  if (typeof u === "number" && u >= 0) return retryAfterSeconds(u)
-  if (isRecord(u) && typeof u.seconds === "number" && (u.format === "seconds" || u.format === "http-date")) {
-    return { seconds: u.seconds, format: u.format }
-  }
-  return "retryAfter must be a number of seconds or { seconds, format }"
-}
-
-/**
- * Reads a scenario from its JSON form (the same shape as the values built by
- * the constructors, e.g. `{"_tag":"Unavailable","times":2,"retryAfter":5}`);
- * used by the emulator's control routes and command line. Missing fields take
- * the constructors' defaults. Returns an error message for invalid input.
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * assert.deepStrictEqual(Scenario.fromJson("notRegistered"), Scenario.notRegistered)
- * assert.deepStrictEqual(
- *   Scenario.fromJson({ _tag: "Unavailable", times: 2, retryAfter: 5 }),
- *   Scenario.unavailable({ times: 2, retryAfter: 5 })
- * )
- * assert.strictEqual(Scenario.fromJson({ _tag: "Nope" }), `unknown scenario "Nope"`)
- * ```
- *
- * @since 0.1.0
- * @category decoding
- */
-export const fromJson = (u: unknown): Scenario | string => {
-  if (typeof u === "string") {
-    return u === "htmlBadGateway" ? htmlBadGateway : fromJson({ _tag: u.charAt(0).toUpperCase() + u.slice(1) })
-  }
-  if (!isRecord(u) || typeof u._tag !== "string") return "a scenario must be an object with a _tag"
-  const retryAfter = decodeRetryAfter(u.retryAfter)
-  if (typeof retryAfter === "string") return retryAfter
-  const times = num(u, "times")
-  const level = u.level === "request" ? "request" : "token"
-  const base = { ...(times !== undefined ? { times } : {}), ...(retryAfter ? { retryAfter } : {}) }
-  switch (u._tag) {
-    case "Delivered":
-      return delivered
-    case "Canonical":
-      return canonical(typeof u.registrationId === "string" ? u.registrationId : undefined)
-    case "NotRegistered":
-      return notRegistered
-    case "InvalidToken":
-      return invalidToken
-    case "SenderMismatch":
-      return senderMismatch
-    case "ThirdPartyAuthError":
-      return thirdPartyAuthError
-    case "LegacyError":
-      return typeof u.code === "string" && (legacyErrorCodes as ReadonlyArray<string>).includes(u.code)
-        ? legacyError(u.code as LegacyErrorCode)
-        : `unknown legacy error code ${JSON.stringify(u.code)}`
-    case "Unavailable":
-      return unavailable({ ...base, level })
-    case "InternalError":
-      return internalError({ ...base, level })
-    case "QuotaExceeded":
-      return quotaExceeded({ ...base, variant: u.variant === "project" ? "project" : "message" })
-    case "Latency": {
-      const then = u.then === undefined ? delivered : fromJson(u.then)
-      if (typeof then === "string") return then
-      return latency(num(u, "millis") ?? 0, then)
-    }
-    case "Sequence": {
-      if (!Array.isArray(u.steps)) return "a Sequence needs steps"
-      const steps: Array<Scenario> = []
-      for (const step of u.steps) {
-        const s = fromJson(step)
-        if (typeof s === "string") return s
-        steps.push(s)
-      }
-      return sequence(...steps)
-    }
-    case "Mix": {
-      const seed = num(u, "seed")
-      if (seed === undefined || !isRecord(u.rates)) return "a Mix needs a numeric seed and rates"
-      const rates: Record<string, number> = {}
-      for (const [k, v] of Object.entries(u.rates)) {
-        if (typeof v !== "number" || v < 0) return `rate ${k} must be a non-negative number`
-        rates[k] = v
-      }
-      const lat = isRecord(u.latency) ? u.latency : undefined
-      return mix({
-        seed,
-        rates,
-        ...(retryAfter ? { retryAfter } : {}),
-        ...(lat ? { latency: { min: num(lat, "min") ?? 0, max: num(lat, "max") ?? num(lat, "min") ?? 0 } } : {})
-      })
-    }
-    case "Reset":
-      return reset
-    case "Hang":
-      return hang
-    case "GoAway":
-      return goAway({ respond: u.respond === true })
-    case "MalformedJson":
-      return malformedJson({ status: num(u, "status") ?? 200 })
-    case "HtmlError":
-      return htmlError({ status: num(u, "status") ?? 502, ...(retryAfter ? { retryAfter } : {}) })
-    case "EmptyBody":
-      return emptyBody({ status: num(u, "status") ?? 200 })
-    case "Unauthenticated":
-      return unauthenticated({ expired: u.expired === true })
-    case "BadRequest":
-      return badRequest(typeof u.message === "string" ? u.message : undefined)
-    default:
-      return `unknown scenario ${JSON.stringify(u._tag)}`
-  }
-}
+export const badRequest = (message?: string): Scenario => BadRequest.make(message === undefined ? {} : { message })

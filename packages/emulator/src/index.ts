@@ -33,6 +33,22 @@
 export * as Scenario from "./Scenario.js"
 
 /**
+ * The control routes' JSON body (`POST /__emulator/scenarios`) as a Schema.
+ *
+ * @example
+ * ```ts
+ * import { Control } from "@effect-fcm/emulator"
+ * import { Either } from "effect"
+ *
+ * assert.ok(Either.isRight(Control.decodeBody({ prefixes: { "stale-": "notRegistered" } })))
+ * ```
+ *
+ * @since 0.1.0
+ * @category exports
+ */
+export * as Control from "./Control.js"
+
+/**
  * The pure behaviour model of FCM (legacy, HTTP v1, OAuth2, metadata server).
  *
  * @example

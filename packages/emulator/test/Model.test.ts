@@ -1,4 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import * as Scenario from "../src/Scenario.js"
 import * as ServiceAccount from "../src/ServiceAccount.js"
 import {
@@ -637,19 +639,35 @@ describe("scenario resolution", () => {
   })
 
   it("reads scenarios from JSON", () => {
-    assert.deepStrictEqual(Scenario.fromJson("notRegistered"), Scenario.notRegistered)
-    assert.deepStrictEqual(Scenario.fromJson("htmlBadGateway"), Scenario.htmlError({ status: 502 }))
-    assert.deepStrictEqual(Scenario.fromJson("goAway"), Scenario.goAway())
+    assert.deepStrictEqual(Scenario.decodeUnknownSync("notRegistered"), Scenario.notRegistered)
+    assert.deepStrictEqual(Scenario.decodeUnknownSync("htmlBadGateway"), Scenario.htmlError({ status: 502 }))
+    assert.deepStrictEqual(Scenario.decodeUnknownSync("goAway"), Scenario.goAway())
     assert.deepStrictEqual(
-      Scenario.fromJson({ _tag: "Unavailable", times: 2, retryAfter: 5 }),
+      Scenario.decodeUnknownSync({ _tag: "Unavailable", times: 2, retryAfter: 5 }),
       Scenario.unavailable({ times: 2, retryAfter: 5 })
     )
     assert.deepStrictEqual(
-      Scenario.fromJson({ _tag: "Sequence", steps: ["reset", { _tag: "Latency", millis: 5 }] }),
+      Scenario.decodeUnknownSync({ _tag: "Sequence", steps: ["reset", { _tag: "Latency", millis: 5 }] }),
       Scenario.sequence(Scenario.reset, Scenario.latency(5))
     )
-    assert.typeOf(Scenario.fromJson({ _tag: "Nope" }), "string")
-    assert.typeOf(Scenario.fromJson({ _tag: "LegacyError", code: "Nope" }), "string")
+    const error = (u: unknown): string => Either.getOrThrow(Either.flip(Scenario.decodeUnknown(u)))
+    assert.match(error({ _tag: "Nope" }), /^_tag: Expected "Delivered" \| .*, actual "Nope"$/)
+    assert.match(
+      error({ _tag: "LegacyError", code: "Nope" }),
+      /^code: expected one of "MissingRegistration", "InvalidRegistration", /
+    )
+    assert.match(error("nonsense"), /^unknown scenario "nonsense" \(one of delivered, canonical, notRegistered, /)
+    assert.strictEqual(error({ _tag: "Unavailable", times: "twice" }), "times: Expected number, actual \"twice\"")
+    assert.strictEqual(
+      error({ _tag: "Unavailable", level: "everything" }),
+      "level: expected one of \"token\", \"request\""
+    )
+    assert.strictEqual(
+      error({ _tag: "Sequence", steps: ["reset", { _tag: "Latency", then: "nonsense" }] }).split(" (")[0],
+      "steps.1.then: unknown scenario \"nonsense\""
+    )
+    assert.match(error({ _tag: "Mix", rates: {} }), /^seed: is missing$/)
+    assert.match(error({ _tag: "Mix", seed: 1, rates: { unavailable: -1 } }), /^rates\.unavailable: /)
   })
 })
 
@@ -858,4 +876,128 @@ describe("metadata server, 404 and inspection", () => {
     assert.strictEqual(model.counters().requests, 0)
     assert.strictEqual(v1(model, { message: { token: "a" } }).status, 200)
   })
+})
+
+describe("control route", () => {
+  it("GET /__emulator/scenarios says how to use it; POST applies a body in order, or refuses it naming the field", () => {
+    const model = makeModel({ scenarios: { prefixes: { "old-": Scenario.notRegistered } } })
+    const usage = call(model, { method: "GET", path: "/__emulator/scenarios" })
+    assert.strictEqual(usage.status, 405)
+    assert.strictEqual(usage.headers.allow, "POST")
+    assert.strictEqual(usage.json.error, "use POST")
+    assert.deepStrictEqual(Object.keys(usage.json.usage.fields), ["clear", "default", "tokens", "prefixes", "enqueue"])
+    // the example it gives is a valid body
+    assert.strictEqual(call(model, { path: "/__emulator/scenarios", body: usage.json.usage.example }).status, 200)
+    assert.deepStrictEqual(v1(model, { message: { token: "device-gone" } }).response.fault, { _tag: "Reset" })
+    assert.strictEqual(v1(model, { message: { token: "device-gone" } }).status, 404)
+
+    const refused = (body: unknown) => {
+      const r = call(model, { path: "/__emulator/scenarios", body })
+      assert.strictEqual(r.status, 400)
+      return r.json.error as string
+    }
+    assert.strictEqual(refused({ tokens: { a: { _tag: "Unavailable", times: "2" } } }), "tokens.a.times: Expected number, actual \"2\"")
+    assert.strictEqual(
+      refused({ enqueue: [{ route: "v2", scenario: "reset" }] }),
+      "enqueue.0.route: expected one of \"legacy\", \"v1\", \"token\", \"metadata\", \"any\""
+    )
+    assert.strictEqual(refused({ enqueue: [{ scenario: "reset", count: 0 }] }), "enqueue.0.count: Expected a positive number, actual 0")
+    assert.match(refused({ default: "bogus" }), /^default: unknown scenario "bogus"/)
+    assert.match(refused([]), /^Expected \{ readonly clear\?: boolean \| undefined; /)
+    // nothing of a refused body is applied
+    assert.strictEqual(refused({ tokens: { "device-gone": null }, default: "bogus" }).split(":")[0], "default")
+    assert.strictEqual(v1(model, { message: { token: "device-gone" } }).status, 404)
+
+    // null removes; clear comes first, then default, tokens, prefixes, enqueue
+    const applied = call(model, {
+      path: "/__emulator/scenarios",
+      body: {
+        clear: true,
+        default: "senderMismatch",
+        tokens: { "device-gone": null, kept: "delivered" },
+        prefixes: { "flaky-": { _tag: "Unavailable", times: 1 } },
+        enqueue: [{ route: "legacy", scenario: "hang", count: 2 }]
+      }
+    })
+    assert.strictEqual(applied.status, 200)
+    assert.strictEqual(v1(model, { message: { token: "device-gone" } }).status, 403) // the default now
+    assert.strictEqual(v1(model, { message: { token: "old-1" } }).status, 403) // the configured prefix was cleared
+    assert.strictEqual(v1(model, { message: { token: "kept" } }).status, 200)
+    assert.strictEqual(v1(model, { message: { token: "flaky-1" } }).status, 503)
+    assert.strictEqual(v1(model, { message: { token: "flaky-1" } }).status, 200)
+    assert.deepStrictEqual(legacy(model, { to: "kept" }).response.fault, { _tag: "Hang" })
+    assert.deepStrictEqual(legacy(model, { to: "kept" }).response.fault, { _tag: "Hang" })
+    assert.strictEqual(legacy(model, { to: "kept" }).status, 200)
+  })
+})
+
+describe("every scenario, in each protocol's terms", () => {
+  // Adding a scenario to the union makes this record incomplete (a type error) until it has a sample here, and the
+  // routes' exhaustive switches (legacyRoute, v1Route, faults) incomplete until they render it.
+  const samples: Record<Scenario.Scenario["_tag"], Scenario.Encoded> = {
+    Delivered: "delivered",
+    Canonical: "canonical",
+    NotRegistered: "notRegistered",
+    InvalidToken: "invalidToken",
+    SenderMismatch: "senderMismatch",
+    ThirdPartyAuthError: "thirdPartyAuthError",
+    LegacyError: { _tag: "LegacyError", code: "InvalidTtl" },
+    Unavailable: "unavailable",
+    InternalError: "internalError",
+    QuotaExceeded: { _tag: "QuotaExceeded", variant: "project" },
+    Reset: "reset",
+    Hang: "hang",
+    GoAway: "goAway",
+    MalformedJson: "malformedJson",
+    HtmlError: "htmlError",
+    EmptyBody: "emptyBody",
+    Unauthenticated: "unauthenticated",
+    BadRequest: "badRequest",
+    Latency: { _tag: "Latency", millis: 1, then: "notRegistered" },
+    Sequence: { _tag: "Sequence", steps: ["senderMismatch"] },
+    Mix: { _tag: "Mix", seed: 1, rates: { thirdPartyAuthError: 1 } }
+  }
+
+  it("the union's tags are the samples' (one place lists every scenario)", () => {
+    assert.deepStrictEqual([...Scenario.tags].sort(), Object.keys(samples).sort())
+  })
+
+  for (const [tag, sample] of Object.entries(samples)) {
+    it(`${tag}: v1 answers a google.rpc status with v1's own code, legacy a legacy code or a whole-request answer`, () => {
+      const scenario = Scenario.decodeUnknownSync(sample)
+      const model = makeModel({ scenarios: { default: scenario } })
+      const a = v1(model, { message: { token: "t" } })
+      const b = legacy(model, { registration_ids: ["t"] })
+      if (a.response.fault !== undefined) {
+        assert.deepStrictEqual(b.response.fault, a.response.fault)
+        return
+      }
+      if (a.json?.name !== undefined) {
+        assert.match(a.json.name, /^projects\/proj-a\/messages\//)
+        assert.match(b.json.results[0].message_id, /^0:/)
+        return
+      }
+      if (a.json?.error === undefined) {
+        // a transport-level page or body, the same on both routes
+        assert.include(["HtmlError", "EmptyBody", "MalformedJson"], tag)
+        assert.strictEqual(b.status, a.status)
+        return
+      }
+      // v1: google.rpc.Status, and for a rejection of the message an FcmError code (or the project quota's ErrorInfo)
+      assert.strictEqual(a.json.error.code, a.status)
+      assert.match(a.json.error.status, /^[A-Z_]+$/)
+      const rejection = Schema.is(Scenario.Rejection)(scenario) || ["Latency", "Sequence", "Mix"].includes(tag)
+      if (rejection) {
+        const detail = a.json.error.details.find((d: { "@type": string }) => d["@type"] === FCM_ERROR || d["@type"] === ERROR_INFO)
+        assert.match(detail.errorCode ?? detail.reason, /^[A-Z_]+$/)
+      }
+      // legacy: a legacy error code in the token's result, or the whole request answered in legacy's terms
+      if (b.status === 200) {
+        assert.include(Scenario.legacyErrorCodes, b.json.results[0].error)
+      } else {
+        assert.notInclude(b.text, "\"error\":{")
+        assert.include([400, 401, 429, 500, 503], b.status)
+      }
+    })
+  }
 })

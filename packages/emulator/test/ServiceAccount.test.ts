@@ -1,8 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as crypto from "node:crypto"
-import { parseArgs } from "../src/bin.js"
-import * as Scenario from "../src/Scenario.js"
 import * as ServiceAccount from "../src/ServiceAccount.js"
 import { account } from "./helpers.js"
 
@@ -50,58 +48,4 @@ describe("ServiceAccount", () => {
       "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=a.b.c"
     )
   })
-})
-
-describe("command line", () => {
-  it.effect("parses flags into a server config", () =>
-    Effect.gen(function*() {
-      const { config, out } = yield* parseArgs([
-        "--port",
-        "8089",
-        "--tls",
-        "--project",
-        "p1",
-        "--api-key",
-        "k1",
-        "--token",
-        "t1=notRegistered",
-        "--prefix",
-        "flaky-={\"_tag\":\"Unavailable\",\"times\":2,\"retryAfter\":5}",
-        "--mix-seed",
-        "9",
-        "--mix",
-        "unavailable=0.01,notRegistered=0.002",
-        "--latency",
-        "20",
-        "--no-record",
-        "--out",
-        "/tmp/x"
-      ])
-      assert.strictEqual(out, "/tmp/x")
-      assert.strictEqual(config.port, 8089)
-      assert.isTrue(config.tls)
-      assert.strictEqual(config.projectId, "p1")
-      assert.deepStrictEqual(config.apiKeys, ["k1"])
-      assert.isFalse(config.record)
-      assert.deepStrictEqual(config.scenarios?.tokens, { t1: Scenario.notRegistered })
-      assert.deepStrictEqual(config.scenarios?.prefixes, {
-        "flaky-": Scenario.unavailable({ times: 2, retryAfter: 5 })
-      })
-      assert.deepStrictEqual(
-        config.scenarios?.default,
-        Scenario.latency(20, Scenario.mix({ seed: 9, rates: { unavailable: 0.01, notRegistered: 0.002 } }))
-      )
-      const bad = yield* Effect.flip(parseArgs(["--default", "nonsense"]))
-      assert.strictEqual(bad._tag, "UsageError")
-      assert.match(bad.message, /unknown scenario/)
-      assert.strictEqual((yield* Effect.flip(parseArgs(["--port", "x"]))).message, "--port needs a port number")
-      const refused = (args: ReadonlyArray<string>) => Effect.map(Effect.flip(parseArgs(args)), (e) => e.message)
-      assert.strictEqual(yield* refused(["--latency", "fast"]), "--latency needs a number of milliseconds, 0 or more")
-      assert.strictEqual(yield* refused(["--latency", "-5"]), "--latency needs a number of milliseconds, 0 or more")
-      assert.strictEqual(
-        yield* refused(["--token-lifetime", "0"]),
-        "--token-lifetime needs a number of seconds above 0"
-      )
-      assert.strictEqual(yield* refused(["--mix-seed", "x"]), "--mix-seed needs an integer")
-    }))
 })

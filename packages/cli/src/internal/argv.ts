@@ -217,6 +217,8 @@ export const ansi = /\u001b\[[0-9;]*m/g
  * @internal
  */
 export const valueError = (name: string, flag: Flag | undefined, value: string, message: string): string => {
+  // A command that names the flag itself (the emulator's) already says what to fix.
+  if (message.startsWith(`${name} `) || message.startsWith(`${name}:`)) return message
   const choices = /Expected one of the following cases: (.*)$/.exec(message)
   if (choices !== null) return `${name} must be one of ${choices[1]}, not ${JSON.stringify(value)}`
   const accepts = flag?.value === undefined ? "" : ` ${flag.value}`

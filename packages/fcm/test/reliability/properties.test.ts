@@ -8,8 +8,8 @@
  *   encoding is accepted by the emulator's model of FCM's own validation;
  * - `Backoff.parseRetryAfter` never throws and never returns a wait under a second.
  */
-import * as EmulatorLegacy from "@effect-fcm/emulator/internal/legacy"
-import * as EmulatorV1 from "@effect-fcm/emulator/internal/v1"
+import * as EmulatorLegacy from "@effect-fcm/emulator/internal/legacyRequest"
+import * as EmulatorV1 from "@effect-fcm/emulator/internal/v1Request"
 import { Backoff, Credentials, FcmClient, FcmLegacy, FcmV1, Message, MessageV1, Result } from "@effect-fcm/fcm"
 import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"

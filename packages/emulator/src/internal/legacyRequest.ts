@@ -1,6 +1,13 @@
+/**
+ * Parsing of a legacy `/fcm/send` request body, JSON or plain text (form-encoded), into its target, the scenario
+ * keys of each target, and the problems FCM reports per token (a missing or malformed token) or for the whole
+ * message (TTL, reserved data keys, size), named by their legacy error codes.
+ *
+ * @internal
+ */
 import type * as M from "../Model.js"
 import type * as Scenario from "../Scenario.js"
-import { isReservedDataKey, TOKEN_RE } from "./v1.js"
+import { isReservedDataKey, TOKEN_RE } from "./v1Fields.js"
 
 /** @internal */
 export type Parsed =

@@ -1,232 +1,28 @@
+/**
+ * Validation of an HTTP v1 `SendMessageRequest` the way FCM does it: JSON mapping errors (unknown names, wrong
+ * types), then the target (`token`, `topic`, `condition` or `fid`, exactly one), then what FCM checks of the message
+ * (reserved data keys, TTL, colours, links, labels, size), each answered with FCM's error body.
+ *
+ * @internal
+ */
 import type * as M from "../Model.js"
-import type * as Scenario from "../Scenario.js"
-
-/** @internal */
-export const FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
-/** @internal */
-export const BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
-/** @internal */
-export const ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
-/** @internal */
-export const HELP = "type.googleapis.com/google.rpc.Help"
-
-/** @internal */
-export interface ErrorBody {
-  readonly status: number
-  readonly body: string
-  readonly headers?: Readonly<Record<string, string>>
-}
-
-const rpcStatus = (
-  code: number,
-  status: string,
-  message: string,
-  details: ReadonlyArray<unknown>,
-  headers?: Readonly<Record<string, string>>
-): ErrorBody => ({
-  status: code,
-  body: JSON.stringify({
-    error: details.length > 0 ? { code, message, status, details } : { code, message, status }
-  }),
-  ...(headers ? { headers } : {})
-})
-
-const fcmError = (errorCode: string) => ({ "@type": FCM_ERROR, errorCode })
-
-const badRequest = (field: string | undefined, description: string) => ({
-  "@type": BAD_REQUEST,
-  fieldViolations: [field === undefined ? { description } : { field, description }]
-})
-
-/** A semantic INVALID_ARGUMENT: FcmError detail, plus a field violation when a field is named. @internal */
-export const invalidArgument = (field: string | undefined, description: string): ErrorBody =>
-  rpcStatus(
-    400,
-    "INVALID_ARGUMENT",
-    description,
-    field === undefined
-      ? [fcmError("INVALID_ARGUMENT")]
-      : [fcmError("INVALID_ARGUMENT"), badRequest(field, description)]
-  )
-
-/** A JSON-mapping error (wrong type, unknown field): a field violation only. @internal */
-const mappingError = (field: string | undefined, description: string): ErrorBody =>
-  rpcStatus(400, "INVALID_ARGUMENT", description, [badRequest(field, description)])
-
-/** @internal */
-export const invalidTokenMessage = "The registration token is not a valid FCM registration token"
-
-/** @internal */
-export const invalidToken = (field = "message.token"): ErrorBody => invalidArgument(field, invalidTokenMessage)
-
-/** @internal */
-export const missingRecipient: ErrorBody = invalidArgument("message", "Recipient of the message is not set.")
-
-/** @internal */
-export const unregistered: ErrorBody = rpcStatus(404, "NOT_FOUND", "Requested entity was not found.", [
-  fcmError("UNREGISTERED")
-])
-
-/** @internal */
-export const senderIdMismatch: ErrorBody = rpcStatus(403, "PERMISSION_DENIED", "SenderId mismatch", [
-  fcmError("SENDER_ID_MISMATCH")
-])
-
-/** @internal */
-export const unavailable: ErrorBody = rpcStatus(503, "UNAVAILABLE", "The service is currently unavailable.", [
-  fcmError("UNAVAILABLE")
-])
-
-/** @internal */
-export const internal: ErrorBody = rpcStatus(500, "INTERNAL", "Internal error encountered.", [fcmError("INTERNAL")])
-
-/** @internal */
-export const thirdPartyAuth: ErrorBody = rpcStatus(401, "UNAUTHENTICATED", "Auth error from APNS or Web Push Service", [
-  fcmError("THIRD_PARTY_AUTH_ERROR")
-])
-
-/** @internal */
-export const quotaExceeded = (topicLike: boolean): ErrorBody =>
-  rpcStatus(
-    429,
-    "RESOURCE_EXHAUSTED",
-    topicLike ? "Topic quota exceeded." : "Device message rate exceeded.",
-    [fcmError("QUOTA_EXCEEDED")]
-  )
-
-/** @internal */
-export const projectQuota = (project: string): ErrorBody =>
-  rpcStatus(
-    429,
-    "RESOURCE_EXHAUSTED",
-    `Quota exceeded for quota metric 'Send requests' and limit 'Send requests per minute' of service 'fcm.googleapis.com' for consumer 'project_number:${project}'.`,
-    [
-      {
-        "@type": ERROR_INFO,
-        reason: "RATE_LIMIT_EXCEEDED",
-        domain: "googleapis.com",
-        metadata: {
-          quota_limit_value: "600000",
-          consumer: `projects/${project}`,
-          quota_metric: "fcm.googleapis.com/send_requests",
-          quota_unit: "1/min/{project}",
-          service: "fcm.googleapis.com",
-          quota_location: "global",
-          quota_limit: "SendsPerMinutePerProject"
-        }
-      },
-      {
-        "@type": HELP,
-        links: [
-          {
-            description: "Request a higher quota limit.",
-            url: "https://cloud.google.com/docs/quotas/help/request_increase"
-          }
-        ]
-      }
-    ]
-  )
-
-const authHeaders = { "www-authenticate": "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"" }
-
-const invalidCredentials =
-  "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."
-
-const errorInfo = (reason: string) => ({
-  "@type": ERROR_INFO,
-  reason,
-  domain: "googleapis.com",
-  metadata: { service: "fcm.googleapis.com", method: "google.firebase.fcm.v1.FcmService.SendMessage" }
-})
-
-/** @internal */
-export const credentialsMissing: ErrorBody = rpcStatus(
-  401,
-  "UNAUTHENTICATED",
-  "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
-  [errorInfo("CREDENTIALS_MISSING")],
-  { "www-authenticate": "Bearer realm=\"https://accounts.google.com/\"" }
-)
-
-/** @internal */
-export const invalidAccessToken: ErrorBody = rpcStatus(401, "UNAUTHENTICATED", invalidCredentials, [], authHeaders)
-
-/** @internal */
-export const expiredAccessToken: ErrorBody = rpcStatus(
-  401,
-  "UNAUTHENTICATED",
-  invalidCredentials,
-  [errorInfo("ACCESS_TOKEN_EXPIRED")],
-  authHeaders
-)
-
-/** @internal */
-export const permissionDenied = (project: string): ErrorBody =>
-  rpcStatus(
-    403,
-    "PERMISSION_DENIED",
-    `Permission 'cloudmessaging.messages.create' denied on resource '//cloudresourcemanager.googleapis.com/projects/${project}' (or it may not exist).`,
-    [
-      {
-        "@type": ERROR_INFO,
-        reason: "IAM_PERMISSION_DENIED",
-        domain: "cloudresourcemanager.googleapis.com",
-        metadata: { permission: "cloudmessaging.messages.create", resource: `projects/${project}` }
-      }
-    ]
-  )
-
-/** @internal */
-export const plainBadRequest = (message: string): ErrorBody => rpcStatus(400, "INVALID_ARGUMENT", message, [])
-
-/** The v1 answer to an error outcome. @internal */
-export const errorFor = (
-  code: Scenario.LegacyErrorCode | "QuotaExceeded" | "ProjectQuotaExceeded",
-  target: M.Target,
-  project: string
-): ErrorBody => {
-  const topicLike = target._tag === "Topic" || target._tag === "Condition"
-  switch (code) {
-    case "NotRegistered":
-      return unregistered
-    case "InvalidRegistration":
-      return target._tag === "Topic"
-        ? invalidArgument("message.topic", "Invalid topic name")
-        : target._tag === "Condition"
-        ? invalidArgument("message.condition", "Invalid condition expression provided.")
-        : invalidToken()
-    case "MissingRegistration":
-      return missingRecipient
-    case "MismatchSenderId":
-      return senderIdMismatch
-    case "InvalidPackageName":
-      return invalidArgument("message.android.restricted_package_name", "Invalid package name")
-    case "MessageTooBig":
-      return invalidArgument(undefined, "Message is too big")
-    case "InvalidDataKey":
-      return invalidArgument("message.data", "Invalid data payload key")
-    case "InvalidTtl":
-      return invalidArgument("message.android.ttl", "The TTL is invalid")
-    case "Unavailable":
-      return unavailable
-    case "InternalServerError":
-      return internal
-    case "DeviceMessageRateExceeded":
-      return quotaExceeded(false)
-    case "TopicsMessageRateExceeded":
-      return quotaExceeded(true)
-    case "QuotaExceeded":
-      return quotaExceeded(topicLike)
-    case "ProjectQuotaExceeded":
-      return projectQuota(project)
-    case "InvalidApnsCredential":
-      return thirdPartyAuth
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Validation of SendMessageRequest
-// ---------------------------------------------------------------------------
+import { type ErrorBody, invalidArgument, invalidToken, mappingError, missingRecipient } from "./v1Errors.js"
+import {
+  ANDROID_FIELDS,
+  ANDROID_NOTIFICATION_FIELDS,
+  APNS_FCM_OPTIONS_FIELDS,
+  APNS_FIELDS,
+  FCM_OPTIONS_FIELDS,
+  isReservedDataKey,
+  MESSAGE_FIELDS,
+  NOTIFICATION_FIELDS,
+  REQUEST_FIELDS,
+  snake,
+  TOKEN_RE,
+  TOPIC_RE,
+  WEBPUSH_FCM_OPTIONS_FIELDS,
+  WEBPUSH_FIELDS
+} from "./v1Fields.js"
 
 /** @internal */
 export type Validated =
@@ -241,86 +37,12 @@ export type Validated =
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-const fields = (...names: ReadonlyArray<string>): ReadonlySet<string> => new Set(names)
-
-const REQUEST_FIELDS = fields("message", "validate_only")
-const MESSAGE_FIELDS = fields(
-  "name",
-  "data",
-  "notification",
-  "android",
-  "webpush",
-  "apns",
-  "fcm_options",
-  "token",
-  "topic",
-  "condition",
-  "fid"
-)
-const NOTIFICATION_FIELDS = fields("title", "body", "image")
-const ANDROID_FIELDS = fields(
-  "collapse_key",
-  "priority",
-  "ttl",
-  "restricted_package_name",
-  "data",
-  "notification",
-  "fcm_options",
-  "direct_boot_ok",
-  "bandwidth_constrained_ok",
-  "restricted_satellite_ok"
-)
-const ANDROID_NOTIFICATION_FIELDS = fields(
-  "title",
-  "body",
-  "icon",
-  "color",
-  "sound",
-  "tag",
-  "click_action",
-  "body_loc_key",
-  "body_loc_args",
-  "title_loc_key",
-  "title_loc_args",
-  "channel_id",
-  "ticker",
-  "sticky",
-  "event_time",
-  "local_only",
-  "notification_priority",
-  "default_sound",
-  "default_vibrate_timings",
-  "default_light_settings",
-  "vibrate_timings",
-  "visibility",
-  "notification_count",
-  "light_settings",
-  "image",
-  "proxy",
-  "bypass_proxy_notification"
-)
-const APNS_FIELDS = fields("headers", "payload", "fcm_options", "live_activity_token")
-const WEBPUSH_FIELDS = fields("headers", "data", "notification", "fcm_options")
-const FCM_OPTIONS_FIELDS = fields("analytics_label")
-const APNS_FCM_OPTIONS_FIELDS = fields("analytics_label", "image")
-const WEBPUSH_FCM_OPTIONS_FIELDS = fields("link", "analytics_label")
-
-const snake = (key: string): string => key.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase())
-
-/** Registration tokens: printable ASCII without spaces, at most 4 KiB. @internal */
-export const TOKEN_RE = /^[\x21-\x7e]{1,4096}$/
-/** @internal */
-export const TOPIC_RE = /^[a-zA-Z0-9\-_.~%]{1,900}$/
 const CONDITION_TOPIC_RE = /'([^']*)'\s+in\s+topics/gi
 const CONDITION_RE = /^[\s()!&|'a-zA-Z0-9\-_.~%]+$/
 const DURATION_RE = /^(-?)(\d+)(?:\.(\d{1,9}))?s$/
 const COLOR_RE = /^#[0-9a-fA-F]{6}$/
 const LABEL_RE = /^[a-zA-Z0-9\-_.~%]{1,50}$/
 const MAX_TTL_SECONDS = 2419200
-
-/** Reserved keys of `data`. @internal */
-export const isReservedDataKey = (key: string): boolean =>
-  key === "from" || key === "message_type" || key.startsWith("google") || key.startsWith("gcm")
 
 const json = (u: unknown): string => {
   try {
