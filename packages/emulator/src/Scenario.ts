@@ -203,22 +203,28 @@ const status = (fallback: number) =>
 // Delivery: the message is accepted
 // -----------------------------------------------------------------------------
 
-/**
- * The message is accepted and delivered. The JSON form is `"delivered"` or
- * `{"_tag":"Delivered"}`.
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * assert.deepStrictEqual(Scenario.Delivered.make(), { _tag: "Delivered" })
- * assert.deepStrictEqual(Scenario.decodeUnknownSync("delivered"), Scenario.delivered)
- * ```
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Delivered = Schema.TaggedStruct("Delivered", {})
+// The scenarios without fields are exported by name (`export { … as Delivered }`): docgen names an example file by
+// the kind and name of its export, and `Delivered` (the schema) and `delivered` (the value) would differ only in case.
+const DeliveredStruct = Schema.TaggedStruct("Delivered", {})
+
+export {
+  /**
+   * The message is accepted and delivered. The JSON form is `"delivered"` or
+   * `{"_tag":"Delivered"}`.
+   *
+   * @example
+   * ```ts
+   * import { Scenario } from "@effect-fcm/emulator"
+   *
+   * assert.deepStrictEqual(Scenario.Delivered.make(), { _tag: "Delivered" })
+   * assert.deepStrictEqual(Scenario.decodeUnknownSync("delivered"), Scenario.delivered)
+   * ```
+   *
+   * @since 0.1.0
+   * @category schemas
+   */
+  DeliveredStruct as Delivered
+}
 
 /**
  * @example
@@ -231,7 +237,7 @@ export const Delivered = Schema.TaggedStruct("Delivered", {})
  * @since 0.1.0
  * @category models
  */
-export interface Delivered extends Schema.Schema.Type<typeof Delivered> {}
+export interface Delivered extends Schema.Schema.Type<typeof DeliveredStruct> {}
 
 /**
  * The message is delivered, but the token has a newer canonical form
@@ -280,7 +286,7 @@ export interface Canonical extends Schema.Schema.Type<typeof Canonical> {}
  * @since 0.1.0
  * @category schemas
  */
-export const Delivery = Schema.Union(Delivered, Canonical)
+export const Delivery = Schema.Union(DeliveredStruct, Canonical)
 
 /**
  * @example
@@ -299,21 +305,25 @@ export type Delivery = typeof Delivery.Type
 // Rejection: one target is answered with an error
 // -----------------------------------------------------------------------------
 
-/**
- * The token is no longer registered (legacy `NotRegistered`, v1 404
- * `UNREGISTERED`).
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * assert.deepStrictEqual(Scenario.decodeUnknownSync("notRegistered"), Scenario.NotRegistered.make())
- * ```
- *
- * @since 0.1.0
- * @category schemas
- */
-export const NotRegistered = Schema.TaggedStruct("NotRegistered", {})
+const NotRegisteredStruct = Schema.TaggedStruct("NotRegistered", {})
+
+export {
+  /**
+   * The token is no longer registered (legacy `NotRegistered`, v1 404
+   * `UNREGISTERED`).
+   *
+   * @example
+   * ```ts
+   * import { Scenario } from "@effect-fcm/emulator"
+   *
+   * assert.deepStrictEqual(Scenario.decodeUnknownSync("notRegistered"), Scenario.NotRegistered.make())
+   * ```
+   *
+   * @since 0.1.0
+   * @category schemas
+   */
+  NotRegisteredStruct as NotRegistered
+}
 
 /**
  * @example
@@ -327,24 +337,28 @@ export const NotRegistered = Schema.TaggedStruct("NotRegistered", {})
  * @since 0.1.0
  * @category models
  */
-export interface NotRegistered extends Schema.Schema.Type<typeof NotRegistered> {}
+export interface NotRegistered extends Schema.Schema.Type<typeof NotRegisteredStruct> {}
 
-/**
- * The token is malformed (legacy `InvalidRegistration`, v1 400
- * `INVALID_ARGUMENT` with a field violation on `message.token`, or on
- * `message.topic` / `message.condition`).
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * assert.deepStrictEqual(Scenario.decodeUnknownSync({ _tag: "InvalidToken" }), Scenario.invalidToken)
- * ```
- *
- * @since 0.1.0
- * @category schemas
- */
-export const InvalidToken = Schema.TaggedStruct("InvalidToken", {})
+const InvalidTokenStruct = Schema.TaggedStruct("InvalidToken", {})
+
+export {
+  /**
+   * The token is malformed (legacy `InvalidRegistration`, v1 400
+   * `INVALID_ARGUMENT` with a field violation on `message.token`, or on
+   * `message.topic` / `message.condition`).
+   *
+   * @example
+   * ```ts
+   * import { Scenario } from "@effect-fcm/emulator"
+   *
+   * assert.deepStrictEqual(Scenario.decodeUnknownSync({ _tag: "InvalidToken" }), Scenario.invalidToken)
+   * ```
+   *
+   * @since 0.1.0
+   * @category schemas
+   */
+  InvalidTokenStruct as InvalidToken
+}
 
 /**
  * @example
@@ -358,23 +372,27 @@ export const InvalidToken = Schema.TaggedStruct("InvalidToken", {})
  * @since 0.1.0
  * @category models
  */
-export interface InvalidToken extends Schema.Schema.Type<typeof InvalidToken> {}
+export interface InvalidToken extends Schema.Schema.Type<typeof InvalidTokenStruct> {}
 
-/**
- * The token belongs to another sender (legacy `MismatchSenderId`, v1 403
- * `SENDER_ID_MISMATCH`).
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * assert.deepStrictEqual(Scenario.decodeUnknownSync("senderMismatch"), Scenario.SenderMismatch.make())
- * ```
- *
- * @since 0.1.0
- * @category schemas
- */
-export const SenderMismatch = Schema.TaggedStruct("SenderMismatch", {})
+const SenderMismatchStruct = Schema.TaggedStruct("SenderMismatch", {})
+
+export {
+  /**
+   * The token belongs to another sender (legacy `MismatchSenderId`, v1 403
+   * `SENDER_ID_MISMATCH`).
+   *
+   * @example
+   * ```ts
+   * import { Scenario } from "@effect-fcm/emulator"
+   *
+   * assert.deepStrictEqual(Scenario.decodeUnknownSync("senderMismatch"), Scenario.SenderMismatch.make())
+   * ```
+   *
+   * @since 0.1.0
+   * @category schemas
+   */
+  SenderMismatchStruct as SenderMismatch
+}
 
 /**
  * @example
@@ -388,23 +406,27 @@ export const SenderMismatch = Schema.TaggedStruct("SenderMismatch", {})
  * @since 0.1.0
  * @category models
  */
-export interface SenderMismatch extends Schema.Schema.Type<typeof SenderMismatch> {}
+export interface SenderMismatch extends Schema.Schema.Type<typeof SenderMismatchStruct> {}
 
-/**
- * APNs or Web Push credentials are missing or invalid (legacy
- * `InvalidApnsCredential`, v1 401 `THIRD_PARTY_AUTH_ERROR`).
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * assert.deepStrictEqual(Scenario.ThirdPartyAuthError.make(), Scenario.thirdPartyAuthError)
- * ```
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ThirdPartyAuthError = Schema.TaggedStruct("ThirdPartyAuthError", {})
+const ThirdPartyAuthErrorStruct = Schema.TaggedStruct("ThirdPartyAuthError", {})
+
+export {
+  /**
+   * APNs or Web Push credentials are missing or invalid (legacy
+   * `InvalidApnsCredential`, v1 401 `THIRD_PARTY_AUTH_ERROR`).
+   *
+   * @example
+   * ```ts
+   * import { Scenario } from "@effect-fcm/emulator"
+   *
+   * assert.deepStrictEqual(Scenario.ThirdPartyAuthError.make(), Scenario.thirdPartyAuthError)
+   * ```
+   *
+   * @since 0.1.0
+   * @category schemas
+   */
+  ThirdPartyAuthErrorStruct as ThirdPartyAuthError
+}
 
 /**
  * @example
@@ -418,7 +440,7 @@ export const ThirdPartyAuthError = Schema.TaggedStruct("ThirdPartyAuthError", {}
  * @since 0.1.0
  * @category models
  */
-export interface ThirdPartyAuthError extends Schema.Schema.Type<typeof ThirdPartyAuthError> {}
+export interface ThirdPartyAuthError extends Schema.Schema.Type<typeof ThirdPartyAuthErrorStruct> {}
 
 /**
  * Any legacy error code; the v1 API answers with the v1 error FCM gives for
@@ -580,10 +602,10 @@ export interface QuotaExceeded extends Schema.Schema.Type<typeof QuotaExceeded> 
  * @category schemas
  */
 export const Rejection = Schema.Union(
-  NotRegistered,
-  InvalidToken,
-  SenderMismatch,
-  ThirdPartyAuthError,
+  NotRegisteredStruct,
+  InvalidTokenStruct,
+  SenderMismatchStruct,
+  ThirdPartyAuthErrorStruct,
   LegacyError,
   Unavailable,
   InternalError,
@@ -607,21 +629,25 @@ export type Rejection = typeof Rejection.Type
 // RequestFault: the whole request is answered, whatever its targets
 // -----------------------------------------------------------------------------
 
-/**
- * The connection (HTTP/1.1) or the stream (HTTP/2, RST_STREAM CANCEL) is
- * reset without an answer.
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * assert.deepStrictEqual(Scenario.decodeUnknownSync("reset"), Scenario.Reset.make())
- * ```
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Reset = Schema.TaggedStruct("Reset", {})
+const ResetStruct = Schema.TaggedStruct("Reset", {})
+
+export {
+  /**
+   * The connection (HTTP/1.1) or the stream (HTTP/2, RST_STREAM CANCEL) is
+   * reset without an answer.
+   *
+   * @example
+   * ```ts
+   * import { Scenario } from "@effect-fcm/emulator"
+   *
+   * assert.deepStrictEqual(Scenario.decodeUnknownSync("reset"), Scenario.Reset.make())
+   * ```
+   *
+   * @since 0.1.0
+   * @category schemas
+   */
+  ResetStruct as Reset
+}
 
 /**
  * @example
@@ -635,23 +661,27 @@ export const Reset = Schema.TaggedStruct("Reset", {})
  * @since 0.1.0
  * @category models
  */
-export interface Reset extends Schema.Schema.Type<typeof Reset> {}
+export interface Reset extends Schema.Schema.Type<typeof ResetStruct> {}
 
-/**
- * The request is never answered (until the client gives up or the emulator
- * stops).
- *
- * @example
- * ```ts
- * import { Scenario } from "@effect-fcm/emulator"
- *
- * assert.deepStrictEqual(Scenario.decodeUnknownSync("hang"), Scenario.Hang.make())
- * ```
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Hang = Schema.TaggedStruct("Hang", {})
+const HangStruct = Schema.TaggedStruct("Hang", {})
+
+export {
+  /**
+   * The request is never answered (until the client gives up or the emulator
+   * stops).
+   *
+   * @example
+   * ```ts
+   * import { Scenario } from "@effect-fcm/emulator"
+   *
+   * assert.deepStrictEqual(Scenario.decodeUnknownSync("hang"), Scenario.Hang.make())
+   * ```
+   *
+   * @since 0.1.0
+   * @category schemas
+   */
+  HangStruct as Hang
+}
 
 /**
  * @example
@@ -665,7 +695,7 @@ export const Hang = Schema.TaggedStruct("Hang", {})
  * @since 0.1.0
  * @category models
  */
-export interface Hang extends Schema.Schema.Type<typeof Hang> {}
+export interface Hang extends Schema.Schema.Type<typeof HangStruct> {}
 
 /**
  * The HTTP/2 session is closed with a GOAWAY frame, after answering this
@@ -871,8 +901,8 @@ export interface BadRequest extends Schema.Schema.Type<typeof BadRequest> {}
  * @category schemas
  */
 export const RequestFault = Schema.Union(
-  Reset,
-  Hang,
+  ResetStruct,
+  HangStruct,
   GoAway,
   MalformedJson,
   HtmlError,
@@ -1403,7 +1433,7 @@ export const retryAfterDate = (seconds: number): RetryAfter => ({ seconds, forma
  * @since 0.1.0
  * @category constructors
  */
-export const delivered: Scenario = Delivered.make()
+export const delivered: Scenario = DeliveredStruct.make()
 
 /**
  * @example
@@ -1431,7 +1461,7 @@ export const canonical = (registrationId?: string): Scenario => Canonical.make({
  * @since 0.1.0
  * @category constructors
  */
-export const notRegistered: Scenario = NotRegistered.make()
+export const notRegistered: Scenario = NotRegisteredStruct.make()
 
 /**
  * @example
@@ -1444,7 +1474,7 @@ export const notRegistered: Scenario = NotRegistered.make()
  * @since 0.1.0
  * @category constructors
  */
-export const invalidToken: Scenario = InvalidToken.make()
+export const invalidToken: Scenario = InvalidTokenStruct.make()
 
 /**
  * @example
@@ -1457,7 +1487,7 @@ export const invalidToken: Scenario = InvalidToken.make()
  * @since 0.1.0
  * @category constructors
  */
-export const senderMismatch: Scenario = SenderMismatch.make()
+export const senderMismatch: Scenario = SenderMismatchStruct.make()
 
 /**
  * @example
@@ -1471,7 +1501,7 @@ export const senderMismatch: Scenario = SenderMismatch.make()
  * @since 0.1.0
  * @category constructors
  */
-export const thirdPartyAuthError: Scenario = ThirdPartyAuthError.make()
+export const thirdPartyAuthError: Scenario = ThirdPartyAuthErrorStruct.make()
 
 /**
  * @example
@@ -1633,7 +1663,7 @@ export const mix = (options: {
  * @since 0.1.0
  * @category constructors
  */
-export const reset: Scenario = Reset.make()
+export const reset: Scenario = ResetStruct.make()
 
 /**
  * @example
@@ -1647,7 +1677,7 @@ export const reset: Scenario = Reset.make()
  * @since 0.1.0
  * @category constructors
  */
-export const hang: Scenario = Hang.make()
+export const hang: Scenario = HangStruct.make()
 
 /**
  * @example

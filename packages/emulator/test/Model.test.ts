@@ -896,12 +896,18 @@ describe("control route", () => {
       assert.strictEqual(r.status, 400)
       return r.json.error as string
     }
-    assert.strictEqual(refused({ tokens: { a: { _tag: "Unavailable", times: "2" } } }), "tokens.a.times: Expected number, actual \"2\"")
+    assert.strictEqual(
+      refused({ tokens: { a: { _tag: "Unavailable", times: "2" } } }),
+      "tokens.a.times: Expected number, actual \"2\""
+    )
     assert.strictEqual(
       refused({ enqueue: [{ route: "v2", scenario: "reset" }] }),
       "enqueue.0.route: expected one of \"legacy\", \"v1\", \"token\", \"metadata\", \"any\""
     )
-    assert.strictEqual(refused({ enqueue: [{ scenario: "reset", count: 0 }] }), "enqueue.0.count: Expected a positive number, actual 0")
+    assert.strictEqual(
+      refused({ enqueue: [{ scenario: "reset", count: 0 }] }),
+      "enqueue.0.count: Expected a positive number, actual 0"
+    )
     assert.match(refused({ default: "bogus" }), /^default: unknown scenario "bogus"/)
     assert.match(refused([]), /^Expected \{ readonly clear\?: boolean \| undefined; /)
     // nothing of a refused body is applied
@@ -988,7 +994,9 @@ describe("every scenario, in each protocol's terms", () => {
       assert.match(a.json.error.status, /^[A-Z_]+$/)
       const rejection = Schema.is(Scenario.Rejection)(scenario) || ["Latency", "Sequence", "Mix"].includes(tag)
       if (rejection) {
-        const detail = a.json.error.details.find((d: { "@type": string }) => d["@type"] === FCM_ERROR || d["@type"] === ERROR_INFO)
+        const detail = a.json.error.details.find((d: { "@type": string }) =>
+          d["@type"] === FCM_ERROR || d["@type"] === ERROR_INFO
+        )
         assert.match(detail.errorCode ?? detail.reason, /^[A-Z_]+$/)
       }
       // legacy: a legacy error code in the token's result, or the whole request answered in legacy's terms

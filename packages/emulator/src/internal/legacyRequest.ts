@@ -7,6 +7,7 @@
  */
 import type * as M from "../Model.js"
 import type * as Scenario from "../Scenario.js"
+import { isRecord, show } from "./json.js"
 import { isReservedDataKey, TOKEN_RE } from "./v1Fields.js"
 
 /** @internal */
@@ -27,18 +28,8 @@ export type Parsed =
     readonly topicLike: boolean
   }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
 const MAX_TTL = 2419200
 const MAX_IDS = 1000
-
-const show = (u: unknown): string => {
-  try {
-    return JSON.stringify(u) ?? String(u)
-  } catch {
-    return String(u)
-  }
-}
 
 const mustBe = (field: string, type: string, value: unknown): Parsed => ({
   ok: false,

@@ -6,6 +6,7 @@
  * @internal
  */
 import type * as M from "../Model.js"
+import { isRecord, show } from "./json.js"
 import { type ErrorBody, invalidArgument, invalidToken, mappingError, missingRecipient } from "./v1Errors.js"
 import {
   ANDROID_FIELDS,
@@ -35,22 +36,12 @@ export type Validated =
   }
   | { readonly ok: false; readonly body: unknown; readonly error: ErrorBody }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
-
 const CONDITION_TOPIC_RE = /'([^']*)'\s+in\s+topics/gi
 const CONDITION_RE = /^[\s()!&|'a-zA-Z0-9\-_.~%]+$/
 const DURATION_RE = /^(-?)(\d+)(?:\.(\d{1,9}))?s$/
 const COLOR_RE = /^#[0-9a-fA-F]{6}$/
 const LABEL_RE = /^[a-zA-Z0-9\-_.~%]{1,50}$/
 const MAX_TTL_SECONDS = 2419200
-
-const json = (u: unknown): string => {
-  try {
-    return JSON.stringify(u) ?? String(u)
-  } catch {
-    return String(u)
-  }
-}
 
 const unknownName = (key: string, at: string): ErrorBody => {
   const description = at === ""
@@ -60,7 +51,7 @@ const unknownName = (key: string, at: string): ErrorBody => {
 }
 
 const typeError = (path: string, type: string, value: unknown): ErrorBody =>
-  mappingError(path, `Invalid value at '${path}' (${type}), ${json(value)}`)
+  mappingError(path, `Invalid value at '${path}' (${type}), ${show(value)}`)
 
 const checkFields = (o: Record<string, unknown>, allowed: ReadonlySet<string>, at: string): ErrorBody | undefined => {
   for (const key in o) {
