@@ -34,15 +34,20 @@ import * as Scenario from "./Scenario.js"
 
 const invalid = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
 
-/** A number flag, refused with a message naming it. */
-const numberFlag = (name: string, pseudo: string, valid: (n: number) => boolean, expected: string) =>
+/**
+ * A whole-number flag, refused in the `fcm` command line's words: `--port PORT must be a whole number, not "x"`, or
+ * `--port PORT must be from 0 to 65535, not "70000"`.
+ */
+const wholeNumber = (name: string, pseudo: string, min: number, max: number, range: string) =>
   Options.text(name).pipe(
     Options.withPseudoName(pseudo),
     Options.mapEffect((text) => {
       const n = Number(text)
-      return text.trim() !== "" && valid(n)
-        ? Effect.succeed(n)
-        : invalid(`--${name} needs ${expected}`)
+      const not = `, not ${JSON.stringify(text)}`
+      if (text.trim() === "" || !Number.isSafeInteger(n)) {
+        return invalid(`--${name} ${pseudo} must be a whole number${not}`)
+      }
+      return n >= min && n <= max ? Effect.succeed(n) : invalid(`--${name} ${pseudo} must be ${range}${not}`)
     })
   )
 
@@ -113,7 +118,7 @@ const mixRates = Options.text("mix").pipe(
  * @category options
  */
 export const flags = {
-  port: numberFlag("port", "PORT", (n) => Number.isInteger(n) && n >= 0 && n <= 65535, "a port number").pipe(
+  port: wholeNumber("port", "PORT", 0, 65535, "from 0 to 65535").pipe(
     Options.withDefault(0),
     Options.withDescription("Port (0: a free one).")
   ),
@@ -152,20 +157,18 @@ export const flags = {
     "PREFIX=SCENARIO: how to answer tokens starting with PREFIX (repeatable)."
   ),
   mix: Options.optional(mixRates),
-  mixSeed: numberFlag("mix-seed", "N", Number.isSafeInteger, "an integer").pipe(
+  mixSeed: wholeNumber("mix-seed", "N", -Infinity, Infinity, "").pipe(
     Options.withDescription("The seed of --mix (default 1)."),
     Options.optional
   ),
-  latency: numberFlag("latency", "MS", (n) => Number.isFinite(n) && n >= 0, "a number of milliseconds, 0 or more").pipe(
+  latency: wholeNumber("latency", "MS", 0, Infinity, "0 or more").pipe(
     Options.withDescription("Milliseconds before each answer."),
     Options.optional
   ),
-  tokenLifetime: numberFlag(
-    "token-lifetime",
-    "SECONDS",
-    (n) => Number.isFinite(n) && n > 0,
-    "a number of seconds above 0"
-  ).pipe(Options.withDescription("Access token lifetime in seconds."), Options.optional),
+  tokenLifetime: wholeNumber("token-lifetime", "SECONDS", 1, Infinity, "above 0").pipe(
+    Options.withDescription("Access token lifetime in seconds."),
+    Options.optional
+  ),
   noRecord: Options.boolean("no-record").pipe(Options.withDescription("Do not record requests (for load tests).")),
   out: Options.text("out").pipe(
     Options.withPseudoName("DIR"),

@@ -95,15 +95,15 @@ describe("command line", () => {
         "--token t1: times: Expected number, actual \"two\""
       )
       assert.strictEqual(yield* refused(["--prefix", "noequals"]), "--prefix needs PREFIX=SCENARIO")
-      assert.strictEqual(yield* refused(["--port", "x"]), "--port needs a port number")
-      assert.strictEqual(yield* refused(["--port", "70000"]), "--port needs a port number")
-      assert.strictEqual(yield* refused(["--latency", "fast"]), "--latency needs a number of milliseconds, 0 or more")
-      assert.strictEqual(yield* refused(["--latency", "-5"]), "--latency needs a number of milliseconds, 0 or more")
+      assert.strictEqual(yield* refused(["--port", "x"]), "--port PORT must be a whole number, not \"x\"")
+      assert.strictEqual(yield* refused(["--port", "70000"]), "--port PORT must be from 0 to 65535, not \"70000\"")
+      assert.strictEqual(yield* refused(["--latency", "fast"]), "--latency MS must be a whole number, not \"fast\"")
+      assert.strictEqual(yield* refused(["--latency", "-5"]), "--latency MS must be 0 or more, not \"-5\"")
       assert.strictEqual(
         yield* refused(["--token-lifetime", "0"]),
-        "--token-lifetime needs a number of seconds above 0"
+        "--token-lifetime SECONDS must be above 0, not \"0\""
       )
-      assert.strictEqual(yield* refused(["--mix-seed", "x"]), "--mix-seed needs an integer")
+      assert.strictEqual(yield* refused(["--mix-seed", "x"]), "--mix-seed N must be a whole number, not \"x\"")
       assert.strictEqual(yield* refused(["--mix", "unavailable"]), "--mix needs name=rate,name=rate")
       assert.match(
         yield* refused(["--mix", "sometimes=0.1"]),
