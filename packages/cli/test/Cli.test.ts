@@ -51,7 +51,7 @@ describe("parsing", () => {
     assert.deepStrictEqual(
       decoded,
       Either.right({
-        _tag: "Seed" as const,
+        _tag: "Legacy" as const,
         targets: { _tag: "Tokens" as const, tokens: ["a", "b"] },
         options: {
           data: { str: "string", int: 10 },

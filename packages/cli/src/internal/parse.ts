@@ -1,6 +1,6 @@
 /**
  * Reading what `fcm send` is given: `--data` pairs, `--data-json`, message files (the HTTP v1 shape of
- * firebase-admin, or the seed's legacy JSON), and tokens files.
+ * firebase-admin, or the legacy API's JSON), and tokens files.
  */
 import { Message, MessageV1 } from "@effect-fcm/fcm"
 import * as NodeStream from "@effect/platform-node/NodeStream"
@@ -101,14 +101,14 @@ export const parseData = (
 // -----------------------------------------------------------------------------
 
 /**
- * A message read from `--message-file`: either the seed's legacy JSON, decoded into the multicast message, or an
+ * A message read from `--message-file`: either the legacy API's JSON, decoded into the multicast message, or an
  * HTTP v1 message, kept in its wire form and sent as it is to every target.
  *
  * @internal
  */
 export type MessageFile =
   | {
-    readonly _tag: "Seed"
+    readonly _tag: "Legacy"
     readonly targets: Targets | undefined
     readonly options: Message.Options
   }
@@ -120,8 +120,8 @@ export type MessageFile =
     readonly validateOnly: boolean
   }
 
-/** The seed's option names and their multicast-message names. */
-const SEED_OPTIONS: Record<string, keyof Message.Options> = {
+/** The legacy API's option names and their multicast-message names. */
+const LEGACY_OPTIONS: Record<string, keyof Message.Options> = {
   collapse_key: "collapseKey",
   priority: "priority",
   time_to_live: "timeToLive",
@@ -132,8 +132,8 @@ const SEED_OPTIONS: Record<string, keyof Message.Options> = {
   mutable_content: "mutableContent"
 }
 
-/** The legacy notification's keys and their multicast-message names (the seed wrote the body as `text`). */
-const SEED_NOTIFICATION: Record<string, keyof Message.Notification> = {
+/** The legacy notification's keys and their multicast-message names (the legacy API names the body `text`). */
+const LEGACY_NOTIFICATION: Record<string, keyof Message.Notification> = {
   title: "title",
   body: "body",
   text: "body",
@@ -152,21 +152,21 @@ const SEED_NOTIFICATION: Record<string, keyof Message.Notification> = {
   title_loc_args: "titleLocArgs"
 }
 
-const SEED_MARKERS = new Set(["registration_ids", "to", ...Object.keys(SEED_OPTIONS)])
+const LEGACY_MARKERS = new Set(["registration_ids", "to", ...Object.keys(LEGACY_OPTIONS)])
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** Writes a multicast-message field path the way the seed's JSON spells it. */
-const seedFieldName = (field: string): string => {
+/** Writes a multicast-message field path the way the legacy JSON spells it. */
+const legacyFieldName = (field: string): string => {
   const reverse = (table: Record<string, string>, name: string) =>
-    Object.entries(table).find(([seed, camel]) => camel === name && seed !== "text")?.[0] ?? name
+    Object.entries(table).find(([legacy, camel]) => camel === name && legacy !== "text")?.[0] ?? name
   return field
     .replace(/^tokens/, "registration_ids")
-    .replace(/^notification\.([A-Za-z]+)/, (_, name: string) => `notification.${reverse(SEED_NOTIFICATION, name)}`)
-    .replace(/^([A-Za-z]+)/, (name: string) => reverse(SEED_OPTIONS, name))
+    .replace(/^notification\.([A-Za-z]+)/, (_, name: string) => `notification.${reverse(LEGACY_NOTIFICATION, name)}`)
+    .replace(/^([A-Za-z]+)/, (name: string) => reverse(LEGACY_OPTIONS, name))
 }
 
-const decodeSeed = (path: string, json: Record<string, unknown>): Either.Either<MessageFile, CliError> => {
+const decodeLegacy = (path: string, json: Record<string, unknown>): Either.Either<MessageFile, CliError> => {
   const fail = (what: string) => Either.left(usage(`message file ${path}: ${what}`))
   const options: Record<string, unknown> = {}
   let targets: Targets | undefined
@@ -186,17 +186,17 @@ const decodeSeed = (path: string, json: Record<string, unknown>): Either.Either<
       if (!isObject(value)) return fail("notification must be an object")
       const notification: Record<string, unknown> = {}
       for (const [nk, nv] of Object.entries(value)) {
-        const name = SEED_NOTIFICATION[nk]
+        const name = LEGACY_NOTIFICATION[nk]
         if (name === undefined) return fail(`notification.${nk} is not a legacy notification field`)
         notification[name] = nv
       }
       options.notification = notification
     } else {
-      const name = SEED_OPTIONS[key]
+      const name = LEGACY_OPTIONS[key]
       if (name === undefined) {
         return fail(
           `${key} is not a field of a legacy message (registration_ids, to, condition, data, notification, ${
-            Object.keys(SEED_OPTIONS).join(", ")
+            Object.keys(LEGACY_OPTIONS).join(", ")
           })`
         )
       }
@@ -223,9 +223,9 @@ const decodeSeed = (path: string, json: Record<string, unknown>): Either.Either<
       : {})
   }
   return Either.match(Message.validateEither(probe), {
-    onLeft: (e) => fail(`${seedFieldName(e.field)}: ${e.reason}`),
+    onLeft: (e) => fail(`${legacyFieldName(e.field)}: ${e.reason}`),
     onRight: ({ condition: _c, tokens: _t, topic: _p, ...rest }) =>
-      Either.right({ _tag: "Seed", targets, options: rest })
+      Either.right({ _tag: "Legacy", targets, options: rest })
   })
 }
 
@@ -269,7 +269,7 @@ const decodeV1 = (
 }
 
 /**
- * Decodes a message file. The seed's legacy JSON is recognised by its snake_case fields (`registration_ids`, `to`,
+ * Decodes a message file. The legacy API's JSON is recognised by its snake_case fields (`registration_ids`, `to`,
  * `collapse_key`, `time_to_live`, `priority`, …) or a notification `text`; anything else is an HTTP v1 message in
  * firebase-admin's camelCase shape (`token`/`topic`/`condition` or a multicast's `tokens`, `data`, `notification`,
  * `android`, `apns`, `webpush`, `fcmOptions`), bare or wrapped as the REST body `{ "message": …, "validate_only" }`.
@@ -294,9 +294,9 @@ export const decodeMessageFile = (path: string, text: string): Either.Either<Mes
     return decodeV1(path, message as Record<string, unknown>, validate_only === true)
   }
   const notification = json.notification
-  const isSeed = Object.keys(json).some((key) => SEED_MARKERS.has(key)) ||
+  const isLegacy = Object.keys(json).some((key) => LEGACY_MARKERS.has(key)) ||
     isObject(notification) && notification.text !== undefined
-  return isSeed ? decodeSeed(path, json) : decodeV1(path, json, false)
+  return isLegacy ? decodeLegacy(path, json) : decodeV1(path, json, false)
 }
 
 /**

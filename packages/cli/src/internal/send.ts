@@ -166,7 +166,7 @@ export const plan = (input: Input): Effect.Effect<Plan, CliError> =>
     }
 
     let options: Message.Options
-    if (file?._tag === "Seed") {
+    if (file?._tag === "Legacy") {
       options = input.dryRun ? { ...file.options, dryRun: true } : file.options
     } else if (file?._tag === "V1") {
       options = input.dryRun || file.validateOnly ? { dryRun: true } : {}
