@@ -11,6 +11,7 @@ import { CliConfig, Command, CommandDescriptor, HelpDoc, Options, ValidationErro
 import type { NodeContext } from "@effect/platform-node"
 import { Cause, Console, Effect, Either, HashMap, Option } from "effect"
 import * as Argv from "./internal/argv.js"
+import * as Broadcast from "./internal/broadcast.js"
 import { CliError, ExitCode as Codes } from "./internal/errors.js"
 import * as Send from "./internal/send.js"
 import * as Token from "./internal/token.js"
@@ -401,7 +402,7 @@ export const command = Command.make(
     )
 ).pipe(
   Command.withDescription("Firebase Cloud Messaging from the command line."),
-  Command.withSubcommands([send, emulator, token, demo])
+  Command.withSubcommands([send, emulator, token, demo, Broadcast.broadcast, Broadcast.runner])
 )
 
 const exitCodeDocs: ReadonlyArray<readonly [string, string]> = [

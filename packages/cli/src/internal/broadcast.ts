@@ -1,0 +1,392 @@
+/**
+ * `fcm broadcast start|status|pause|resume|cancel` and `fcm runner`: durable campaigns of `@effect-fcm/cluster`, on
+ * a SQLite file (`--db`, the default: this process is the runner) or on PostgreSQL (`--postgres`: runner processes
+ * started with `fcm runner` send the campaigns).
+ *
+ * @internal
+ */
+import { Broadcast, type Campaign, Quota, Setup, TokenSource } from "@effect-fcm/cluster"
+import { FcmClient } from "@effect-fcm/fcm"
+import { Command, Options } from "@effect/cli"
+import { Console, Duration, Effect, Fiber, Layer, Option, Redacted, Schedule } from "effect"
+import { CliError, ExitCode } from "./errors.js"
+import * as Parse from "./parse.js"
+import * as Send from "./send.js"
+
+const optional = <A>(options: Options.Options<A>) => Options.optional(options)
+const value = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
+
+/** The default campaign database of the embedded set-up. */
+export const DEFAULT_DB = "fcm-campaigns.db"
+
+const usage = (message: string) => new CliError({ code: ExitCode.Usage, message })
+
+/** Every failure of the campaign layer, as the one error type of the commands. */
+const toCliError = (error: unknown): CliError => {
+  if (error instanceof CliError) return error
+  const tagged = error as { readonly _tag?: string; readonly message?: string }
+  switch (tagged._tag) {
+    case "CampaignNotFound":
+    case "InvalidCampaign":
+    case "InvalidMessage":
+    case "DatabaseInUse":
+    case "TokenSourceError":
+      return usage(tagged.message ?? String(error))
+    case "DatabaseUnavailable":
+      return new CliError({ code: ExitCode.Transport, message: tagged.message ?? String(error) })
+    case "SqlError":
+      return new CliError({ code: ExitCode.Transport, message: `database: ${tagged.message ?? String(error)}` })
+    default:
+      return new CliError({ code: ExitCode.Unexpected, message: String(tagged.message ?? error) })
+  }
+}
+
+const where = {
+  db: optional(
+    Options.text("db").pipe(
+      Options.withPseudoName("FILE"),
+      Options.withDescription(`The SQLite campaign database (default ${DEFAULT_DB}); this process is the runner.`)
+    )
+  ),
+  postgres: optional(
+    Options.redacted("postgres").pipe(
+      Options.withPseudoName("URL"),
+      Options.withDescription("A PostgreSQL URL: campaigns are sent by the runners (`fcm runner --postgres URL`).")
+    )
+  )
+}
+
+const campaignId = Options.text("id").pipe(Options.withPseudoName("ID"), Options.withDescription("The campaign id."))
+const json = Options.boolean("json").pipe(Options.withDescription("Print a machine-readable report on stdout."))
+
+/** The flags that say how to reach FCM (those of `fcm send`). */
+const fcmFlags = {
+  credentials: optional(
+    Options.text("credentials").pipe(
+      Options.withPseudoName("FILE"),
+      Options.withDescription("Service-account key file for HTTP v1 (default: GOOGLE_APPLICATION_CREDENTIALS).")
+    )
+  ),
+  project: optional(
+    Options.text("project").pipe(Options.withPseudoName("ID"), Options.withDescription("Firebase project id."))
+  ),
+  apiKey: optional(
+    Options.redacted("api-key").pipe(Options.withPseudoName("KEY"), Options.withDescription("Server key (legacy API)."))
+  ),
+  legacy: Options.boolean("legacy").pipe(Options.withDescription("Use the legacy API with a server key.")),
+  baseUrl: optional(
+    Options.text("base-url").pipe(Options.withPseudoName("URL"), Options.withDescription("FCM origin."))
+  ),
+  ca: optional(
+    Options.text("ca").pipe(Options.withPseudoName("FILE"), Options.withDescription("A PEM certificate to trust too."))
+  ),
+  emulator: Options.boolean("emulator").pipe(
+    Options.withDescription("Start an FCM emulator in this process and send to it.")
+  ),
+  concurrency: optional(
+    Options.integer("concurrency").pipe(
+      Options.withPseudoName("N"),
+      Options.withDescription("Requests in flight per chunk (default 32).")
+    )
+  ),
+  perMinute: optional(
+    Options.integer("per-minute").pipe(
+      Options.withPseudoName("N"),
+      Options.withDescription("The project's budget shared by every runner, messages a minute (default 600000).")
+    )
+  )
+}
+
+interface FcmFlags {
+  readonly credentials: Option.Option<string>
+  readonly project: Option.Option<string>
+  readonly apiKey: Option.Option<Redacted.Redacted<string>>
+  readonly legacy: boolean
+  readonly baseUrl: Option.Option<string>
+  readonly ca: Option.Option<string>
+  readonly emulator: boolean
+  readonly concurrency: Option.Option<number>
+  readonly perMinute: Option.Option<number>
+}
+
+const sendInput = (
+  o: FcmFlags,
+  message: Partial<Send.Input> = {}
+): Send.Input => ({
+  tokens: [],
+  tokensFile: undefined,
+  topic: undefined,
+  condition: undefined,
+  data: [],
+  dataJson: undefined,
+  title: undefined,
+  body: undefined,
+  image: undefined,
+  messageFile: undefined,
+  ttl: undefined,
+  priority: undefined,
+  collapseKey: undefined,
+  restrictedPackageName: undefined,
+  contentAvailable: false,
+  mutableContent: false,
+  dryRun: false,
+  credentials: value(o.credentials),
+  project: value(o.project),
+  apiKey: value(o.apiKey),
+  legacy: o.legacy,
+  baseUrl: value(o.baseUrl),
+  ca: value(o.ca),
+  emulator: o.emulator,
+  maxAttempts: undefined,
+  noRetry: false,
+  concurrency: undefined,
+  json: false,
+  reportDir: undefined,
+  ...message
+})
+
+/** The database of a command: `--postgres` or `--db` (not both). */
+const database = (
+  w: { readonly db: Option.Option<string>; readonly postgres: Option.Option<Redacted.Redacted<string>> }
+) =>
+  Option.isSome(w.db) && Option.isSome(w.postgres)
+    ? Effect.fail(usage("--db and --postgres name two databases: give one"))
+    : Effect.succeed(
+      Option.isSome(w.postgres)
+        ? { _tag: "Postgres" as const, url: w.postgres.value }
+        : { _tag: "Sqlite" as const, filename: value(w.db) ?? DEFAULT_DB }
+    )
+
+type Database = Effect.Effect.Success<ReturnType<typeof database>>
+type Embedded = ReturnType<typeof Setup.embedded>
+type Client = ReturnType<typeof Setup.embeddedClient>
+
+/** A runner: the set-up, the campaign workflows, and FCM as the flags say. */
+const runnerLayer = (db: Database, o: FcmFlags, options: { readonly host?: string; readonly port?: number } = {}) =>
+  Layer.unwrapScoped(Effect.gen(function*() {
+    const connection = yield* Send.connect(sendInput(o), undefined)
+    const concurrency = value(o.concurrency)
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+      return yield* usage(`--concurrency must be a positive integer, got ${concurrency}`)
+    }
+    const perMinute = value(o.perMinute)
+    const setup: Layer.Layer<
+      Layer.Layer.Success<Embedded>,
+      Layer.Layer.Error<Embedded> | Setup.DatabaseUnavailable
+    > = db._tag === "Postgres"
+      ? Setup.distributed({ url: db.url, host: options.host, port: options.port })
+      : Setup.embedded({ filename: db.filename })
+    return Broadcast.layer(concurrency === undefined ? {} : { sendConcurrency: concurrency }).pipe(
+      Layer.provide([Quota.layerSql({ perMinute }), Layer.succeed(FcmClient.FcmClient, connection.client)]),
+      Layer.provideMerge(TokenSource.layerSql),
+      Layer.provideMerge(setup)
+    )
+  }))
+
+/** A client of the database only: no runner, the file not taken. */
+const clientLayer = (
+  db: Database
+): Layer.Layer<Layer.Layer.Success<Client>, Layer.Layer.Error<Client> | Setup.DatabaseUnavailable> =>
+  db._tag === "Postgres"
+    ? Setup.distributed({ url: db.url, clientOnly: true })
+    : Setup.embeddedClient({ filename: db.filename })
+
+/** A client of a cluster on PostgreSQL: starts and resumes campaigns that the runners send. */
+const clusterClient = (url: Redacted.Redacted<string>) => Setup.distributed({ url, clientOnly: true })
+
+/** The exit code of a finished campaign, as `fcm send`'s. */
+const exitCodeOf = (counts: Campaign.Counts): ExitCode =>
+  counts.retryable > 0
+    ? ExitCode.Retryable
+    : counts.notRegistered + counts.failed > 0
+    ? ExitCode.Partial
+    : ExitCode.Ok
+
+const describe = (s: Campaign.Status): string => {
+  const eta = s.etaSeconds === undefined ? "" : `, about ${Duration.format(Duration.seconds(s.etaSeconds))} left`
+  return `${s.campaignId}: ${s.state}${s.workflow === "unknown" ? "" : ` (workflow ${s.workflow})`}, ` +
+    `${s.done} of ${s.total} targets done at ${s.perSecond.toFixed(0)}/s${eta}\n` +
+    `  delivered ${s.counts.success}, canonical ${s.counts.canonical}, not registered ${s.counts.notRegistered}, ` +
+    `failed ${s.counts.failed}, retryable ${s.counts.retryable}`
+}
+
+const printStatus = (s: Campaign.Status, asJson: boolean) => Console.log(asJson ? JSON.stringify(s) : describe(s))
+
+/** Runs a stored campaign to its end on this process's runner, printing progress on stderr. */
+const runToEnd = (id: string, asJson: boolean) =>
+  Effect.gen(function*() {
+    const progress = yield* Broadcast.status(id).pipe(
+      Effect.flatMap((s) => Console.error(describe(s))),
+      Effect.repeat(Schedule.spaced("5 seconds")),
+      Effect.delay("5 seconds"),
+      Effect.ignore,
+      Effect.fork
+    )
+    yield* Broadcast.await(id)
+    yield* Fiber.interrupt(progress)
+    const status = yield* Broadcast.status(id)
+    yield* printStatus(status, asJson)
+    return exitCodeOf(status.counts)
+  })
+
+const start = Command.make("start", {
+  id: campaignId,
+  tokensFile: Options.text("tokens-file").pipe(
+    Options.withPseudoName("FILE"),
+    Options.withDescription("The campaign's tokens, one a line: loaded once into the database.")
+  ),
+  data: Options.text("data").pipe(
+    Options.withPseudoName("KEY=VALUE"),
+    Options.withDescription("A data pair key=value (repeat for several)."),
+    Options.repeated
+  ),
+  dataJson: optional(
+    Options.text("data-json").pipe(Options.withPseudoName("JSON"), Options.withDescription("Data as JSON."))
+  ),
+  title: optional(
+    Options.text("notification-title").pipe(Options.withPseudoName("TEXT"), Options.withDescription("Title."))
+  ),
+  body: optional(
+    Options.text("notification-body").pipe(Options.withPseudoName("TEXT"), Options.withDescription("Body."))
+  ),
+  ttl: optional(
+    Options.integer("ttl").pipe(Options.withPseudoName("SECONDS"), Options.withDescription("Time to live."))
+  ),
+  collapseKey: optional(
+    Options.text("collapse-key").pipe(
+      Options.withPseudoName("KEY"),
+      Options.withDescription("Collapse key: a message sent twice replaces itself on the device.")
+    )
+  ),
+  chunkSize: optional(
+    Options.integer("chunk-size").pipe(
+      Options.withPseudoName("N"),
+      Options.withDescription("Targets per chunk (1000).")
+    )
+  ),
+  json,
+  ...where,
+  ...fcmFlags
+}, (o) =>
+  Effect.gen(function*() {
+    const db = yield* database(o)
+    const plan = yield* Send.plan(sendInput(o, {
+      tokensFile: o.tokensFile,
+      data: o.data,
+      dataJson: value(o.dataJson),
+      title: value(o.title),
+      body: value(o.body),
+      ttl: value(o.ttl),
+      collapseKey: value(o.collapseKey)
+    }))
+    const options = { id: o.id, message: plan.options, source: o.id, chunkSize: value(o.chunkSize) }
+    const store = Effect.gen(function*() {
+      yield* TokenSource.load(o.id, Parse.tokensOf(o.tokensFile))
+      return yield* Broadcast.start(options)
+    })
+    if (db._tag === "Postgres") {
+      yield* Effect.provide(
+        Effect.zipRight(store, Console.log(`campaign ${o.id} started: the runners send it (fcm broadcast status)`)),
+        TokenSource.layerSql.pipe(Layer.provideMerge(clusterClient(db.url)))
+      )
+      return ExitCode.Ok
+    }
+    return yield* Effect.provide(Effect.zipRight(store, runToEnd(o.id, o.json)), runnerLayer(db, o))
+  }).pipe(Effect.scoped, Effect.mapError(toCliError), exitWith)).pipe(
+    Command.withDescription(
+      "Store a campaign (its tokens loaded into the database) and send it durably: with --db this process sends it and can be killed and resumed; with --postgres the runners send it. Starting an existing id again continues it."
+    )
+  )
+
+const statusCommand = Command.make("status", { id: campaignId, json, ...where }, (o) =>
+  Effect.gen(function*() {
+    const db = yield* database(o)
+    const status = yield* Effect.provide(Broadcast.status(o.id), clientLayer(db))
+    yield* printStatus(status, o.json)
+    return ExitCode.Ok
+  }).pipe(Effect.scoped, Effect.mapError(toCliError), exitWith)).pipe(
+    Command.withDescription("Print a campaign's progress: targets done per bucket, rate and time left.")
+  )
+
+const pauseCommand = Command.make("pause", { id: campaignId, ...where }, (o) =>
+  Effect.gen(function*() {
+    const db = yield* database(o)
+    yield* Effect.provide(Broadcast.pause(o.id), clientLayer(db))
+    yield* Console.log(`campaign ${o.id} paused: fcm broadcast resume --id ${o.id} to continue`)
+    return ExitCode.Ok
+  }).pipe(Effect.scoped, Effect.mapError(toCliError), exitWith)).pipe(
+    Command.withDescription("Pause a campaign: runners hold its chunks until it is resumed.")
+  )
+
+const cancelCommand = Command.make("cancel", { id: campaignId, ...where }, (o) =>
+  Effect.gen(function*() {
+    const db = yield* database(o)
+    yield* Effect.provide(Broadcast.cancel(o.id), clientLayer(db))
+    yield* Console.log(`campaign ${o.id} cancelled: no new target will be sent`)
+    return ExitCode.Ok
+  }).pipe(Effect.scoped, Effect.mapError(toCliError), exitWith)).pipe(
+    Command.withDescription("Cancel a campaign: no new target is sent.")
+  )
+
+const resumeCommand = Command.make(
+  "resume",
+  { id: campaignId, json, ...where, ...fcmFlags },
+  (o) =>
+    Effect.gen(function*() {
+      const db = yield* database(o)
+      if (db._tag === "Postgres") {
+        yield* Effect.provide(Broadcast.resume(o.id), clusterClient(db.url))
+        yield* Console.log(`campaign ${o.id} resumed: the runners send it`)
+        return ExitCode.Ok
+      }
+      return yield* Effect.provide(Effect.zipRight(Broadcast.resume(o.id), runToEnd(o.id, o.json)), runnerLayer(db, o))
+    }).pipe(Effect.scoped, Effect.mapError(toCliError), exitWith)
+).pipe(
+  Command.withDescription(
+    "Continue a campaign after a crash, a pause or a failure: with --db this process sends the rest; nothing with an outcome is sent again."
+  )
+)
+
+/** Runs a command's program, turning its exit code into the command's result. */
+const exitWith = <R>(program: Effect.Effect<ExitCode, CliError, R>): Effect.Effect<void, CliError, R> =>
+  Effect.flatMap(
+    program,
+    (code) => code === ExitCode.Ok ? Effect.void : Effect.fail(new CliError({ code, message: "" }))
+  )
+
+/** `fcm broadcast`. @internal */
+export const broadcast = Command.make("broadcast").pipe(
+  Command.withDescription("Durable campaigns: start, status, pause, resume, cancel (see docs/scale.md)."),
+  Command.withSubcommands([start, statusCommand, pauseCommand, resumeCommand, cancelCommand])
+)
+
+/** `fcm runner`. @internal */
+export const runner = Command.make("runner", {
+  ...where,
+  ...fcmFlags,
+  host: Options.text("host").pipe(
+    Options.withPseudoName("HOST"),
+    Options.withDefault("localhost"),
+    Options.withDescription("The host other runners reach this one at (--postgres).")
+  ),
+  port: Options.integer("port").pipe(
+    Options.withPseudoName("PORT"),
+    Options.withDefault(34431),
+    Options.withDescription("The port this runner listens on (--postgres).")
+  )
+}, (o) =>
+  Effect.gen(function*() {
+    const db = yield* database(o)
+    yield* Console.error(
+      db._tag === "Postgres"
+        ? `runner ${o.host}:${o.port} on ${
+          Setup.redactUrl(Redacted.value(db.url))
+        }: sending campaigns until interrupted`
+        : `runner on ${db.filename}: sending its campaigns until interrupted`
+    )
+    return yield* Layer.launch(runnerLayer(db, o, { host: o.host, port: o.port }))
+  }).pipe(Effect.scoped, Effect.mapError(toCliError))).pipe(
+    Command.withDescription(
+      "Run a campaign runner until interrupted: on PostgreSQL with other runners, or on a SQLite file."
+    )
+  )

@@ -1,0 +1,85 @@
+/**
+ * `fcm broadcast` and `fcm runner` in-process, on a SQLite file, against the loopback emulator of the test process.
+ */
+import { FcmEmulator } from "@effect-fcm/emulator"
+import { assert, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fcmInProcess, tempDir, writeKey } from "./support.js"
+
+layer(FcmEmulator.layer({ scenarios: { prefixes: { "stale-": { _tag: "NotRegistered" } } } }), {
+  excludeTestServices: true
+})("fcm broadcast", (it) => {
+  const setUp = (emulator: FcmEmulator.Service, tokens: ReadonlyArray<string>) => {
+    const dir = tempDir()
+    const file = path.join(dir, "tokens.txt")
+    fs.writeFileSync(file, tokens.join("\n") + "\n")
+    const db = path.join(dir, "campaigns.db")
+    const fcmFlags = ["--credentials", writeKey(emulator, dir), "--base-url", emulator.baseUrl]
+    return { db, file, fcmFlags }
+  }
+
+  it.effect("start sends a campaign, a second start sends nothing, status reports it", () =>
+    Effect.gen(function*() {
+      const emulator = yield* FcmEmulator.FcmEmulator
+      const tokens = [...Array.from({ length: 40 }, (_, i) => `bc-${i}`), "stale-1"]
+      const { db, fcmFlags, file } = setUp(emulator, tokens)
+      const args = ["broadcast", "start", "--id", "promo", "--tokens-file", file, "--data", "k=v", "--db", db]
+      const before = (yield* emulator.counters).routes.v1 ?? 0
+      const first = yield* fcmInProcess([...args, "--chunk-size", "10", "--json", ...fcmFlags])
+      assert.strictEqual(first.code, 4, first.stderr) // one token is not registered
+      const report = JSON.parse(first.stdout)
+      assert.deepStrictEqual([report.state, report.done, report.counts.success, report.counts.notRegistered], [
+        "done",
+        41,
+        40,
+        1
+      ])
+      const second = yield* fcmInProcess([...args, ...fcmFlags])
+      assert.strictEqual(second.code, 4, second.stderr)
+      assert.strictEqual((yield* emulator.counters).routes.v1! - before, 41) // the second start sent nothing
+      const status = yield* fcmInProcess(["broadcast", "status", "--id", "promo", "--db", db])
+      assert.strictEqual(status.code, 0, status.stderr)
+      assert.match(status.stdout, /promo: done, 41 of 41 targets done/)
+    }))
+
+  it.effect("status, resume and cancel of an unknown campaign name it and exit 2", () =>
+    Effect.gen(function*() {
+      const emulator = yield* FcmEmulator.FcmEmulator
+      const { db, fcmFlags } = setUp(emulator, [])
+      for (const command of ["status", "cancel", "pause"]) {
+        const run = yield* fcmInProcess(["broadcast", command, "--id", "nope", "--db", db])
+        assert.strictEqual(run.code, 2)
+        assert.include(run.stderr, `no campaign "nope"`)
+      }
+      const resume = yield* fcmInProcess(["broadcast", "resume", "--id", "nope", "--db", db, ...fcmFlags])
+      assert.strictEqual(resume.code, 2)
+      assert.include(resume.stderr, `no campaign "nope"`)
+    }))
+
+  it.effect("an invalid message is refused before anything is stored or sent", () =>
+    Effect.gen(function*() {
+      const emulator = yield* FcmEmulator.FcmEmulator
+      const { db, fcmFlags, file } = setUp(emulator, ["bc-x"])
+      const before = (yield* emulator.counters).requests
+      const run = yield* fcmInProcess([
+        "broadcast",
+        "start",
+        "--id",
+        "bad",
+        "--tokens-file",
+        file,
+        "--data",
+        "from=me",
+        "--db",
+        db,
+        ...fcmFlags
+      ])
+      assert.strictEqual(run.code, 2)
+      assert.include(run.stderr, "data")
+      assert.strictEqual((yield* emulator.counters).requests, before)
+      const status = yield* fcmInProcess(["broadcast", "status", "--id", "bad", "--db", db])
+      assert.strictEqual(status.code, 2) // never stored
+    }))
+})
