@@ -428,7 +428,10 @@ const commandSpecs = (): ReadonlyMap<string, Argv.CommandSpec> =>
   specs ??= new Map(
     [...HashMap.entries(Command.getSubcommands(command))].map(([name, descriptor]) => [
       name,
-      Argv.specOf(CommandDescriptor.getUsage(descriptor))
+      // a command with subcommands of its own (fcm broadcast start …) is left to @effect/cli
+      Broadcast.nested.has(name)
+        ? { flags: new Map(), positional: true }
+        : Argv.specOf(CommandDescriptor.getUsage(descriptor))
     ])
   )
 

@@ -360,6 +360,9 @@ export const broadcast = Command.make("broadcast").pipe(
   Command.withSubcommands([start, statusCommand, pauseCommand, resumeCommand, cancelCommand])
 )
 
+/** The commands with subcommands of their own, whose command lines `@effect/cli` checks. @internal */
+export const nested: ReadonlySet<string> = new Set(["broadcast"])
+
 /** `fcm runner`. @internal */
 export const runner = Command.make("runner", {
   ...where,
