@@ -261,7 +261,10 @@ describe("fcm send: bad input", () => {
             ],
             [["sned"], "fcm: unknown command sned (did you mean send?)"],
             [["emulater", "--port", "0"], "fcm: unknown command emulater (did you mean emulator?)"],
-            [["frobnicate"], "fcm: unknown command frobnicate: use one of broadcast, demo, emulator, runner, send, token"],
+            [
+              ["frobnicate"],
+              "fcm: unknown command frobnicate: use one of broadcast, demo, emulator, runner, send, token"
+            ],
             [["--reveal"], "fcm: --reveal is a flag of fcm token: put it after the command"],
             [["--token", "t1"], "fcm: --token is a flag of fcm emulator and fcm send: put it after the command"],
             [["send", "t1"], "fcm: unexpected argument \"t1\": fcm send takes flags only (see fcm send --help)"],
