@@ -4,7 +4,7 @@ import { Emulator } from "@effect-fcm/emulator"
 import { Result } from "@effect-fcm/fcm"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Sink, Stream } from "effect"
+import { Chunk, Context, Deferred, Effect, Fiber, FiberId, Sink, Stream } from "effect"
 import { deliveries, memoryRunner, tokens } from "./helpers.js"
 
 const message = { data: { sale: "spring" }, collapseKey: "spring" }
@@ -132,6 +132,37 @@ describe("Broadcast on WorkflowEngine.layerMemory", () => {
       assert.strictEqual((yield* deliveries).size, 30)
       const status = yield* Broadcast.status("cancel-me")
       assert.deepStrictEqual([status.state, status.done, status.total], ["cancelled", 30, 100])
+    }).pipe(Effect.provide(memoryRunner(source, { chunkConcurrency: 1, segmentConcurrency: 1 })))
+  })
+
+  it.live("a paused campaign holds its chunks until it is resumed", () => {
+    const all = tokens(40)
+    let reads = 0
+    const paused = Deferred.unsafeMake<void>(FiberId.none)
+    let ctx = Context.empty() as Context.Context<SqlClient.SqlClient>
+    // the source pauses the campaign when the third chunk is read: that chunk must wait
+    const source: TokenSource.Service = {
+      size: () => Effect.succeed(all.length),
+      read: (_: string, from: number, to: number) =>
+        Effect.gen(function*() {
+          if (++reads === 3) {
+            yield* Effect.orDie(Broadcast.pause("pause-me"))
+            yield* Deferred.succeed(paused, undefined)
+          }
+          return all.slice(from, to)
+        }).pipe(Effect.provide(ctx))
+    }
+    return Effect.gen(function*() {
+      ctx = yield* Effect.context<SqlClient.SqlClient>()
+      const running = yield* Effect.fork(Broadcast.run({ id: "pause-me", message, source: "users", chunkSize: 10 }))
+      yield* Deferred.await(paused)
+      yield* Effect.sleep("1 second") // a correct runner sends nothing more however long this is
+      assert.strictEqual((yield* deliveries).size, 20)
+      assert.strictEqual((yield* Broadcast.status("pause-me")).state, "paused")
+      yield* Broadcast.resume("pause-me")
+      const summary = yield* Fiber.join(running)
+      assert.deepStrictEqual([summary.state, summary.counts.success], ["done", 40])
+      assert.strictEqual((yield* deliveries).size, 40)
     }).pipe(Effect.provide(memoryRunner(source, { chunkConcurrency: 1, segmentConcurrency: 1 })))
   })
 })
