@@ -1,10 +1,11 @@
-// Type-checks every ```ts block of README.md and docs/*.md as a module of its own, against the workspace's packages.
+// Type-checks every ```ts block of README.md, docs/*.md and packages/*/README.md as a module of its own, against the
+// workspace's packages.
 // A block whose info string says `ts nocheck` is a fragment and is skipped. A block that imports @effect/vitest is a
 // test: it is also written to packages/fcm/test/docs-generated/, where the test run picks it up. A doc that says
 // `<!-- docs-check: one-module -->` is one program split across its blocks: they are checked together, and its
 // tests are run by a test file of their own.
 import { execFileSync } from "node:child_process"
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 
 const root = new URL("..", import.meta.url).pathname
@@ -14,7 +15,10 @@ mkdirSync(out, { recursive: true })
 
 const sources = [
   "README.md",
-  ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)
+  ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`),
+  ...readdirSync(join(root, "packages"))
+    .filter((p) => existsSync(join(root, "packages", p, "README.md")))
+    .map((p) => `packages/${p}/README.md`)
 ]
 const tests = join(root, "packages/fcm/test/docs-generated")
 rmSync(tests, { recursive: true, force: true })
@@ -53,7 +57,9 @@ writeFileSync(
         declaration: false,
         declarationMap: false,
         noUnusedLocals: false,
-        noUnusedParameters: false
+        noUnusedParameters: false,
+        // the one package the core does not have as a dev dependency (it depends on the core)
+        paths: { "@effect-fcm/cli": ["../../../cli/src/index.ts"] }
       },
       include: ["*.ts"]
     },

@@ -2,13 +2,15 @@
 // builds them, packs every public package with `pnpm pack`, installs the tarballs with npm into a scratch project in
 // the system's temp directory, checks what each tarball ships (and that it ships nothing else), runs an ES module and
 // a CommonJS program that start the emulator and send over HTTP v1 through `NodeFcm.layer`, runs the `fcm` command,
-// and type-checks a TypeScript consumer of both kinds. One line per check; exits 1 if any fails. The scratch
+// type-checks a TypeScript consumer of both kinds, and follows docs/getting-started.md in a project of its own
+// (scripts/getting-started-check.mjs). One line per check; exits 1 if any fails. The scratch
 // directory is removed at the end. Set PACK_CHECK_KEEP=1 to keep it for inspection.
 import { spawn } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
+import { checkGettingStarted } from "./getting-started-check.mjs"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const started = Date.now()
@@ -350,10 +352,17 @@ try {
     ? await run(bin, ["demo"], { cwd: project, timeout: 60_000, env: { NO_COLOR: "1" }, shell })
     : version
   const delivered = demo.stdout.match(/^Delivered: (\d+)/m)?.[1]
+  const cliVersion = packages.find((p) => p.manifest.name === "@effect-fcm/cli")?.manifest.version
+  // Run from node_modules/.bin, the demo's closing command is the one that works there.
+  const hint = /^ {4}npx fcm send --credentials/m.test(demo.stdout)
   report(
-    demo.ok && delivered !== undefined,
+    demo.ok && delivered !== undefined && version.stdout.trim() === cliVersion && hint,
     "fcm bin",
-    demo.ok ? `fcm ${version.stdout.trim()}; fcm demo delivered ${delivered}` : `\n${tail(demo.output)}`
+    demo.ok
+      ? `fcm --version ${version.stdout.trim()} (package ${cliVersion}); fcm demo delivered ${delivered}${
+        hint ? ", closing with npx fcm send" : ", without its npx fcm send line"
+      }`
+      : `\n${tail(demo.output)}`
   )
 
   // 7. Types, with the workspace's TypeScript: an ES module and a CommonJS consumer, module NodeNext.
@@ -385,6 +394,11 @@ try {
     "types",
     typecheck.ok ? "ESM and CJS consumers type-check (NodeNext)" : `\n${tail(typecheck.output)}`
   )
+
+  // 8. docs/getting-started.md, followed word for word in a project of its own.
+  const gettingStarted = join(scratch, "getting-started")
+  mkdirSync(gettingStarted)
+  await checkGettingStarted({ scratch: gettingStarted, report, built: true })
 } catch (error) {
   if (failures === 0 || error.message === "interrupted") report(false, "pack check", error.message)
 } finally {

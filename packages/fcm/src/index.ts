@@ -26,6 +26,9 @@
  * @since 0.1.0
  */
 
+// First, so that a wrong Effect line fails here, naming the version to install, before any other module loads.
+import "./internal/effectVersion.js"
+
 /**
  * Backoff and Retry-After: when to send again, and the default retry `Schedule`.
  *
