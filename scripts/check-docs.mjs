@@ -58,8 +58,11 @@ writeFileSync(
         declarationMap: false,
         noUnusedLocals: false,
         noUnusedParameters: false,
-        // the one package the core does not have as a dev dependency (it depends on the core)
-        paths: { "@effect-fcm/cli": ["../../../cli/src/index.ts"] }
+        // the packages the core does not have as dev dependencies (they depend on the core)
+        paths: {
+          "@effect-fcm/cli": ["../../../cli/src/index.ts"],
+          "@effect-fcm/cluster": ["../../../cluster/src/index.ts"]
+        }
       },
       include: ["*.ts"]
     },
