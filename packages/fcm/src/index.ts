@@ -141,6 +141,21 @@ export * as FcmLegacy from "./FcmLegacy.js"
 export * as FcmV1 from "./FcmV1.js"
 
 /**
+ * Topic management: subscribe and unsubscribe tokens, any number of them, to one topic or several.
+ *
+ * @example
+ * ```ts
+ * import { FcmTopics } from "@effect-fcm/fcm"
+ *
+ * const program = FcmTopics.subscribeWithRetry(["news", "scores"], ["token-1", "token-2"])
+ * ```
+ *
+ * @since 0.1.0
+ * @category exports
+ */
+export * as FcmTopics from "./FcmTopics.js"
+
+/**
  * The multicast message: its targets, payload and options, and its validation.
  *
  * @example

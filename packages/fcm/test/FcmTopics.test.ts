@@ -1,0 +1,251 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Deferred, Effect, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
+import { Credentials, FcmTopics } from "../src/index.js"
+import type { Recorded, Reply } from "./support/recorder.js"
+import { recorder } from "./support/recorder.js"
+
+const tokensOf = (n: number, prefix = "t") => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
+
+const allOk = (request: Recorded): Reply => ({
+  body: { results: (request.json.registration_tokens as Array<string>).map(() => ({})) }
+})
+
+const topicsWith = (
+  answer: (request: Recorded, index: number) => Reply | Effect.Effect<Reply>,
+  options: FcmTopics.Options = {}
+) => {
+  const http = recorder(answer)
+  const credentials = Credentials.layerStatic(Redacted.make("ya29.secret"), { projectId: "demo" })
+  const layer = FcmTopics.layer({ baseUrl: "https://iid.test", ...options }).pipe(
+    Layer.provide(Layer.merge(http.layer, credentials))
+  )
+  return { requests: http.requests, layer }
+}
+
+const topic = (result: FcmTopics.Result, name: string) => Option.getOrThrow(result.get(name))
+
+describe("FcmTopics", () => {
+  it.effect("2,500 tokens to two topics: three requests per topic, every token in its topic's body once", () => {
+    const { layer, requests } = topicsWith(allOk)
+    const tokens = tokensOf(2500)
+    return Effect.gen(function*() {
+      const result = yield* FcmTopics.subscribe(["news", "/topics/scores"], tokens)
+      assert.strictEqual(requests.length, 6)
+      for (const to of ["/topics/news", "/topics/scores"]) {
+        const bodies = requests.filter((r) => r.json.to === to)
+        assert.deepStrictEqual(bodies.map((r) => r.json.registration_tokens.length).sort(), [1000, 1000, 500])
+        assert.deepStrictEqual(bodies.flatMap((r) => r.json.registration_tokens).sort(), [...tokens].sort())
+      }
+      for (const r of requests) {
+        assert.strictEqual(r.url, "https://iid.test/iid/v1:batchAdd")
+        assert.strictEqual(r.headers["authorization"], "Bearer ya29.secret")
+        assert.strictEqual(r.headers["access_token_auth"], "true")
+        assert.deepStrictEqual(Object.keys(r.json).sort(), ["registration_tokens", "to"])
+      }
+      assert.deepStrictEqual(result.topics.map((t) => t.topic), ["news", "scores"])
+      assert.deepStrictEqual(topic(result, "news").ok, tokens)
+      assert.deepStrictEqual(topic(result, "scores").ok, tokens)
+      assert.ok(result.isComplete)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("unsubscribe speaks batchRemove", () => {
+    const { layer, requests } = topicsWith(allOk)
+    return Effect.gen(function*() {
+      const result = yield* FcmTopics.unsubscribe("news", ["a", "b"])
+      assert.deepStrictEqual(requests.map((r) => r.url), ["https://iid.test/iid/v1:batchRemove"])
+      assert.deepStrictEqual(topic(result, "news").ok, ["a", "b"])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("per-token errors land in their buckets, in token order", () => {
+    const codes: Record<string, string> = {
+      gone: "NOT_FOUND",
+      bad: "INVALID_ARGUMENT",
+      full: "TOO_MANY_TOPICS",
+      busy: "INTERNAL",
+      slow: "RESOURCE_EXHAUSTED"
+    }
+    const { layer } = topicsWith((request) => ({
+      body: {
+        results: (request.json.registration_tokens as Array<string>).map((t) =>
+          codes[t] === undefined ? {} : { error: codes[t] }
+        )
+      }
+    }))
+    return Effect.gen(function*() {
+      const result = yield* FcmTopics.subscribe("news", ["ok-1", "gone", "bad", "full", "busy", "ok-2", "slow"])
+      const news = topic(result, "news")
+      assert.deepStrictEqual(news.ok, ["ok-1", "ok-2"])
+      assert.deepStrictEqual(news.notRegistered, ["gone"])
+      assert.deepStrictEqual([...news.invalid], [["bad", "INVALID_ARGUMENT"], ["full", "TOO_MANY_TOPICS"]])
+      assert.deepStrictEqual([...news.retryable.keys()], ["busy", "slow"])
+      assert.strictEqual(news.retryable.get("busy")!.reason, "INTERNAL")
+      assert.strictEqual(news.size, 7)
+      assert.isFalse(result.isComplete)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("bad topic names and tokens are refused naming the field, nothing sent", () => {
+    const { layer, requests } = topicsWith(allOk)
+    return Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [string | ReadonlyArray<string>, ReadonlyArray<string>, string]> = [
+        ["news!", ["a"], "topic"],
+        ["/topics/", ["a"], "topic"],
+        [["news", "bad name"], ["a"], "topics[1]"],
+        [["news", "/topics/news"], ["a"], "topics[1]"],
+        [[], ["a"], "topics"],
+        ["news", ["a", ""], "tokens[1]"],
+        ["news", ["a", "b", "a"], "tokens[2]"],
+        ["news", ["a", "b c"], "tokens[1]"],
+        ["news", ["a", 42 as unknown as string], "tokens[1]"]
+      ]
+      for (const [topics, tokens, field] of cases) {
+        const error = yield* Effect.flip(FcmTopics.subscribe(topics, tokens))
+        assert.strictEqual(error._tag, "InvalidMessage")
+        assert.strictEqual(error._tag === "InvalidMessage" ? error.field : "", field)
+      }
+      assert.strictEqual(requests.length, 0)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("no tokens: an empty result per topic, nothing sent", () => {
+    const { layer, requests } = topicsWith(allOk)
+    return Effect.gen(function*() {
+      const result = yield* FcmTopics.subscribe(["news", "scores"], [])
+      assert.deepStrictEqual(result.topics.map((t) => [t.topic, t.size]), [["news", 0], ["scores", 0]])
+      assert.strictEqual(requests.length, 0)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a 503 on one chunk makes that chunk's tokens retryable, and only those are sent again", () => {
+    const tokens = tokensOf(2500)
+    // the second request of the call (whichever chunk it carries) fails once
+    const { layer, requests } = topicsWith(
+      (request, index) => index === 1 ? { status: 503, headers: { "retry-after": "7" } } : allOk(request),
+      { concurrency: 1 }
+    )
+    return Effect.gen(function*() {
+      const first = yield* FcmTopics.subscribe("news", tokens)
+      const failed = requests[1]!.json.registration_tokens as Array<string>
+      const news = topic(first, "news")
+      assert.deepStrictEqual([...news.retryable.keys()], failed)
+      assert.strictEqual(news.retryable.get(failed[0]!)!.retryAfterMillis, 7000)
+      assert.strictEqual(news.ok.length, 2500 - failed.length)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("subscribeWithRetry resends a 429'd chunk's tokens only, after the schedule and Retry-After", () => {
+    const tokens = tokensOf(2500)
+    const { layer, requests } = topicsWith(
+      (request, index) => index === 2 ? { status: 429, headers: { "retry-after": "30" } } : allOk(request),
+      { concurrency: 1 }
+    )
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.fork(
+        FcmTopics.subscribeWithRetry(["news", "scores"], tokens, { schedule: Schedule.spaced("1 second") })
+      )
+      yield* TestClock.adjust("29 seconds")
+      assert.strictEqual(requests.length, 6) // waiting for the Retry-After
+      yield* TestClock.adjust("1 second")
+      const result = yield* Fiber.join(fiber)
+      assert.strictEqual(requests.length, 7)
+      assert.strictEqual(requests[6]!.json.to, requests[2]!.json.to)
+      assert.deepStrictEqual(requests[6]!.json.registration_tokens, requests[2]!.json.registration_tokens)
+      assert.ok(result.isComplete)
+      assert.deepStrictEqual(topic(result, "news").ok, tokens)
+      assert.deepStrictEqual(topic(result, "scores").ok, tokens)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("retries stop when the schedule ends, the tokens left retryable", () => {
+    const { layer, requests } = topicsWith((request) => ({
+      body: { results: (request.json.registration_tokens as Array<string>).map(() => ({ error: "INTERNAL" })) }
+    }))
+    return Effect.gen(function*() {
+      const result = yield* FcmTopics.subscribeWithRetry("news", ["a", "b"], { schedule: Schedule.recurs(2) })
+      assert.strictEqual(requests.length, 3)
+      assert.deepStrictEqual([...topic(result, "news").retryable.keys()], ["a", "b"])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("an HTML 502 to one topic's request makes its tokens retryable, the other topic goes on", () => {
+    const { layer } = topicsWith((request) =>
+      request.json.to === "/topics/scores" ? { status: 502, body: "<html>Bad Gateway</html>" } : allOk(request)
+    )
+    return Effect.gen(function*() {
+      const result = yield* FcmTopics.subscribe(["news", "scores"], ["a"])
+      assert.deepStrictEqual(topic(result, "news").ok, ["a"])
+      assert.strictEqual(topic(result, "scores").retryable.get("a")!.reason, "HTTP 502")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a 401 refreshes the access token once; a second 401 fails the call", () => {
+    const { layer, requests } = topicsWith(() => ({ status: 401, body: { error: "Unauthorized" } }))
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip(FcmTopics.subscribe("news", ["a"]))
+      assert.strictEqual(error._tag, "AuthenticationError")
+      assert.strictEqual(requests.length, 2)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a 401 cured by a fresh token goes on", () => {
+    const { layer, requests } = topicsWith((request, index) => index === 0 ? { status: 401 } : allOk(request))
+    return Effect.gen(function*() {
+      const result = yield* FcmTopics.subscribe("news", ["a"])
+      assert.deepStrictEqual(topic(result, "news").ok, ["a"])
+      assert.strictEqual(requests.length, 2)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a 400 fails the call with InvalidMessage, the server's text scrubbed of the access token", () => {
+    const { layer } = topicsWith(() => ({ status: 400, body: { error: "InvalidTopicName ya29.secret" } }))
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip(FcmTopics.subscribe("news", ["a"]))
+      assert.strictEqual(error._tag, "InvalidMessage")
+      assert.strictEqual(error.status, 400)
+      assert.notInclude(error.message, "ya29.secret")
+      assert.include(error.message, "InvalidTopicName")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a 403 fails with AuthenticationError, a 404 with a TransportError, each after one request", () => {
+    const forbidden = topicsWith(() => ({ status: 403, body: { error: "PERMISSION_DENIED" } }))
+    const missing = topicsWith(() => ({ status: 404, body: "Not Found" }))
+    return Effect.gen(function*() {
+      const denied = yield* Effect.flip(FcmTopics.subscribe("news", ["a"]).pipe(Effect.provide(forbidden.layer)))
+      assert.strictEqual(denied._tag, "AuthenticationError")
+      const lost = yield* Effect.flip(FcmTopics.subscribe("news", ["a"]).pipe(Effect.provide(missing.layer)))
+      assert.strictEqual(lost._tag, "TransportError")
+      assert.strictEqual(forbidden.requests.length + missing.requests.length, 2)
+    })
+  })
+
+  it.effect("a 200 whose results do not match the tokens leaves them retryable", () => {
+    const { layer } = topicsWith(() => ({ body: { results: [{}] } }))
+    return Effect.gen(function*() {
+      const result = yield* FcmTopics.subscribe("news", ["a", "b"])
+      assert.deepStrictEqual([...topic(result, "news").retryable.keys()], ["a", "b"])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("requests in flight never exceed the concurrency", () => {
+    let inFlight = 0
+    let peak = 0
+    return Effect.gen(function*() {
+      const gate = yield* Deferred.make<void>()
+      const { layer, requests } = topicsWith((request) =>
+        Effect.gen(function*() {
+          inFlight++
+          peak = Math.max(peak, inFlight)
+          if (inFlight === 2) yield* Deferred.succeed(gate, undefined)
+          yield* Deferred.await(gate)
+          inFlight--
+          return allOk(request)
+        }), { concurrency: 2 })
+      yield* FcmTopics.subscribe(["a", "b", "c"], tokensOf(1500)).pipe(Effect.provide(layer))
+      assert.strictEqual(requests.length, 6)
+      assert.strictEqual(peak, 2)
+    })
+  })
+})
