@@ -15,7 +15,7 @@ import * as RunnerAddress from "@effect/cluster/RunnerAddress"
 import type * as ShardingConfig from "@effect/cluster/ShardingConfig"
 import * as SingleRunner from "@effect/cluster/SingleRunner"
 import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
-import * as PgClient from "@effect/sql-pg/PgClient"
+import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
@@ -279,12 +279,24 @@ export const distributed = (
   options: DistributedOptions
 ): Layer.Layer<WorkflowEngine | SqlClient.SqlClient, DatabaseUnavailable | SqlError | ConfigError> => {
   const url = Redacted.value(options.url)
-  const db = PgClient.layer({ url: options.url }).pipe(
-    Layer.catchAll((error) =>
-      Layer.fail(new DatabaseUnavailable({ url: redactUrl(url), reason: String(error.cause ?? error.message) }))
-    ),
-    Layer.tap((context) => Effect.provide(Tables.migrate, context))
-  )
+  // @effect/sql-pg is an optional peer: loaded only by the set-up that needs it, so that the embedded one (and the
+  // `fcm` command line) runs without it installed.
+  const loadPg = Effect.tryPromise({
+    try: (): Promise<typeof PgClient> => import("@effect/sql-pg/PgClient"),
+    catch: () =>
+      new DatabaseUnavailable({
+        url: redactUrl(url),
+        reason: "the distributed set-up needs @effect/sql-pg: npm install @effect/sql-pg@^0.53.0"
+      })
+  })
+  const db = Layer.unwrapEffect(Effect.map(loadPg, (Pg) =>
+    Pg.layer({ url: options.url }).pipe(
+      Layer.catchAll((error) =>
+        Layer.fail(new DatabaseUnavailable({ url: redactUrl(url), reason: String(error.cause ?? error.message) }))
+      )
+    ))).pipe(
+      Layer.tap((context) => Effect.provide(Tables.migrate, context))
+    )
   const cluster = NodeClusterSocket.layer({
     clientOnly: options.clientOnly ?? false,
     storage: "sql",
