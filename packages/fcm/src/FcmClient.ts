@@ -194,6 +194,42 @@ export interface Protocol {
   readonly backoffMillis: number
   /** Prepares a validated message for sending. */
   readonly prepare: (message: Message.Message) => Effect.Effect<SendBatch, InvalidMessage>
+  /**
+   * How the protocol recognises a configuration mistake (a wrong project id or base URL) from the first answers of a
+   * send: when they are all `Failed` with one of `codes`, the send fails as a whole with `error` rather than report
+   * every target as failed. v1 counts bare `NOT_FOUND` and `SENDER_ID_MISMATCH`.
+   */
+  readonly misconfiguration?: {
+    readonly codes: ReadonlySet<string>
+    readonly error: (code: string, answers: number) => FcmError
+  } | undefined
+}
+
+/**
+ * The answers a send's configuration check waits for: a send whose first three answers (or all its answers, when it
+ * has fewer targets) are configuration codes fails as a whole.
+ */
+const CONFIG_CHECK_ANSWERS = 3
+
+/** The state of a send's configuration check; `settled` once an answer shows the configuration works. */
+class ConfigProbe {
+  seen = 0
+  settled = false
+  constructor(readonly threshold: number, readonly codes: ReadonlySet<string>) {}
+  /** Notes a request's outcomes; returns the code that makes the send a configuration mistake, if they do. */
+  note(outcomes: ReadonlyArray<Result.Outcome>): string | undefined {
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!
+      if (o._tag === "Retryable") continue
+      if (o._tag === "Failed" && this.codes.has(o.code)) {
+        if (++this.seen >= this.threshold) return o.code
+        continue
+      }
+      this.settled = true
+      return undefined
+    }
+    return undefined
+  }
 }
 
 const outcomesKey = MetricKey.counter("fcm_outcomes_total", {
@@ -478,7 +514,7 @@ const defaultSchedule = (backoffMillis: number) => Backoff.schedule({ baseMillis
  * @category constructors
  */
 export const make = (protocol: Protocol): FcmClient => {
-  const { backoffMillis, batchSize, name } = protocol
+  const { backoffMillis, batchSize, misconfiguration, name } = protocol
   const spanAttributes = { "fcm.protocol": name }
 
   const inFlight = withTags(targetsInFlightKey, [["protocol", name]])
@@ -542,7 +578,8 @@ export const make = (protocol: Protocol): FcmClient => {
   const sendChunks = (
     batch: SendBatch,
     chunks: ReadonlyArray<ReadonlyArray<string>>,
-    results: Array<ReadonlyArray<Result.Outcome> | undefined>
+    results: Array<ReadonlyArray<Result.Outcome> | undefined>,
+    probe: ConfigProbe | undefined
   ): Effect.Effect<void, FcmError> =>
     Effect.suspend(() => {
       let next = 0
@@ -569,6 +606,13 @@ export const make = (protocol: Protocol): FcmClient => {
               done()
               recordOutcomes(outcomes)
               results[index] = outcomes
+              if (probe !== undefined && !probe.settled) {
+                const code = probe.note(outcomes)
+                if (code !== undefined) {
+                  failure ??= misconfiguration!.error(code, probe.seen)
+                  return Effect.void
+                }
+              }
               return step
             }
           })
@@ -592,9 +636,13 @@ export const make = (protocol: Protocol): FcmClient => {
    * outcomes so far as `partial`: the answered targets' outcomes, and every other target retryable with the error as
    * its reason.
    */
-  const sendValidated = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
+  const sendValidated = (message: Message.Message, first: boolean): Effect.Effect<Result.Result, FcmError> =>
     Effect.flatMap(Effect.flatMap(protocol.prepare(message), observe), (batch) => {
       const targets = Message.targets(message)
+      // only a send's first attempt is checked: a retry round follows answers that already showed the configuration
+      const probe = first && misconfiguration !== undefined
+        ? new ConfigProbe(Math.min(CONFIG_CHECK_ANSWERS, targets.length), misconfiguration.codes)
+        : undefined
       const chunks = chunksOf(targets, batchSize)
       const results = new Array<ReadonlyArray<Result.Outcome> | undefined>(chunks.length)
       const assemble = (unanswered?: Result.Outcome): Result.Result => {
@@ -606,7 +654,7 @@ export const make = (protocol: Protocol): FcmClient => {
         }
         return new Result.Result(message, outcomes, backoffMillis)
       }
-      return sendChunks(batch, chunks, results).pipe(
+      return sendChunks(batch, chunks, results, probe).pipe(
         Effect.matchEffect({
           onFailure: (error) => Effect.fail(withPartial(error, assemble(retryableAfter(error)))),
           onSuccess: () => Effect.succeed(assemble())
@@ -619,7 +667,7 @@ export const make = (protocol: Protocol): FcmClient => {
   const sendOnce = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
     Message.validate(message).pipe(
       Effect.tap(() => Effect.annotateCurrentSpan("fcm.targets", Message.targets(message).length)),
-      Effect.zipRight(Effect.suspend(() => sendValidated(message))),
+      Effect.zipRight(Effect.suspend(() => sendValidated(message, true))),
       Effect.withSpan("FcmClient.send", { attributes: spanAttributes })
     )
 
@@ -645,7 +693,7 @@ export const make = (protocol: Protocol): FcmClient => {
         yield* Effect.logDebug(
           `FCM ${name} retry ${attempt}: ${tokens.length} target${tokens.length === 1 ? "" : "s"} sent again`
         )
-        const attemptResult = yield* sendValidated(next.value).pipe(
+        const attemptResult = yield* sendValidated(next.value, false).pipe(
           Effect.withSpan("FcmClient.retry", { attributes: { ...spanAttributes, "fcm.attempt": attempt } }),
           Effect.either
         )
@@ -700,6 +748,9 @@ export const make = (protocol: Protocol): FcmClient => {
             // One outcome per token, emitted as it is. The gauge is kept without a finalizer per request: what is
             // still counted when the stream ends (failed or interrupted) is taken off once, at the end.
             let pending = 0
+            const probe = misconfiguration === undefined
+              ? undefined
+              : new ConfigProbe(CONFIG_CHECK_ANSWERS, misconfiguration.codes)
             const sendToken = (token: string): Effect.Effect<Result.TokenOutcome, FcmError> => {
               if (!isToken(token)) return Effect.succeed({ token, outcome: missing })
               const targets = [token]
@@ -709,6 +760,10 @@ export const make = (protocol: Protocol): FcmClient => {
                 pending--
                 inFlight.unsafeModify(-1, NO_TAGS)
                 recordOutcomes(outcomes)
+                if (probe !== undefined && !probe.settled) {
+                  const code = probe.note(outcomes)
+                  if (code !== undefined) return Effect.fail(misconfiguration!.error(code, probe.seen))
+                }
                 const outcome = outcomes[0]!
                 return retry !== false && outcome._tag === "Retryable"
                   ? Effect.map(resend(targets, outcomes), (emitted) => emitted[0]!)

@@ -281,6 +281,11 @@ const build = (
           )
       })
 
+    const misconfiguration = {
+      codes: V1.CONFIGURATION_CODES,
+      error: (code: string, answers: number) => V1.misconfigured(code, answers, projectId, baseUrl)
+    }
+
     /** The protocol over a way to turn a valid message into its wire payload, once per fan-out. */
     const protocolFor = (
       payload: (message: Message.Message, nowMillis: number) => Either.Either<MessageV1.Translated, InvalidMessage>
@@ -289,6 +294,7 @@ const build = (
       batchSize: 1,
       concurrency,
       backoffMillis,
+      misconfiguration,
       prepare: (message) =>
         Effect.clockWith((clock) => {
           const translated = payload(message, clock.unsafeCurrentTimeMillis())

@@ -60,7 +60,17 @@ describe("v1-shaped messages", () => {
         return { status: 503, body: { error: { code: 503, status: "UNAVAILABLE", message: "busy" } } }
       }
       if (request.json.message.token === "gone") {
-        return { status: 404, body: { error: { code: 404, status: "NOT_FOUND", message: "gone" } } }
+        return {
+          status: 404,
+          body: {
+            error: {
+              code: 404,
+              status: "NOT_FOUND",
+              message: "gone",
+              details: [{ "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", errorCode: "UNREGISTERED" }]
+            }
+          }
+        }
       }
       return delivered(request)
     })

@@ -146,7 +146,17 @@ describe("observability", () => {
       Metric.tagged("error", "InvalidMessage"),
       Metric.tagged("protocol", "v1")
     )
-    const gone = [404, "{\"error\":{\"code\":404,\"status\":\"NOT_FOUND\",\"message\":\"gone\"}}"] as const
+    const gone = [
+      404,
+      JSON.stringify({
+        error: {
+          code: 404,
+          status: "NOT_FOUND",
+          message: "gone",
+          details: [{ "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", errorCode: "UNREGISTERED" }]
+        }
+      })
+    ] as const
     return Effect.gen(function*() {
       const before = {
         requests: (yield* Metric.value(latency)).count,

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as V1 from "../src/internal/v1.js"
+import { Outcome } from "../src/Result.js"
 
 const NOW = Date.UTC(2026, 10, 28, 12)
 
@@ -38,8 +39,10 @@ describe("v1 classification (bodies as recorded in fcm-protocols.md §2.3)", () 
     assert.strictEqual(bucket(c), "NotRegistered")
   })
 
-  it("a bare 404 NOT_FOUND status is not registered too", () => {
-    assert.strictEqual(bucket(classify(404, rpc(404, "NOT_FOUND", "Requested entity was not found."))), "NotRegistered")
+  it("a bare 404 NOT_FOUND (no UNREGISTERED detail: a wrong project, a misrouted request) fails with its code", () => {
+    const c = classify(404, rpc(404, "NOT_FOUND", "Requested entity was not found."))
+    assert.strictEqual(bucket(c), "Failed")
+    assert.deepStrictEqual(c._tag === "Outcome" ? c.outcome : undefined, Outcome.Failed({ code: "NOT_FOUND" }))
   })
 
   it("an HTML 404 (wrong project or URL, or a backend incident) never deletes tokens", () => {

@@ -12,6 +12,34 @@ export const MALFORMED_RESPONSE = "MALFORMED_RESPONSE"
 export const QUOTA_MIN_DELAY_MILLIS = 60_000
 
 /**
+ * The codes whose answers, when they are all a send's first answers, mean a configuration mistake rather than bad
+ * tokens: a bare `NOT_FOUND` (no `UNREGISTERED` detail: a wrong project id or base URL), `SENDER_ID_MISMATCH` (the
+ * tokens belong to another project than the one sent as).
+ *
+ * @internal
+ */
+export const CONFIGURATION_CODES: ReadonlySet<string> = new Set(["NOT_FOUND", "SENDER_ID_MISMATCH"])
+
+/**
+ * The error of a send whose first answers were all {@link CONFIGURATION_CODES}: it names the project and the base URL
+ * the send went to, and no target is reported for deletion.
+ *
+ * @internal
+ */
+export const misconfigured = (code: string, answers: number, projectId: string, baseUrl: string): TransportError =>
+  new TransportError({
+    reason: code === "SENDER_ID_MISMATCH"
+      ? `FCM answered SENDER_ID_MISMATCH to the first ${answers} message${answers === 1 ? "" : "s"} of the send: ` +
+        `the tokens belong to another Firebase project than ${projectId} (sent to ${baseUrl}); check the project ` +
+        `id and the service account. No token was reported for deletion`
+      : `FCM answered NOT_FOUND (without UNREGISTERED) to the first ${answers} message${answers === 1 ? "" : "s"} ` +
+        `of the send: check the project id (${projectId}) and the base URL (${baseUrl}). No token was reported ` +
+        `for deletion`,
+    retryable: false,
+    status: code === "SENDER_ID_MISMATCH" ? 403 : 404
+  })
+
+/**
  * The classification of one v1 answer: an outcome for the target, a 401 that a fresh access token may cure, or an
  * error that fails the whole send (it would fail the same way for every target).
  *
@@ -127,9 +155,9 @@ export const classify = (answer: Answer, token?: Redacted.Redacted<string>): Cla
   const text = (t: string) => serverText(t, secrets)
   const retryAfterMillis = parseRetryAfter(answer.retryAfter, answer.nowMillis)
 
-  if (code === "UNREGISTERED" || (status === 404 && code === "NOT_FOUND")) {
-    return outcome(Outcome.NotRegistered({ code: "UNREGISTERED" }))
-  }
+  // Only UNREGISTERED says the token is dead. A bare NOT_FOUND is what a wrong project or a misrouted request gets:
+  // it fails the target with its code, and a send whose first answers are all such fails as a whole (misconfigured).
+  if (code === "UNREGISTERED") return outcome(Outcome.NotRegistered({ code: "UNREGISTERED" }))
   if (code === "SENDER_ID_MISMATCH" || code === "THIRD_PARTY_AUTH_ERROR" || code === "APNS_AUTH_ERROR") {
     return outcome(Outcome.Failed({ code }))
   }
@@ -174,7 +202,7 @@ export const classify = (answer: Answer, token?: Redacted.Redacted<string>): Cla
       })
     }
   }
-  if (status === 404) {
+  if (status === 404 && rpc === undefined) {
     return {
       _tag: "Fatal",
       error: new TransportError({
