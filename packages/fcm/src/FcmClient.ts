@@ -6,6 +6,7 @@
  */
 import {
   Chunk,
+  Clock,
   Context,
   Duration,
   Effect,
@@ -454,8 +455,23 @@ const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<Reado
 }
 
 /**
- * The effective schedule of a retry loop: the caller's schedule, with the server's Retry-After winning over any
- * shorter delay it chooses.
+ * The earliest `notBefore` of the retryable targets, or `undefined` when one of them (a target without `notBefore`)
+ * may go with the next round.
+ */
+const earliestNotBefore = (result: Result.Result<unknown>): number | undefined => {
+  let earliest: number | undefined
+  for (const outcome of result.outcomes.values()) {
+    if (outcome._tag !== "Retryable") continue
+    if (outcome.notBefore === undefined) return undefined
+    if (earliest === undefined || outcome.notBefore < earliest) earliest = outcome.notBefore
+  }
+  return earliest
+}
+
+/**
+ * The effective schedule of a retry loop: the caller's schedule, with the server's Retry-After (a wait that holds back
+ * the whole send) winning over any shorter delay it chooses; and when every retryable target is held back on its own
+ * (a device's rate limit: its outcome has `notBefore`), the round waits until the first of them is due.
  *
  * @example
  * ```ts
@@ -473,9 +489,15 @@ export const honourRetryAfter = <Out>(
   schedule: Schedule.Schedule<Out, Result.Result>
 ): Schedule.Schedule<[Out, Result.Result], Result.Result> =>
   Schedule.intersect(schedule, Schedule.identity<Result.Result>()).pipe(
-    Schedule.modifyDelay(([, result], delay) => {
+    Schedule.modifyDelayEffect(([, result], delay) => {
       const retryAfter = result.retryAfterMillis
-      return retryAfter === undefined ? delay : Duration.max(delay, Duration.millis(retryAfter))
+      const wait = retryAfter === undefined ? delay : Duration.max(delay, Duration.millis(retryAfter))
+      const earliest = earliestNotBefore(result)
+      if (earliest === undefined) return Effect.succeed(wait)
+      return Effect.map(
+        Clock.currentTimeMillis,
+        (now) => Duration.max(wait, Duration.millis(Math.max(0, earliest - now)))
+      )
     })
   )
 
@@ -679,14 +701,57 @@ export const make = (protocol: Protocol): FcmClient => {
     schedule: Schedule.Schedule<unknown, Result.Result>
   ): Effect.Effect<Result.Result, FcmError> =>
     Effect.gen(function*() {
-      const driver = yield* Schedule.driver(honourRetryAfter(schedule))
-      let result = first
+      // the delay of the last round, so that a target due by the end of that wait counts as due even on a clock
+      // whose sleeps and time disagree (a test clock that sleeps faster than time goes)
+      let waited = 0
+      const driver = yield* Schedule.driver(
+        honourRetryAfter(schedule).pipe(Schedule.modifyDelay((_, delay) => {
+          waited = Duration.toMillis(delay)
+          return delay
+        }))
+      )
+      // Targets held back on their own (a device's rate limit) back off exponentially, each by its own count.
+      const limited = new Map<string, number>()
+      const backOff = (attempted: Result.Result, now: number): Result.Result => {
+        let outcomes: Map<string, Result.Outcome> | undefined
+        for (const [target, outcome] of attempted.outcomes) {
+          if (outcome._tag !== "Retryable" || outcome.notBefore === undefined) continue
+          const times = limited.get(target) ?? 0
+          limited.set(target, times + 1)
+          outcomes ??= new Map(attempted.outcomes)
+          outcomes.set(
+            target,
+            Result.Outcome.Retryable({
+              reason: outcome.reason,
+              retryAfterMillis: undefined,
+              notBefore: Math.max(outcome.notBefore, now + Backoff.millis(backoffMillis, times))
+            })
+          )
+        }
+        return outcomes === undefined ? attempted : new Result.Result(attempted.message, outcomes, backoffMillis)
+      }
+      let result = backOff(first, yield* Clock.currentTimeMillis)
       let attempt = 0
       while (true) {
-        const next = result.retry()
-        if (Option.isNone(next)) return result
+        const retry = result.retry()
+        if (Option.isNone(retry)) return result
+        const decided = yield* Clock.currentTimeMillis
         const proceed = yield* driver.next(result).pipe(Effect.option)
         if (Option.isNone(proceed)) return result
+        // the round resends the targets whose time has come
+        const now = Math.max(yield* Clock.currentTimeMillis, decided + waited)
+        let due: Message.Message = retry.value
+        if (due.tokens !== undefined) {
+          const ready: Array<string> = []
+          for (const [target, outcome] of result.outcomes) {
+            if (outcome._tag === "Retryable" && (outcome.notBefore === undefined || outcome.notBefore <= now)) {
+              ready.push(target)
+            }
+          }
+          if (ready.length === 0) continue
+          if (ready.length !== due.tokens.length) due = Message.withTokens(due, ready)
+        }
+        const next = { value: due }
         attempt++
         const tokens = Message.targets(next.value)
         yield* Metric.incrementBy(retriesTotal.pipe(Metric.tagged("protocol", name)), tokens.length)
@@ -708,7 +773,7 @@ export const make = (protocol: Protocol): FcmClient => {
           )
           return yield* Effect.fail(withPartial(error, result.merge(partial)))
         }
-        result = result.merge(attemptResult.right)
+        result = result.merge(backOff(attemptResult.right, yield* Clock.currentTimeMillis))
       }
     })
 

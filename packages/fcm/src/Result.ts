@@ -34,7 +34,16 @@ export type Outcome = Data.TaggedEnum<{
   Canonical: { readonly messageId: string; readonly newToken: string }
   NotRegistered: { readonly code: string }
   Failed: { readonly code: string }
-  Retryable: { readonly reason: string; readonly retryAfterMillis: number | undefined }
+  Retryable: {
+    readonly reason: string
+    /** A wait that holds back the whole send: the server's Retry-After, a project or topic quota's minute. */
+    readonly retryAfterMillis: number | undefined
+    /**
+     * For a limit of this target alone (a device's message rate): the time (the `Clock`'s, in milliseconds) before
+     * which this target is not sent again. It holds back no other target.
+     */
+    readonly notBefore?: number | undefined
+  }
 }>
 
 /**
@@ -184,14 +193,15 @@ export class Result<M = Message.Message> {
   }
 
   /**
-   * The longest Retry-After the server asked for among the retryable targets, in milliseconds.
+   * The longest Retry-After the server asked for among the retryable targets, in milliseconds: the wait that holds
+   * back the whole send. A target limited alone (its outcome has `notBefore`) does not count.
    *
    * @since 0.1.0
    */
   get retryAfterMillis(): number | undefined {
     let max: number | undefined
     for (const outcome of this.outcomes.values()) {
-      if (outcome._tag === "Retryable" && outcome.retryAfterMillis !== undefined) {
+      if (outcome._tag === "Retryable" && outcome.retryAfterMillis !== undefined && outcome.notBefore === undefined) {
         max = max === undefined ? outcome.retryAfterMillis : Math.max(max, outcome.retryAfterMillis)
       }
     }

@@ -200,7 +200,8 @@ describe("FcmV1", () => {
     const { layer, requests } = v1Layer((request) => {
       if (request.json.message.token === "hot" && throttled) {
         throttled = false
-        return { status: 429, body: rpc(429, "RESOURCE_EXHAUSTED", "quota", "QUOTA_EXCEEDED") }
+        const quotaFailure = { "@type": "type.googleapis.com/google.rpc.QuotaFailure", violations: [] }
+        return { status: 429, body: rpc(429, "RESOURCE_EXHAUSTED", "quota", "QUOTA_EXCEEDED", [quotaFailure]) }
       }
       return byToken(request)
     })

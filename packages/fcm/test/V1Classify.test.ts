@@ -121,14 +121,42 @@ describe("v1 classification (bodies as recorded in fcm-protocols.md §2.3)", () 
     )
   })
 
-  it("QUOTA_EXCEEDED waits at least a minute, whatever Retry-After says", () => {
-    const c = classify(429, rpc(429, "RESOURCE_EXHAUSTED", "Quota exceeded", [fcmError("QUOTA_EXCEEDED")]), "5")
+  it("QUOTA_EXCEEDED without a QuotaFailure is a device's limit: that target alone backs off, from its Retry-After", () => {
+    const c = classify(
+      429,
+      rpc(429, "RESOURCE_EXHAUSTED", "Device message rate exceeded.", [fcmError("QUOTA_EXCEEDED")])
+    )
+    assert.deepStrictEqual(
+      c._tag === "Outcome" && c.outcome,
+      Outcome.Retryable({ reason: "QUOTA_EXCEEDED", retryAfterMillis: undefined, notBefore: NOW })
+    )
+    const later = classify(429, rpc(429, "RESOURCE_EXHAUSTED", "rate", [fcmError("QUOTA_EXCEEDED")]), "5")
+    assert.strictEqual(
+      later._tag === "Outcome" && later.outcome._tag === "Retryable" && later.outcome.notBefore,
+      NOW + 5000
+    )
+  })
+
+  it("QUOTA_EXCEEDED with a QuotaFailure (a project's or topic's limit) waits at least a minute, whatever Retry-After says", () => {
+    const quotaFailure = {
+      "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+      violations: [{ subject: "projects/p", description: "SendsPerMinutePerProject" }]
+    }
+    const c = classify(
+      429,
+      rpc(429, "RESOURCE_EXHAUSTED", "Quota exceeded", [fcmError("QUOTA_EXCEEDED"), quotaFailure]),
+      "5"
+    )
     assert.deepStrictEqual(c._tag === "Outcome" && c.outcome, {
       _tag: "Retryable",
       reason: "QUOTA_EXCEEDED",
       retryAfterMillis: 60_000
     } as never)
-    const longer = classify(429, rpc(429, "RESOURCE_EXHAUSTED", "Quota exceeded", [fcmError("QUOTA_EXCEEDED")]), "120")
+    const longer = classify(
+      429,
+      rpc(429, "RESOURCE_EXHAUSTED", "Quota exceeded", [fcmError("QUOTA_EXCEEDED"), quotaFailure]),
+      "120"
+    )
     assert.strictEqual(
       longer._tag === "Outcome" && longer.outcome._tag === "Retryable" && longer.outcome.retryAfterMillis,
       120_000

@@ -10,6 +10,9 @@ import { QUOTA_MIN_DELAY_MILLIS } from "./v1.js"
 /** @internal */
 export const MAX_TOKENS_PER_REQUEST = 1000
 
+/** The rate limits of one target: they back off that target only. @internal */
+export const RATE_CODES: ReadonlySet<string> = new Set(["DeviceMessageRateExceeded", "TopicsMessageRateExceeded"])
+
 /** @internal */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   "Unavailable",
@@ -95,6 +98,7 @@ const malformed = (reason: string, answer: Answer, secrets: ReadonlyArray<string
 const classifyEntry = (
   entry: unknown,
   retryAfterMillis: number | undefined,
+  nowMillis: number,
   secrets: ReadonlyArray<string>
 ): Outcome | undefined => {
   if (typeof entry !== "object" || entry === null) return undefined
@@ -106,6 +110,14 @@ const classifyEntry = (
       : Outcome.Delivered({ messageId })
   }
   if (typeof error !== "string") return undefined
+  if (RATE_CODES.has(error)) {
+    // a device's or a topic's message rate: that target alone backs off
+    return Outcome.Retryable({
+      reason: error,
+      retryAfterMillis: undefined,
+      notBefore: nowMillis + (retryAfterMillis ?? 0)
+    })
+  }
   if (RETRYABLE_CODES.has(error)) return Outcome.Retryable({ reason: error, retryAfterMillis })
   if (error === "NotRegistered") return Outcome.NotRegistered({ code: error })
   return Outcome.Failed({ code: serverCode(error, secrets) })
@@ -173,7 +185,7 @@ export const classify = (
   const results = (json as { results?: unknown }).results
   if (results === undefined && targets.length === 1) {
     // A topic or condition send answers with a single `message_id` or `error` at the top level.
-    const outcome = classifyEntry(json, retryAfterMillis, secrets)
+    const outcome = classifyEntry(json, retryAfterMillis, answer.nowMillis, secrets)
     return outcome === undefined
       ? Either.left(malformed("FCM answered 200 without a message_id or an error", answer, secrets))
       : Either.right([outcome])
@@ -188,7 +200,7 @@ export const classify = (
   }
   const outcomes: Array<Outcome> = new Array(results.length)
   for (let i = 0; i < results.length; i++) {
-    const outcome = classifyEntry(results[i], retryAfterMillis, secrets)
+    const outcome = classifyEntry(results[i], retryAfterMillis, answer.nowMillis, secrets)
     if (outcome === undefined) {
       return Either.left(
         malformed(`FCM answered 200 with results[${i}] holding neither message_id nor error`, answer, secrets)

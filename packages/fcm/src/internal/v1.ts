@@ -57,12 +57,15 @@ export interface RpcStatus {
   readonly message: string | undefined
   readonly fcmErrorCode: string | undefined
   readonly reason: string | undefined
+  /** A `QuotaFailure` detail, or an `ErrorInfo` naming a quota limit: a project's or a topic's quota, not a device's. */
+  readonly quotaLimit: boolean
   readonly fields: ReadonlyArray<{ readonly field: string; readonly description: string }>
 }
 
 const FCM_ERROR = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 const ERROR_INFO = "type.googleapis.com/google.rpc.ErrorInfo"
 const BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
+const QUOTA_FAILURE = "type.googleapis.com/google.rpc.QuotaFailure"
 
 const str = (u: unknown): string | undefined => typeof u === "string" ? u : undefined
 
@@ -84,6 +87,7 @@ export const parseStatus = (body: string): RpcStatus | undefined => {
   const e = error as Record<string, unknown>
   let fcmErrorCode: string | undefined
   let reason: string | undefined
+  let quotaLimit = false
   const fields: Array<{ field: string; description: string }> = []
   if (Array.isArray(e.details)) {
     for (const detail of e.details) {
@@ -91,8 +95,14 @@ export const parseStatus = (body: string): RpcStatus | undefined => {
       const d = detail as Record<string, unknown>
       const type = d["@type"]
       if (type === FCM_ERROR) fcmErrorCode ??= str(d.errorCode)
-      else if (type === ERROR_INFO) reason ??= str(d.reason)
-      else if (type === BAD_REQUEST && Array.isArray(d.fieldViolations)) {
+      else if (type === QUOTA_FAILURE) quotaLimit = true
+      else if (type === ERROR_INFO) {
+        reason ??= str(d.reason)
+        const metadata = typeof d.metadata === "object" && d.metadata !== null ? d.metadata as object : {}
+        if (d.reason === "RATE_LIMIT_EXCEEDED" || "quota_limit" in metadata || "quota_metric" in metadata) {
+          quotaLimit = true
+        }
+      } else if (type === BAD_REQUEST && Array.isArray(d.fieldViolations)) {
         for (const v of d.fieldViolations) {
           if (typeof v === "object" && v !== null) {
             const field = str((v as Record<string, unknown>).field)
@@ -110,6 +120,7 @@ export const parseStatus = (body: string): RpcStatus | undefined => {
     message: str(e.message),
     fcmErrorCode,
     reason,
+    quotaLimit,
     fields
   }
 }
@@ -162,6 +173,16 @@ export const classify = (answer: Answer, token?: Redacted.Redacted<string>): Cla
     return outcome(Outcome.Failed({ code }))
   }
   if (code === "QUOTA_EXCEEDED" || code === "RESOURCE_EXHAUSTED" || status === 429) {
+    if (rpc?.fcmErrorCode === "QUOTA_EXCEEDED" && !rpc.quotaLimit) {
+      // A device's message rate (no QuotaFailure naming a project or topic limit): that target alone backs off,
+      // exponentially (the sender stretches `notBefore` per attempt), no sooner than a Retry-After.
+      return outcome(Outcome.Retryable({
+        reason: "QUOTA_EXCEEDED",
+        retryAfterMillis: undefined,
+        notBefore: answer.nowMillis + (retryAfterMillis ?? 0)
+      }))
+    }
+    // A project's or a topic's quota, or a 429 that does not say: the whole send waits at least a minute.
     return retryable(code ?? "HTTP 429", Math.max(retryAfterMillis ?? 0, QUOTA_MIN_DELAY_MILLIS))
   }
   if (code === "UNAVAILABLE" || code === "INTERNAL" || (status >= 500 && status <= 599 && code !== "UNIMPLEMENTED")) {

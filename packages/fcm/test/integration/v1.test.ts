@@ -239,7 +239,55 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
       ["project", "RESOURCE_EXHAUSTED"]
     ] as const
 
-    for (const [variant, code] of variants) {
+    it.effect("message quota (QUOTA_EXCEEDED, no QuotaFailure): a device's limit holds back that token alone", () =>
+      Effect.gen(function*() {
+        const emulator = yield* FcmEmulator.FcmEmulator
+        yield* fresh
+        const fcm = yield* v1Client()
+        yield* emulator.setToken("hot", Scenario.quotaExceeded({ variant: "message" }))
+        yield* emulator.setToken("hotter", Scenario.quotaExceeded({ variant: "message", retryAfter: 120 }))
+        const before = yield* Clock.currentTimeMillis
+        const result = yield* fcm.send(Message.multicast(["hot", "cold"]))
+        assert.deepStrictEqual(Object.fromEntries(result.retryable), { hot: "QUOTA_EXCEEDED" })
+        assert.strictEqual(result.retryAfterMillis, undefined, "nothing holds back the whole send")
+        const hot = result.outcomes.get("hot")!
+        assert.isTrue(hot._tag === "Retryable" && hot.notBefore !== undefined && hot.notBefore >= before)
+        // A Retry-After is that token's own earliest time.
+        const longer = yield* fcm.send(Message.multicast(["hotter"]))
+        const hotter = longer.outcomes.get("hotter")!
+        assert.isTrue(hotter._tag === "Retryable" && hotter.notBefore! >= before + 120_000)
+      }))
+
+    it.effect("message quota: sendWithRetry resends the device after its own backoff, not a minute (TestClock)", () =>
+      Effect.gen(function*() {
+        const emulator = yield* FcmEmulator.FcmEmulator
+        yield* fresh
+        yield* TestClock.setTime(Date.now())
+        const fcm = yield* v1Client({ timeout: false })
+        yield* emulator.setToken("hot", Scenario.quotaExceeded({ variant: "message", times: 1 }))
+        const start = yield* Clock.currentTimeMillis
+        const fiber = yield* Effect.fork(
+          fcm.sendWithRetry(Message.multicast(["hot", "cold"]), { schedule: quickRetries() })
+        )
+        // the device's first backoff is B·2^0 − ⌊B/2⌋ + U[0, B) with B = 1 s: at most 1.5 s (the credentials'
+        // deadline, also on the TestClock, ends much later)
+        const wake = Effect.map(
+          TestClock.sleeps(),
+          (ends) => Chunk.toReadonlyArray(ends).some((e) => e - start <= 1_500)
+        )
+        yield* waitUntil(wake, "the retry loop sleeps for the device's backoff")
+        yield* TestClock.adjust("1500 millis")
+        const result = yield* Fiber.join(fiber)
+        assert.strictEqual(result.success.size, 2)
+        const records = yield* sends
+        assert.deepStrictEqual(perToken(records).get("hot")!.map((s) => s.outcome), [
+          "DeviceMessageRateExceeded",
+          "delivered"
+        ])
+        assert.strictEqual(timesSent(records, "cold"), 1)
+      }).pipe(Effect.provide(TestContext.TestContext)))
+
+    for (const [variant, code] of variants.filter(([v]) => v === "project")) {
       it.effect(`${variant} quota (${code}): retryable, and the retry waits at least a minute`, () =>
         Effect.gen(function*() {
           const emulator = yield* FcmEmulator.FcmEmulator

@@ -439,17 +439,20 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
         assert.isAtMost(r.log.delays[0]!, 4_000)
       }))
 
-    it.effect("429 with an FcmError (QUOTA_EXCEEDED): retryable, waiting at least a minute", () =>
+    it.effect("429 QUOTA_EXCEEDED of a device (FcmError, no QuotaFailure): that token backs off alone", () =>
       Effect.gen(function*() {
         const emulator = yield* FcmEmulator.FcmEmulator
         const r = yield* run(emulator, {
-          fault: "429 QUOTA_EXCEEDED (FcmError)",
+          fault: "429 QUOTA_EXCEEDED of a device (FcmError)",
           tokens: tokens(20),
           setup: (e) => e.setToken("t-0008", Scenario.quotaExceeded({ times: 1, variant: "message" }))
         })
         assert.strictEqual(r.row.delivered, 20)
         assert.strictEqual(r.row.retried, 1)
-        assert.isTrue(r.sleeps.some((s) => s >= 60_000 && s < 61_000), `slept ${r.sleeps.join(", ")}`)
+        // its own backoff (B = 1 s: at most 1.5 s), not the minute of a project's quota
+        // (the credentials' ten-minute deadline is a sleep too)
+        assert.isTrue(r.sleeps.some((s) => s > 0 && s < 2_000), `slept ${r.sleeps.join(", ")}`)
+        assert.isFalse(r.sleeps.some((s) => s >= 60_000 && s < 61_000), `slept ${r.sleeps.join(", ")}`)
       }))
 
     it.effect("429 without an FcmError (RESOURCE_EXHAUSTED, and an HTML 429): retryable, the longer wait wins", () =>

@@ -90,8 +90,19 @@ const V1_KINDS = {
   },
   empty503: { answer: () => respond(503, ""), expect: { tag: "Retryable", code: "HTTP 503" } },
   quota: {
-    answer: () => respond(429, rpc(429, "RESOURCE_EXHAUSTED", "Quota exceeded", [fcmError("QUOTA_EXCEEDED")])),
+    answer: () =>
+      respond(
+        429,
+        rpc(429, "RESOURCE_EXHAUSTED", "Quota exceeded", [fcmError("QUOTA_EXCEEDED"), {
+          "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+          violations: [{ subject: "projects/p" }]
+        }])
+      ),
     expect: { tag: "Retryable", code: "QUOTA_EXCEEDED", minRetryAfter: 60_000 }
+  },
+  deviceQuota: {
+    answer: () => respond(429, rpc(429, "RESOURCE_EXHAUSTED", "Device rate", [fcmError("QUOTA_EXCEEDED")])),
+    expect: { tag: "Retryable", code: "QUOTA_EXCEEDED" }
   },
   quotaHtml: {
     answer: () => respond(429, html(429)),
@@ -132,7 +143,9 @@ const nonFatalNames = v1Names.filter((n) => !("fatal" in V1_KINDS[n].expect))
  */
 const perTokenNames = nonFatalNames.filter((n) => n !== "senderMismatch")
 /** Answers whose outcome does not depend on time (no Retry-After, no quota minimum): safe for retry scripts. */
-const scriptNames = perTokenNames.filter((n) => !["unavailableRetryAfter", "quota", "quotaHtml"].includes(n))
+const scriptNames = perTokenNames.filter((n) =>
+  !["unavailableRetryAfter", "quota", "quotaHtml", "deviceQuota"].includes(n)
+)
 
 const tokenArb = fc.stringMatching(/^[A-Za-z0-9_:-]{1,24}$/)
 const tokensArb = (max: number) => fc.uniqueArray(tokenArb, { minLength: 1, maxLength: max })
