@@ -101,7 +101,7 @@ export interface Scenarios {
  * @since 0.1.0
  * @category models
  */
-export type Route = "legacy" | "v1" | "token" | "metadata" | "control" | "unknown"
+export type Route = "legacy" | "v1" | "topics" | "token" | "metadata" | "control" | "unknown"
 
 /**
  * The API protocol of a request.
@@ -117,7 +117,7 @@ export type Route = "legacy" | "v1" | "token" | "metadata" | "control" | "unknow
  * @since 0.1.0
  * @category models
  */
-export type Protocol = "legacy" | "v1" | "oauth2" | "metadata" | "none"
+export type Protocol = "legacy" | "v1" | "iid" | "oauth2" | "metadata" | "none"
 
 /**
  * @example
@@ -339,6 +339,8 @@ export interface Record {
   readonly dryRun: boolean
   /** Messages delivered by this request (0 for dry runs). */
   readonly delivered: number
+  /** For a v1 send to a topic that was delivered: the tokens subscribed to the topic then (`iid/v1:batchAdd`). */
+  readonly reached?: ReadonlyArray<string> | undefined
 }
 
 /**
@@ -425,6 +427,8 @@ export interface Model {
   }
   /** Makes every issued access token expired. */
   readonly expireAccessTokens: () => void
+  /** The tokens subscribed to a topic (named without `/topics/`) through `iid/v1:batchAdd`, in order. */
+  readonly subscribers: (topic: string) => ReadonlyArray<string>
 }
 
 /**

@@ -1,6 +1,7 @@
+import { Emulator, FcmFake, Scenario } from "@effect-fcm/emulator"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer, Option, Redacted, Schedule, TestClock } from "effect"
-import { Credentials, FcmTopics } from "../src/index.js"
+import { Credentials, FcmTopics, FcmV1 } from "../src/index.js"
 import type { Recorded, Reply } from "./support/recorder.js"
 import { recorder } from "./support/recorder.js"
 
@@ -248,4 +249,82 @@ describe("FcmTopics", () => {
       assert.strictEqual(peak, 2)
     })
   })
+})
+
+describe("FcmTopics against the emulator", () => {
+  const Live = Layer.mergeAll(FcmTopics.layer(), FcmV1.layer()).pipe(
+    Layer.provide(
+      Layer.unwrapEffect(Effect.map(Emulator.Emulator, (e) => Credentials.layerServiceAccount(e.serviceAccount)))
+    ),
+    Layer.provideMerge(
+      FcmFake.layer({ scenarios: { prefixes: { "stale-": Scenario.notRegistered, "bad-": Scenario.invalidToken } } })
+    )
+  )
+  const topicSend = (topic: string) =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const before = (yield* emulator.records).length
+      yield* FcmV1.send({ topic, data: { headline: "launch" } })
+      const sent = (yield* emulator.records).slice(before).filter((r) => r.route === "v1")
+      assert.strictEqual(sent.length, 1)
+      return [...(sent[0]!.reached ?? [])].sort()
+    })
+
+  it.effect("2,500 tokens to two topics in one call: three requests per topic; a topic send reaches exactly them", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const tokens = tokensOf(2500, "phone")
+      const result = yield* FcmTopics.subscribe(["news", "scores"], tokens)
+      const calls = (yield* emulator.records).filter((r) => r.route === "topics")
+      assert.deepStrictEqual(calls.map((r) => r.path), Array.from({ length: 6 }, () => "/iid/v1:batchAdd"))
+      assert.deepStrictEqual(
+        calls.map((r) => r.target?._tag === "Topic" ? r.target.topic : "").sort(),
+        ["news", "news", "news", "scores", "scores", "scores"]
+      )
+      assert.deepStrictEqual(topic(result, "news").ok, tokens)
+      assert.deepStrictEqual(emulator.model.subscribers("news"), tokens)
+      assert.deepStrictEqual(yield* topicSend("news"), [...tokens].sort())
+      assert.deepStrictEqual(yield* topicSend("scores"), [...tokens].sort())
+
+      yield* FcmTopics.unsubscribe("news", tokens.slice(0, 500))
+      assert.deepStrictEqual(yield* topicSend("news"), tokens.slice(500).sort())
+      assert.deepStrictEqual(yield* topicSend("weather"), [])
+    }).pipe(Effect.provide(Live)))
+
+  it.effect("invalid and unknown tokens are reported per token and never subscribed", () =>
+    Effect.gen(function*() {
+      const result = yield* FcmTopics.subscribe("news", ["phone-1", "stale-1", "bad-1", "phone-2"])
+      const news = topic(result, "news")
+      assert.deepStrictEqual(news.ok, ["phone-1", "phone-2"])
+      assert.deepStrictEqual(news.notRegistered, ["stale-1"])
+      assert.deepStrictEqual([...news.invalid], [["bad-1", "INVALID_ARGUMENT"]])
+      assert.deepStrictEqual(yield* topicSend("news"), ["phone-1", "phone-2"])
+    }).pipe(Effect.provide(Live)))
+
+  it.effect("bad topic names are refused with nothing sent to the emulator", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const error = yield* Effect.flip(FcmTopics.subscribe(["news", "no spaces"], ["phone-1"]))
+      assert.strictEqual(error._tag === "InvalidMessage" ? error.field : error._tag, "topics[1]")
+      assert.strictEqual((yield* emulator.records).filter((r) => r.route === "topics").length, 0)
+    }).pipe(Effect.provide(Live)))
+
+  it.effect("a 503 mid-way: subscribeWithRetry resends that request's tokens only", () =>
+    Effect.gen(function*() {
+      const emulator = yield* Emulator.Emulator
+      const tokens = tokensOf(2500, "phone")
+      // the first request to reach the route answers 503, the others are served
+      yield* emulator.enqueue("topics", Scenario.unavailable())
+      const fiber = yield* Effect.fork(
+        FcmTopics.subscribeWithRetry("news", tokens, { schedule: Schedule.spaced("1 second") })
+      )
+      yield* TestClock.adjust("1 minute")
+      const result = yield* Fiber.join(fiber)
+      const calls = (yield* emulator.records).filter((r) => r.route === "topics")
+      assert.deepStrictEqual(calls.map((r) => r.status).sort(), [200, 200, 200, 503])
+      const failed = calls.find((r) => r.status === 503)!
+      assert.deepStrictEqual(calls.at(-1)!.body, failed.body) // the retry carries the same 1,000 tokens, no other
+      assert.ok(result.isComplete)
+      assert.deepStrictEqual(yield* topicSend("news"), [...tokens].sort())
+    }).pipe(Effect.provide(Live)))
 })

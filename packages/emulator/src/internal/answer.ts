@@ -34,6 +34,8 @@ export interface Handled {
   readonly dryRun?: boolean
   readonly delivered?: number
   readonly failed?: number
+  /** The tokens a delivered topic send reached. */
+  readonly reached?: ReadonlyArray<string> | undefined
 }
 
 /** @internal */

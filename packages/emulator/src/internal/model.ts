@@ -21,9 +21,11 @@ import * as Pages from "./pages.js"
 import { Ring } from "./ring.js"
 import type { Issued, State } from "./state.js"
 import * as TokenRoute from "./tokenRoute.js"
+import * as TopicsRoute from "./topicsRoute.js"
 import * as V1Route from "./v1Route.js"
 
 const V1_PATH = /^\/v1\/projects\/([^/]+)\/messages(?::|%3A|%3a)send$/
+const IID_PATH = /^\/iid\/v1(?::|%3A|%3a)batch(Add|Remove)$/
 
 interface MutableCounters {
   requests: number
@@ -73,6 +75,7 @@ class ModelImpl implements M.Model, State {
   readonly engine: Engine
   readonly trusted = new Map<string, OAuth.TrustedKey>()
   readonly accessTokens = new Map<string, Issued>()
+  readonly subscriptions = new Map<string, Set<string>>()
   private readonly controlRoutes: boolean
 
   private recording: boolean
@@ -125,8 +128,11 @@ class ModelImpl implements M.Model, State {
     accessTokens: this.c.accessTokens
   })
 
+  readonly subscribers = (topic: string): ReadonlyArray<string> => [...(this.subscriptions.get(topic) ?? [])]
+
   readonly reset = (): void => {
     this.ring.clear()
+    this.subscriptions.clear()
     this.c = emptyCounters()
     this.engine.forgetAttempts()
     this.engine.restore()
@@ -206,6 +212,8 @@ class ModelImpl implements M.Model, State {
       let m: RegExpExecArray | null
       if (pathname.startsWith("/v1/") && (m = V1_PATH.exec(pathname)) !== null) {
         handled = V1Route.handle(this, request, decodeURIComponent(m[1]!))
+      } else if (pathname.startsWith("/iid/") && (m = IID_PATH.exec(pathname)) !== null) {
+        handled = TopicsRoute.handle(this, request, m[1] === "Add" ? "add" : "remove")
       } else if (pathname === "/fcm/send" || pathname === "/gcm/send") {
         handled = LegacyRoute.handle(this, request)
       } else if (OAuth.TOKEN_PATHS.has(pathname)) {
@@ -242,7 +250,7 @@ class ModelImpl implements M.Model, State {
       if (h.dryRun === true) c.dryRuns++
     }
     if (!this.recording) return
-    this.ring.push({
+    const record: M.Record = {
       seq: ++this.seq,
       time: request.now,
       route: h.route,
@@ -256,8 +264,10 @@ class ModelImpl implements M.Model, State {
       outcomes: h.outcomes ?? [],
       body: h.body,
       dryRun: h.dryRun ?? false,
-      delivered: h.delivered ?? 0
-    })
+      delivered: h.delivered ?? 0,
+      ...(h.reached === undefined ? {} : { reached: h.reached })
+    }
+    this.ring.push(record)
   }
 }
 

@@ -28,6 +28,8 @@ export interface State {
   readonly messageId: (now: number) => string
   /** A numeric id (multicast ids, topic message ids), increasing. */
   readonly numericId: (now: number) => number
+  /** Topic → the tokens subscribed to it (`topicsRoute.ts`). */
+  readonly subscriptions: Map<string, Set<string>>
   /** `projects/{project}/messages/`, escaped for a JSON string. */
   readonly namePrefix: (project: string) => string
 }

@@ -87,6 +87,7 @@ export const handle = (state: State, request: M.Request, project: string): Handl
   const answer = o.answer
   let res: M.Response
   let delivered = 0
+  let reached: ReadonlyArray<string> | undefined
   if (Engine.isFault(answer)) {
     res = Faults.render(answer, wording, now, o.latency)
   } else if (Engine.isDelivery(answer)) {
@@ -99,6 +100,10 @@ export const handle = (state: State, request: M.Request, project: string): Handl
       o.goAwayAfter ? GOAWAY_RESPOND : undefined
     )
     delivered = v.validateOnly ? 0 : 1
+    if (!v.validateOnly && v.target._tag === "Topic") {
+      const topic = v.target.topic.startsWith("/topics/") ? v.target.topic.slice(8) : v.target.topic
+      reached = [...(state.subscriptions.get(topic) ?? [])]
+    }
   } else {
     const e = rejection(answer, v.target, project)
     const retryAfter = Engine.retryAfterOf(answer)
@@ -113,6 +118,7 @@ export const handle = (state: State, request: M.Request, project: string): Handl
     dryRun: v.validateOnly,
     outcomes: [Engine.outcomeName(answer, topicLike)],
     delivered,
-    failed: Engine.isDelivery(answer) ? 0 : 1
+    failed: Engine.isDelivery(answer) ? 0 : 1,
+    reached
   }
 }
