@@ -717,7 +717,11 @@ describe("the response parsers never throw", () => {
       withObjectString: true
     })],
     ([input]) => {
-      for (const validate of [Message.validateEither, MessageV1.validateEither]) {
+      const validators: ReadonlyArray<(input: unknown) => Either.Either<unknown, FcmError.InvalidMessage>> = [
+        Message.validateEither,
+        MessageV1.validateEither
+      ]
+      for (const validate of validators) {
         const result = validate(input)
         if (Either.isLeft(result)) {
           assert.strictEqual(result.left._tag, "InvalidMessage")
