@@ -25,5 +25,19 @@ export default tseslint.config(
       "@typescript-eslint/no-empty-object-type": "off",
       "@typescript-eslint/consistent-type-imports": "error"
     }
+  },
+  {
+    // The package index of @effect/platform loads every module it has (HTTP API docs pages among them, ~20 MiB of
+    // heap): the libraries import the modules they use.
+    files: ["packages/{fcm,node,emulator,cluster}/src/**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": ["error", {
+        paths: [{
+          name: "@effect/platform",
+          message: "import the module (\"@effect/platform/HttpClient\"), not the package index",
+          allowTypeImports: true
+        }]
+      }]
+    }
   }
 )

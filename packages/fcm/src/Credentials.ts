@@ -18,7 +18,9 @@
  * @since 0.1.0
  */
 import type { Error as PlatformError } from "@effect/platform"
-import { FileSystem, HttpClient, HttpClientRequest } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import {
   Clock,
   Config,

@@ -4,7 +4,8 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Config, ConfigError, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as Backoff from "./Backoff.js"
 import * as FcmClient from "./FcmClient.js"

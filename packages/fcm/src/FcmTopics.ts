@@ -10,7 +10,8 @@
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type { ConfigError } from "effect"
 import { Context, Duration, Effect, Layer, Option, Redacted, Schedule } from "effect"
 import * as Backoff from "./Backoff.js"

@@ -6,7 +6,8 @@
  * @since 0.1.0
  */
 import type { FileSystem } from "@effect/platform"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type { Clock } from "effect"
 import { Config, ConfigError, Context, Duration, Effect, Either, Layer, Option, Redacted } from "effect"
 import * as Backoff from "./Backoff.js"
