@@ -5,8 +5,10 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { InvalidMessage } from "./FcmError.js"
+import { noProto, optional, wire, WireFormId } from "./internal/wire.js"
+import { wireFields, wirePathOf } from "./internal/wireFields.js"
 
 /**
  * The longest time FCM keeps a message for an offline device: four weeks, in seconds.
@@ -169,10 +171,35 @@ const checkDataKeys = (data: { readonly [key: string]: unknown }): Schema.Filter
  * @since 0.1.0
  * @category schemas
  */
-export const Data = Schema.Record({ key: Schema.String, value: DataValue }).pipe(Schema.filter(checkDataKeys))
+export const Data = noProto(
+  Schema.Record({ key: Schema.String, value: DataValue }).pipe(Schema.filter(checkDataKeys)).annotations({
+    [WireFormId]: "map of string, number or boolean"
+  })
+)
 
 const NonEmpty = (what: string) =>
   Schema.String.pipe(Schema.minLength(1, { message: () => `${what} must not be empty` }))
+
+/** The legacy notification: camelCase on the type side, the legacy API's names on the wire. */
+const NotificationWire = Schema.Struct({
+  title: optional(Schema.String),
+  body: optional(Schema.String),
+  image: optional(Schema.String),
+  icon: optional(Schema.String),
+  sound: optional(Schema.String),
+  badge: optional(Schema.String),
+  tag: optional(Schema.String),
+  color: optional(
+    Schema.String.pipe(Schema.pattern(COLOR_PATTERN, { message: () => "must be a colour in the form #rrggbb" }))
+  ),
+  clickAction: wire("click_action", Schema.String),
+  channelId: wire("android_channel_id", Schema.String),
+  subtitle: optional(Schema.String),
+  bodyLocKey: wire("body_loc_key", Schema.String),
+  bodyLocArgs: wire("body_loc_args", Schema.Array(Schema.String)),
+  titleLocKey: wire("title_loc_key", Schema.String),
+  titleLocArgs: wire("title_loc_args", Schema.Array(Schema.String))
+})
 
 /**
  * The notification shown by the device: the keys of FCM's `notification` object, in camelCase.
@@ -190,25 +217,7 @@ const NonEmpty = (what: string) =>
  * @since 0.1.0
  * @category schemas
  */
-export const Notification = Schema.Struct({
-  title: Schema.optional(Schema.String),
-  body: Schema.optional(Schema.String),
-  image: Schema.optional(Schema.String),
-  icon: Schema.optional(Schema.String),
-  sound: Schema.optional(Schema.String),
-  badge: Schema.optional(Schema.String),
-  tag: Schema.optional(Schema.String),
-  color: Schema.optional(
-    Schema.String.pipe(Schema.pattern(COLOR_PATTERN, { message: () => "must be a colour in the form #rrggbb" }))
-  ),
-  clickAction: Schema.optional(Schema.String),
-  channelId: Schema.optional(Schema.String),
-  subtitle: Schema.optional(Schema.String),
-  bodyLocKey: Schema.optional(Schema.String),
-  bodyLocArgs: Schema.optional(Schema.Array(Schema.String)),
-  titleLocKey: Schema.optional(Schema.String),
-  titleLocArgs: Schema.optional(Schema.Array(Schema.String))
-})
+export const Notification = Schema.typeSchema(NotificationWire)
 
 /**
  * @example
@@ -256,6 +265,35 @@ export const Priority = Schema.Literal("normal", "high")
 export type Priority = typeof Priority.Type
 
 /**
+ * The options on the legacy wire, in the order the legacy body writes them: options, then `data` (left out when
+ * empty), then `notification`.
+ */
+const optionFields = {
+  collapseKey: wire("collapse_key", NonEmpty("collapseKey")),
+  priority: optional(Priority),
+  timeToLive: wire(
+    "time_to_live",
+    Schema.Number.pipe(
+      Schema.int({ message: () => "must be an integer number of seconds" }),
+      Schema.between(0, MAX_TIME_TO_LIVE, { message: () => `must be between 0 and ${MAX_TIME_TO_LIVE} seconds` })
+    )
+  ),
+  delayWhileIdle: wire("delay_while_idle", Schema.Boolean),
+  restrictedPackageName: wire("restricted_package_name", NonEmpty("restrictedPackageName")),
+  dryRun: wire("dry_run", Schema.Boolean),
+  contentAvailable: wire("content_available", Schema.Boolean),
+  mutableContent: wire("mutable_content", Schema.Boolean),
+  data: Schema.optionalToOptional(Data, Schema.UndefinedOr(Schema.typeSchema(Data)), {
+    decode: (o) => o,
+    encode: (o) => Option.filter(o, (d): d is typeof Data.Type => d !== undefined && Object.keys(d).length > 0)
+  }),
+  notification: optional(NotificationWire)
+}
+
+/** The options of the legacy body, without the target: the part a fan-out shares. */
+const OptionsWire = Schema.Struct(optionFields)
+
+/**
  * The options shared by every target: everything a message carries except who it goes to.
  *
  * @example
@@ -271,23 +309,7 @@ export type Priority = typeof Priority.Type
  * @since 0.1.0
  * @category schemas
  */
-export const Options = Schema.Struct({
-  data: Schema.optional(Data),
-  notification: Schema.optional(Notification),
-  collapseKey: Schema.optional(NonEmpty("collapseKey")),
-  priority: Schema.optional(Priority),
-  timeToLive: Schema.optional(
-    Schema.Number.pipe(
-      Schema.int({ message: () => "must be an integer number of seconds" }),
-      Schema.between(0, MAX_TIME_TO_LIVE, { message: () => `must be between 0 and ${MAX_TIME_TO_LIVE} seconds` })
-    )
-  ),
-  delayWhileIdle: Schema.optional(Schema.Boolean),
-  restrictedPackageName: Schema.optional(NonEmpty("restrictedPackageName")),
-  dryRun: Schema.optional(Schema.Boolean),
-  contentAvailable: Schema.optional(Schema.Boolean),
-  mutableContent: Schema.optional(Schema.Boolean)
-})
+export const Options = Schema.typeSchema(OptionsWire)
 
 /**
  * @example
@@ -309,7 +331,7 @@ export interface Options extends Schema.Schema.Type<typeof Options> {}
  * and `Schema.Array(Schema.String)` builds a parse result per element; this reports the first bad element by index
  * (`tokens[3]`) the same way, at the cost of a type check per token.
  */
-const Tokens: Schema.Schema<ReadonlyArray<string>, unknown> = Schema.declare(
+const Tokens: Schema.Schema<ReadonlyArray<string>, ReadonlyArray<string>> = Schema.declare(
   [],
   {
     decode: () => (input, _options, ast) => {
@@ -329,20 +351,27 @@ const Tokens: Schema.Schema<ReadonlyArray<string>, unknown> = Schema.declare(
     },
     encode: () => ParseResult.succeed
   },
-  { identifier: "Tokens", description: "registration tokens" }
+  { identifier: "Tokens", description: "registration tokens", [WireFormId]: "array of registration tokens" }
+) as unknown as Schema.Schema<ReadonlyArray<string>, ReadonlyArray<string>>
+
+const TopicSchema = Schema.String.pipe(
+  Schema.pattern(TOPIC_PATTERN, {
+    message: () => "must be a topic name ([a-zA-Z0-9-_.~%]+), optionally prefixed /topics/"
+  })
 )
 
+/** The topic goes on the legacy wire as `to: "/topics/<name>"`. */
+const TopicTo = Schema.transform(TopicSchema, TopicSchema, {
+  strict: true,
+  decode: (t) => t,
+  encode: (t) => topicPath(t)
+}).annotations({ [WireFormId]: "`\"/topics/<name>\"` (the legacy `to` of a topic)" })
+
 const Fields = Schema.Struct({
-  tokens: Schema.optional(Tokens),
-  topic: Schema.optional(
-    Schema.String.pipe(
-      Schema.pattern(TOPIC_PATTERN, {
-        message: () => "must be a topic name ([a-zA-Z0-9-_.~%]+), optionally prefixed /topics/"
-      })
-    )
-  ),
-  condition: Schema.optional(NonEmpty("condition")),
-  ...Options.fields
+  tokens: wire("registration_ids", Tokens),
+  topic: wire("to", TopicTo),
+  condition: optional(NonEmpty("condition")),
+  ...optionFields
 })
 
 const utf8 = new TextEncoder()
@@ -416,6 +445,78 @@ const checkTarget = (m: typeof Fields.Type): Schema.FilterOutput => {
 }
 
 /**
+ * The legacy request body (`POST /fcm/send`) as one schema: its type side is the camelCase {@link Message}, its
+ * encoded side the JSON body the legacy API reads (`registration_ids`, `to: "/topics/<name>"`, `condition`,
+ * `collapse_key`, `time_to_live`, …, `data`, `notification` with `click_action` and `android_channel_id`). Encoding a
+ * message gives its body for all of its tokens; decoding a legacy body (a `to` must be a `/topics/` path: a single
+ * token goes in `registration_ids`) gives the message, checked by every rule {@link validate} checks.
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * const body = Schema.encodeSync(Message.Legacy)(Message.toTopic("news", { collapseKey: "news", timeToLive: 60 }))
+ * assert.deepStrictEqual(body, { to: "/topics/news", collapse_key: "news", time_to_live: 60 })
+ * const message = Schema.decodeUnknownSync(Message.Legacy)({ registration_ids: ["t"], dry_run: true })
+ * assert.deepStrictEqual(message, { tokens: ["t"], dryRun: true })
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Legacy = Fields.pipe(Schema.filter(checkTarget))
+
+const decodeLegacy = Schema.decodeUnknownEither(Legacy, { onExcessProperty: "error" })
+let legacyPath: ((path: string) => string) | undefined
+
+/**
+ * Decodes a legacy request body (the JSON the seed and the legacy API write: `registration_ids`, `to` of a
+ * `/topics/` path, `condition`, snake_case options, `data`, `notification`) into a {@link Message}, checked by every
+ * rule {@link validate} checks. Fails with an `InvalidMessage` naming the field as the legacy body writes it
+ * (`time_to_live`, `notification.android_channel_id`).
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Either } from "effect"
+ *
+ * const message = Message.fromLegacy({ to: "/topics/news", time_to_live: 60, data: { kind: "news" } })
+ * assert.deepStrictEqual(Either.getOrThrow(message), { topic: "/topics/news", timeToLive: 60, data: { kind: "news" } })
+ * const bad = Message.fromLegacy({ registration_ids: ["t"], time_to_live: -1 })
+ * assert.ok(Either.isLeft(bad) && bad.left.field === "time_to_live")
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromLegacy = (body: unknown): Either.Either<Message, InvalidMessage> =>
+  Either.mapLeft(decodeLegacy(body), (error) => {
+    const invalid = fromParseError(error)
+    legacyPath ??= wirePathOf(wireFields(Legacy.ast))
+    const field = legacyPath(invalid.field)
+    return field === invalid.field ? invalid : new InvalidMessage({ field, reason: invalid.reason })
+  })
+
+/**
+ * The part of the legacy body a fan-out shares: the options, `data` and `notification` of {@link Legacy}, without the
+ * target (each request adds its own `registration_ids`, `to` or `condition`).
+ *
+ * @example
+ * ```ts
+ * import { Message } from "@effect-fcm/fcm"
+ * import { Schema } from "effect"
+ *
+ * const shared = Schema.encodeSync(Message.LegacyOptions)({ notification: { channelId: "news" }, dryRun: false })
+ * assert.deepStrictEqual(shared, { dry_run: false, notification: { android_channel_id: "news" } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LegacyOptions = OptionsWire
+
+/**
  * The message schema. Decoding checks every rule FCM enforces, so a message that decodes can go on the wire.
  *
  * @example
@@ -431,7 +532,7 @@ const checkTarget = (m: typeof Fields.Type): Schema.FilterOutput => {
  * @since 0.1.0
  * @category schemas
  */
-export const Message = Fields.pipe(Schema.filter(checkTarget)).annotations({ identifier: "Message" })
+export const Message = Schema.typeSchema(Legacy).annotations({ identifier: "Message" })
 
 /**
  * A message to one or more registration tokens, a topic, or a condition.

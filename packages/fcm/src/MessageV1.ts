@@ -1,15 +1,26 @@
 /**
- * The HTTP v1 message: one target (`token`, `topic` or `condition`), a common payload (`data`, `notification`) and
- * per-platform overrides (`android`, `apns`, `webpush`), written in the camelCase shape firebase-admin users already
- * know. {@link validate} checks it against the rules FCM enforces, {@link toWire} turns it into the JSON `message`
- * object the v1 REST API expects, and {@link fromMessage} translates a multicast {@link Message.Message} into that
- * wire form once per fan-out.
+ * The HTTP v1 message: one target (`token`, `fid`, `topic` or `condition`), a common payload (`data`,
+ * `notification`) and per-platform overrides (`android`, `apns`, `webpush`), written in the camelCase shape
+ * firebase-admin users already know.
+ *
+ * The wire format is defined once, by the {@link MessageV1} schema: its type side is the camelCase message, its
+ * encoded side the JSON `message` object of the v1 REST API. {@link validate} checks the camelCase side against the
+ * rules FCM enforces, {@link toWire} is the schema's encoding, {@link fromWire} its decoding (a message file in wire
+ * form), and the field tables of docs/wire-fields.md are read from it. {@link fromMessage} translates a multicast
+ * {@link Message.Message} into the wire form once per fan-out.
+ *
+ * Adding a wire field is one line in its struct: the camelCase name, the wire name and the value's schema, e.g.
+ * `bandwidthConstrainedOk: wire("bandwidth_constrained_ok", Bool)` in {@link AndroidConfig}. Encoding, decoding,
+ * validation, the docs' tables and the contract test against the emulator all follow from it. Until a field is in the
+ * schema, send it through `extra` (see {@link Extra}).
  *
  * @since 0.1.0
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
-import type { InvalidMessage } from "./FcmError.js"
+import { Effect, Either, Option, ParseResult, Schema } from "effect"
+import { InvalidMessage } from "./FcmError.js"
 import * as internal from "./internal/messageV1.js"
+import { Duration, mustBe, noProto, oneOf, optional, upperEnum, wire, WireFormId, withExtra } from "./internal/wire.js"
+import { wireFields, wirePathOf } from "./internal/wireFields.js"
 import * as Message from "./Message.js"
 
 /**
@@ -37,14 +48,6 @@ const ANALYTICS_LABEL_PATTERN = /^[a-zA-Z0-9\-_.~%]{1,50}$/
 const RFC3339_PATTERN =
   /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/
 const CONDITION_TOPIC = /(?:'[^']*'|"[^"]*")\s+in\s+topics/g
-
-const mustBe = (what: string) => ({ message: () => `must be ${what}` })
-
-const oneOf = <const L extends ReadonlyArray<string>>(...literals: L) =>
-  Schema.declare(
-    (u: unknown): u is L[number] => typeof u === "string" && literals.includes(u),
-    mustBe(`one of ${literals.map((l) => `"${l}"`).join(", ")}`)
-  )
 
 const Str = Schema.String.annotations(mustBe("a string"))
 const Bool = Schema.Boolean.annotations(mustBe("a boolean"))
@@ -111,6 +114,7 @@ const jsonIssue = (
       if (!isPlainObject(u)) return { path, message: "must be JSON (a string, number, boolean, null, array or object)" }
       ancestors.add(u)
       for (const key of Object.keys(u)) {
+        if (key === "__proto__") return { path: [...path, key], message: "is a key a JavaScript object cannot carry" }
         const value = u[key]
         if (value === undefined) continue
         const issue = jsonIssue(value, [...path, key], ancestors)
@@ -143,7 +147,25 @@ export const Json = Schema.Unknown.pipe(
   Schema.filter((u) => jsonIssue(u, [], new Set()))
 ).annotations({ identifier: "Json" })
 
-const FreeKeys = Schema.Record({ key: Schema.String, value: Json })
+const jsonMessage = (u: unknown): string | undefined => jsonIssue(u, [], new Set())?.message
+
+/** A copy of a JSON value without `undefined` object members, as it goes on the wire. */
+const clean = (value: unknown): unknown => {
+  if (typeof value !== "object" || value === null) return value
+  if (Array.isArray(value)) return value.map(clean)
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) {
+    const member = (value as Record<string, unknown>)[key]
+    if (member !== undefined) out[key] = clean(member)
+  }
+  return out
+}
+
+/** A free-form JSON value: sent as written, minus `undefined` object members. */
+const JsonValue = Schema.transform(Json, Json, { strict: true, decode: (u) => u, encode: clean })
+  .annotations({ [WireFormId]: "JSON, as written" })
+
+const FreeKeys = Schema.Record({ key: Schema.String, value: Schema.UndefinedOr(JsonValue) })
 
 /**
  * A string map (`headers`): every value must be a string.
@@ -160,10 +182,12 @@ const FreeKeys = Schema.Record({ key: Schema.String, value: Json })
  * @since 0.1.0
  * @category schemas
  */
-export const StringMap = Schema.Record({
-  key: Schema.String,
-  value: Schema.String.annotations(mustBe("a string"))
-}).annotations(mustBe("an object of string values"))
+export const StringMap = noProto(
+  Schema.Record({
+    key: Schema.String,
+    value: Schema.String.annotations(mustBe("a string"))
+  }).annotations(mustBe("an object of string values"))
+)
 
 /**
  * A data payload: string keys and string values (v1 carries nothing else), no reserved keys (`from`,
@@ -182,19 +206,21 @@ export const StringMap = Schema.Record({
  * @since 0.1.0
  * @category schemas
  */
-export const Data = Schema.Record({
-  key: Schema.String,
-  value: Schema.String.annotations(mustBe("a string (v1 data values are strings: convert with String(value))"))
-}).annotations(mustBe("an object of string values")).pipe(
-  Schema.filter((data) => {
-    for (const key in data) {
-      if (key.length === 0) return { path: [key], message: "must not be an empty key" }
-      if (Message.isReservedDataKey(key)) {
-        return { path: [key], message: "is a reserved key (from, message_type, google…, gcm…)" }
+export const Data = noProto(
+  Schema.Record({
+    key: Schema.String,
+    value: Schema.String.annotations(mustBe("a string (v1 data values are strings: convert with String(value))"))
+  }).annotations(mustBe("an object of string values")).pipe(
+    Schema.filter((data) => {
+      for (const key in data) {
+        if (key.length === 0) return { path: [key], message: "must not be an empty key" }
+        if (Message.isReservedDataKey(key)) {
+          return { path: [key], message: "is a reserved key (from, message_type, google…, gcm…)" }
+        }
       }
-    }
-    return undefined
-  })
+      return undefined
+    })
+  )
 )
 
 /**
@@ -224,15 +250,20 @@ export const AnalyticsLabel = Str.pipe(
  * import { MessageV1 } from "@effect-fcm/fcm"
  * import { Schema } from "effect"
  *
- * const options = Schema.decodeUnknownSync(MessageV1.FcmOptions)({ analyticsLabel: "spring_sale" })
+ * // the schema decodes the wire form into the camelCase one
+ * const options = Schema.decodeUnknownSync(MessageV1.FcmOptions)({ analytics_label: "spring_sale" })
+ * assert.deepStrictEqual(options, { analyticsLabel: "spring_sale" })
  * ```
  *
  * @since 0.1.0
  * @category schemas
  */
-export const FcmOptions = Schema.Struct({
-  analyticsLabel: Schema.optional(AnalyticsLabel)
-}).annotations(mustBe("an object"))
+export const FcmOptions = withExtra(
+  Schema.Struct({
+    analyticsLabel: wire("analytics_label", AnalyticsLabel)
+  }).annotations(mustBe("an object")),
+  jsonMessage
+)
 
 /**
  * @example
@@ -256,19 +287,23 @@ export interface FcmOptions extends Schema.Schema.Type<typeof FcmOptions> {}
  * import { MessageV1 } from "@effect-fcm/fcm"
  * import { Either, Schema } from "effect"
  *
- * const decode = Schema.decodeUnknownEither(MessageV1.Notification)
- * assert.ok(Either.isRight(decode({ title: "Goal!", imageUrl: "https://example.com/goal.png" })))
- * assert.ok(Either.isLeft(decode({ imageUrl: "goal.png" }))) // not an http(s) URL
+ * const decode = Schema.decodeUnknownEither(MessageV1.Notification) // from the wire form
+ * assert.ok(Either.isRight(decode({ title: "Goal!", image: "https://example.com/goal.png" })))
+ * assert.ok(Either.isLeft(decode({ image: "goal.png" }))) // not an http(s) URL
+ * assert.ok(Schema.is(MessageV1.Notification)({ title: "Goal!", imageUrl: "https://example.com/goal.png" }))
  * ```
  *
  * @since 0.1.0
  * @category schemas
  */
-export const Notification = Schema.Struct({
-  title: Schema.optional(Str),
-  body: Schema.optional(Str),
-  imageUrl: Schema.optional(ImageUrl)
-}).annotations(mustBe("an object"))
+export const Notification = withExtra(
+  Schema.Struct({
+    title: optional(Str),
+    body: optional(Str),
+    imageUrl: wire("image", ImageUrl)
+  }).annotations(mustBe("an object")),
+  jsonMessage
+)
 
 /**
  * @example
@@ -298,6 +333,39 @@ const locKeyRequired = (
   return undefined
 }
 
+const ColorUnit = Schema.Number.annotations(mustBe("a number between 0 and 1")).pipe(
+  Schema.between(0, 1, { message: () => "must be between 0 and 1" })
+)
+
+const hexByte = (hex: string, at: number): number => parseInt(hex.slice(at, at + 2), 16) / 255
+const byteHex = (unit: number | undefined): string => Math.round((unit ?? 0) * 255).toString(16).padStart(2, "0")
+
+/** `#rrggbb` or `#rrggbbaa` on the type side, `google.type.Color` (`{ red, green, blue, alpha }` in [0, 1]) on the wire. */
+const LightColor = Schema.transform(
+  Schema.Struct({
+    red: Schema.optionalWith(ColorUnit, { exact: true }),
+    green: Schema.optionalWith(ColorUnit, { exact: true }),
+    blue: Schema.optionalWith(ColorUnit, { exact: true }),
+    alpha: Schema.optionalWith(ColorUnit, { exact: true })
+  }).annotations(mustBe("a colour object { red, green, blue, alpha }")),
+  Str.pipe(
+    Schema.pattern(LIGHT_COLOR_PATTERN, { message: () => "must be a colour in the form #rrggbb or #rrggbbaa" })
+  ),
+  {
+    strict: true,
+    decode: (c) =>
+      `#${byteHex(c.red)}${byteHex(c.green)}${byteHex(c.blue)}${
+        c.alpha === undefined || c.alpha === 1 ? "" : byteHex(c.alpha)
+      }`,
+    encode: (hex) => ({
+      red: hexByte(hex, 1),
+      green: hexByte(hex, 3),
+      blue: hexByte(hex, 5),
+      alpha: hex.length === 9 ? hexByte(hex, 7) : 1
+    })
+  }
+).annotations({ [WireFormId]: "`{ red, green, blue, alpha }` in [0, 1], from `#rrggbb` or `#rrggbbaa`" })
+
 /**
  * The light settings of an Android notification: a colour (`#rrggbb` or `#rrggbbaa`) and on/off durations in
  * milliseconds.
@@ -315,11 +383,9 @@ const locKeyRequired = (
  * @category schemas
  */
 export const LightSettings = Schema.Struct({
-  color: Str.pipe(
-    Schema.pattern(LIGHT_COLOR_PATTERN, { message: () => "must be a colour in the form #rrggbb or #rrggbbaa" })
-  ),
-  lightOnDurationMillis: Millis,
-  lightOffDurationMillis: Millis
+  color: LightColor,
+  lightOnDurationMillis: Schema.propertySignature(Duration(Millis)).pipe(Schema.fromKey("light_on_duration")),
+  lightOffDurationMillis: Schema.propertySignature(Duration(Millis)).pipe(Schema.fromKey("light_off_duration"))
 }).annotations(mustBe("an object"))
 
 /**
@@ -366,6 +432,15 @@ export const Timestamp = Schema.declare(
   })
 )
 
+/** An RFC 3339 string on the wire; a `Date` or such a string on the type side (a `Date` goes out as `toISOString()`). */
+const EventTime = Schema.transform(
+  Str.pipe(
+    Schema.pattern(RFC3339_PATTERN, { message: () => "must be an RFC 3339 timestamp such as 2024-05-01T12:00:00Z" })
+  ),
+  Timestamp,
+  { strict: true, decode: (s) => s, encode: (t) => t instanceof Date ? t.toISOString() : t }
+).annotations({ [WireFormId]: "RFC 3339 string, from a `Date` (`toISOString()`) or such a string" })
+
 /**
  * The Android notification: everything `AndroidNotification` in the v1 API carries, with durations in milliseconds,
  * colours as `#rrggbb` and priorities in lower case, as firebase-admin writes them.
@@ -375,48 +450,55 @@ export const Timestamp = Schema.declare(
  * import { MessageV1 } from "@effect-fcm/fcm"
  * import { Either, Schema } from "effect"
  *
- * const decode = Schema.decodeUnknownEither(MessageV1.AndroidNotification)
- * assert.ok(Either.isRight(decode({ channelId: "scores", priority: "high" })))
- * assert.ok(Either.isLeft(decode({ bodyLocArgs: ["Arsenal"] }))) // needs bodyLocKey
+ * const decode = Schema.decodeUnknownEither(MessageV1.AndroidNotification) // from the wire form
+ * assert.deepStrictEqual(
+ *   decode({ channel_id: "scores", notification_priority: "PRIORITY_HIGH" }),
+ *   Either.right({ channelId: "scores", priority: "high" })
+ * )
+ * assert.ok(Either.isLeft(decode({ body_loc_args: ["Arsenal"] }))) // needs body_loc_key
  * ```
  *
  * @since 0.1.0
  * @category schemas
  */
-export const AndroidNotification = Schema.Struct({
-  title: Schema.optional(Str),
-  body: Schema.optional(Str),
-  icon: Schema.optional(Str),
-  color: Schema.optional(
-    Str.pipe(Schema.pattern(COLOR_PATTERN, { message: () => "must be a colour in the form #rrggbb" }))
-  ),
-  sound: Schema.optional(Str),
-  tag: Schema.optional(Str),
-  clickAction: Schema.optional(Str),
-  bodyLocKey: Schema.optional(Str),
-  bodyLocArgs: Schema.optional(StringList),
-  titleLocKey: Schema.optional(Str),
-  titleLocArgs: Schema.optional(StringList),
-  channelId: Schema.optional(Str),
-  ticker: Schema.optional(Str),
-  sticky: Schema.optional(Bool),
-  eventTimestamp: Schema.optional(Timestamp),
-  localOnly: Schema.optional(Bool),
-  priority: Schema.optional(oneOf("min", "low", "default", "high", "max")),
-  vibrateTimingsMillis: Schema.optional(
-    Schema.Array(Millis).annotations(mustBe("an array of durations in milliseconds")).pipe(
-      Schema.minItems(1, { message: () => "must not be empty" })
-    )
-  ),
-  defaultVibrateTimings: Schema.optional(Bool),
-  defaultSound: Schema.optional(Bool),
-  lightSettings: Schema.optional(LightSettings),
-  defaultLightSettings: Schema.optional(Bool),
-  visibility: Schema.optional(oneOf("private", "public", "secret")),
-  notificationCount: Schema.optional(NonNegativeInt("notifications")),
-  imageUrl: Schema.optional(ImageUrl),
-  proxy: Schema.optional(oneOf("allow", "deny", "if_priority_lowered"))
-}).annotations(mustBe("an object")).pipe(
+export const AndroidNotification = withExtra(
+  Schema.Struct({
+    title: optional(Str),
+    body: optional(Str),
+    icon: optional(Str),
+    color: optional(
+      Str.pipe(Schema.pattern(COLOR_PATTERN, { message: () => "must be a colour in the form #rrggbb" }))
+    ),
+    sound: optional(Str),
+    tag: optional(Str),
+    clickAction: wire("click_action", Str),
+    bodyLocKey: wire("body_loc_key", Str),
+    bodyLocArgs: wire("body_loc_args", StringList),
+    titleLocKey: wire("title_loc_key", Str),
+    titleLocArgs: wire("title_loc_args", StringList),
+    channelId: wire("channel_id", Str),
+    ticker: optional(Str),
+    sticky: optional(Bool),
+    eventTimestamp: wire("event_time", EventTime),
+    localOnly: wire("local_only", Bool),
+    priority: wire("notification_priority", upperEnum("PRIORITY_", "min", "low", "default", "high", "max")),
+    vibrateTimingsMillis: wire(
+      "vibrate_timings",
+      Schema.Array(Duration(Millis)).annotations(mustBe("an array of durations")).pipe(
+        Schema.minItems(1, { message: () => "must not be empty" })
+      )
+    ),
+    defaultVibrateTimings: wire("default_vibrate_timings", Bool),
+    defaultSound: wire("default_sound", Bool),
+    lightSettings: wire("light_settings", LightSettings),
+    defaultLightSettings: wire("default_light_settings", Bool),
+    visibility: optional(upperEnum("", "private", "public", "secret")),
+    notificationCount: wire("notification_count", NonNegativeInt("notifications")),
+    imageUrl: wire("image", ImageUrl),
+    proxy: optional(upperEnum("", "allow", "deny", "if_priority_lowered"))
+  }).annotations(mustBe("an object")),
+  jsonMessage
+).pipe(
   Schema.filter(locKeyRequired([["bodyLocArgs", "bodyLocKey"], ["titleLocArgs", "titleLocKey"]]))
 )
 
@@ -447,31 +529,38 @@ export interface AndroidNotification extends Schema.Schema.Type<typeof AndroidNo
  * import { MessageV1 } from "@effect-fcm/fcm"
  * import { Either, Schema } from "effect"
  *
- * const decode = Schema.decodeUnknownEither(MessageV1.AndroidConfig)
- * assert.ok(Either.isRight(decode({ priority: "high", ttl: 60_000 })))
- * assert.ok(Either.isLeft(decode({ ttl: 1.5 }))) // whole milliseconds only
+ * const decode = Schema.decodeUnknownEither(MessageV1.AndroidConfig) // from the wire form
+ * assert.deepStrictEqual(decode({ priority: "HIGH", ttl: "60s" }), Either.right({ priority: "high", ttl: 60_000 }))
+ * assert.ok(Either.isLeft(decode({ ttl: "1.0005s" }))) // whole milliseconds only
  * ```
  *
  * @since 0.1.0
  * @category schemas
  */
-export const AndroidConfig = Schema.Struct({
-  collapseKey: Schema.optional(NonEmpty),
-  priority: Schema.optional(oneOf("high", "normal")),
-  ttl: Schema.optional(
-    Schema.Number.annotations(mustBe("a number of milliseconds")).pipe(
-      Schema.int({ message: () => "must be an integer number of milliseconds" }),
-      Schema.between(0, MAX_TTL_MILLIS, {
-        message: () => `must be between 0 and ${MAX_TTL_MILLIS} milliseconds (four weeks)`
-      })
-    )
-  ),
-  restrictedPackageName: Schema.optional(NonEmpty),
-  data: Schema.optional(Data),
-  notification: Schema.optional(AndroidNotification),
-  fcmOptions: Schema.optional(FcmOptions),
-  directBootOk: Schema.optional(Bool)
-}).annotations(mustBe("an object"))
+export const AndroidConfig = withExtra(
+  Schema.Struct({
+    collapseKey: wire("collapse_key", NonEmpty),
+    priority: optional(upperEnum("", "high", "normal")),
+    ttl: optional(
+      Duration(
+        Schema.Number.annotations(mustBe("a number of milliseconds")).pipe(
+          Schema.int({ message: () => "must be an integer number of milliseconds" }),
+          Schema.between(0, MAX_TTL_MILLIS, {
+            message: () => `must be between 0 and ${MAX_TTL_MILLIS} milliseconds (four weeks)`
+          })
+        )
+      )
+    ),
+    restrictedPackageName: wire("restricted_package_name", NonEmpty),
+    data: optional(Data),
+    notification: optional(AndroidNotification),
+    fcmOptions: wire("fcm_options", FcmOptions),
+    directBootOk: wire("direct_boot_ok", Bool),
+    bandwidthConstrainedOk: wire("bandwidth_constrained_ok", Bool),
+    restrictedSatelliteOk: wire("restricted_satellite_ok", Bool)
+  }).annotations(mustBe("an object")),
+  jsonMessage
+)
 
 /**
  * @example
@@ -506,7 +595,7 @@ const stringOr = <A, I>(
       typeof input === "string"
         ? ParseResult.succeed<string | I>(input)
         : ParseResult.encodeUnknown(s)(input, options)
-  })
+  }, { [WireFormId]: `string, or ${what}` })
 
 /**
  * The alert dictionary of an APNs payload, in camelCase (`locKey` goes on the wire as `loc-key`).
@@ -524,17 +613,17 @@ const stringOr = <A, I>(
  * @category schemas
  */
 export const ApsAlert = Schema.Struct({
-  title: Schema.optional(Str),
-  subtitle: Schema.optional(Str),
-  body: Schema.optional(Str),
-  locKey: Schema.optional(Str),
-  locArgs: Schema.optional(StringList),
-  titleLocKey: Schema.optional(Str),
-  titleLocArgs: Schema.optional(StringList),
-  subtitleLocKey: Schema.optional(Str),
-  subtitleLocArgs: Schema.optional(StringList),
-  actionLocKey: Schema.optional(Str),
-  launchImage: Schema.optional(Str)
+  title: optional(Str),
+  subtitle: optional(Str),
+  body: optional(Str),
+  locKey: wire("loc-key", Str),
+  locArgs: wire("loc-args", StringList),
+  titleLocKey: wire("title-loc-key", Str),
+  titleLocArgs: wire("title-loc-args", StringList),
+  subtitleLocKey: wire("subtitle-loc-key", Str),
+  subtitleLocArgs: wire("subtitle-loc-args", StringList),
+  actionLocKey: wire("action-loc-key", Str),
+  launchImage: wire("launch-image", Str)
 }).pipe(
   Schema.filter(locKeyRequired([
     ["locArgs", "locKey"],
@@ -558,6 +647,19 @@ export const ApsAlert = Schema.Struct({
 export interface ApsAlert extends Schema.Schema.Type<typeof ApsAlert> {}
 
 /**
+ * An APNs flag: `true` on the type side is `1` on the wire; `false` is left out, as APNs expects `1` or nothing.
+ */
+const apnsFlag = <const K extends string>(key: K) =>
+  Schema.optionalToOptional(
+    Schema.Literal(0, 1).annotations({ ...mustBe("1 or 0"), [WireFormId]: "`1` for `true`; absent for `false`" }),
+    Schema.UndefinedOr(Bool),
+    {
+      decode: (o) => Option.map(o, (flag) => flag === 1),
+      encode: (o) => Option.flatMap(o, (flag) => flag === true ? Option.some(1 as const) : Option.none())
+    }
+  ).pipe(Schema.fromKey(key))
+
+/**
  * A critical-alert sound: its `name`, whether it is `critical`, and its `volume` between 0 and 1.
  *
  * @example
@@ -573,9 +675,9 @@ export interface ApsAlert extends Schema.Schema.Type<typeof ApsAlert> {}
  * @category schemas
  */
 export const CriticalSound = Schema.Struct({
-  critical: Schema.optional(Bool),
+  critical: apnsFlag("critical"),
   name: NonEmpty,
-  volume: Schema.optional(
+  volume: optional(
     Schema.Number.annotations(mustBe("a number")).pipe(
       Schema.between(0, 1, { message: () => "must be between 0 and 1" })
     )
@@ -610,30 +712,35 @@ const APS_RENAMES: ReadonlyArray<readonly [string, string]> = [
  * import { MessageV1 } from "@effect-fcm/fcm"
  * import { Either, Schema } from "effect"
  *
- * const decode = Schema.decodeUnknownEither(MessageV1.Aps)
- * assert.ok(Either.isRight(decode({ badge: 3, contentAvailable: true, "custom-key": "ok" })))
- * assert.ok(Either.isLeft(decode({ threadId: "a", "thread-id": "b" }))) // set only one of them
+ * const decode = Schema.decodeUnknownEither(MessageV1.Aps) // from the wire form
+ * assert.deepStrictEqual(
+ *   decode({ badge: 3, "content-available": 1, "custom-key": "ok" }),
+ *   Either.right({ badge: 3, contentAvailable: true, "custom-key": "ok" })
+ * )
+ * assert.ok(Either.isLeft(decode({ badge: -1 })))
  * ```
  *
  * @since 0.1.0
  * @category schemas
  */
-export const Aps = Schema.Struct({
-  alert: Schema.optional(stringOr(ApsAlert, "an alert object")),
-  badge: Schema.optional(NonNegativeInt("items")),
-  sound: Schema.optional(stringOr(CriticalSound, "a critical sound object ({ name, critical, volume })")),
-  contentAvailable: Schema.optional(Bool),
-  mutableContent: Schema.optional(Bool),
-  category: Schema.optional(Str),
-  threadId: Schema.optional(Str)
-}, FreeKeys).annotations(mustBe("an object")).pipe(
+export const Aps = noProto(
+  Schema.Struct({
+    alert: optional(stringOr(ApsAlert, "an alert object")),
+    badge: optional(NonNegativeInt("items")),
+    sound: optional(stringOr(CriticalSound, "a critical sound object ({ name, critical, volume })")),
+    contentAvailable: apnsFlag("content-available"),
+    mutableContent: apnsFlag("mutable-content"),
+    category: optional(Str),
+    threadId: wire("thread-id", Str)
+  }, FreeKeys).annotations(mustBe("an object"))
+).pipe(
   Schema.filter((aps) => {
     if (typeof aps.sound === "string" && aps.sound.length === 0) {
       return { path: ["sound"], message: "must not be empty" }
     }
-    for (const [camel, wire] of APS_RENAMES) {
-      if (aps[camel] !== undefined && aps[wire] !== undefined) {
-        return { path: [wire], message: `conflicts with ${camel}: set only one of them` }
+    for (const [camel, wireName] of APS_RENAMES) {
+      if (aps[wireName] !== undefined) {
+        return { path: [wireName], message: `is the wire spelling of ${camel}: write ${camel}` }
       }
     }
     return undefined
@@ -669,7 +776,7 @@ export interface Aps extends Schema.Schema.Type<typeof Aps> {}
  * @since 0.1.0
  * @category schemas
  */
-export const ApnsPayload = Schema.Struct({ aps: Aps }, FreeKeys).annotations(mustBe("an object"))
+export const ApnsPayload = noProto(Schema.Struct({ aps: Aps }, FreeKeys).annotations(mustBe("an object")))
 
 /**
  * @example
@@ -699,10 +806,13 @@ export interface ApnsPayload extends Schema.Schema.Type<typeof ApnsPayload> {}
  * @since 0.1.0
  * @category schemas
  */
-export const ApnsFcmOptions = Schema.Struct({
-  analyticsLabel: Schema.optional(AnalyticsLabel),
-  imageUrl: Schema.optional(ImageUrl)
-}).annotations(mustBe("an object"))
+export const ApnsFcmOptions = withExtra(
+  Schema.Struct({
+    analyticsLabel: wire("analytics_label", AnalyticsLabel),
+    imageUrl: wire("image", ImageUrl)
+  }).annotations(mustBe("an object")),
+  jsonMessage
+)
 
 /**
  * @example
@@ -734,11 +844,15 @@ export interface ApnsFcmOptions extends Schema.Schema.Type<typeof ApnsFcmOptions
  * @since 0.1.0
  * @category schemas
  */
-export const ApnsConfig = Schema.Struct({
-  headers: Schema.optional(StringMap),
-  payload: Schema.optional(ApnsPayload),
-  fcmOptions: Schema.optional(ApnsFcmOptions)
-}).annotations(mustBe("an object"))
+export const ApnsConfig = withExtra(
+  Schema.Struct({
+    headers: optional(StringMap),
+    payload: optional(ApnsPayload),
+    fcmOptions: wire("fcm_options", ApnsFcmOptions),
+    liveActivityToken: wire("live_activity_token", NonEmpty)
+  }).annotations(mustBe("an object")),
+  jsonMessage
+)
 
 /**
  * @example
@@ -772,31 +886,35 @@ export interface ApnsConfig extends Schema.Schema.Type<typeof ApnsConfig> {}
  * @since 0.1.0
  * @category schemas
  */
-export const WebpushNotification = Schema.Struct({
-  title: Schema.optional(Str),
-  body: Schema.optional(Str),
-  icon: Schema.optional(Str),
-  badge: Schema.optional(Str),
-  image: Schema.optional(Str),
-  lang: Schema.optional(Str),
-  tag: Schema.optional(Str),
-  dir: Schema.optional(oneOf("auto", "ltr", "rtl")),
-  renotify: Schema.optional(Bool),
-  requireInteraction: Schema.optional(Bool),
-  silent: Schema.optional(Bool),
-  timestamp: Schema.optional(Schema.Number.annotations(mustBe("a number of milliseconds since the epoch"))),
-  vibrate: Schema.optional(
-    Schema.Union(Millis, Schema.Array(Millis)).annotations(mustBe("a duration or an array of durations"))
-  ),
-  actions: Schema.optional(
-    Schema.Array(
-      Schema.Struct({ action: Str, title: Str, icon: Schema.optional(Str) }, FreeKeys).annotations(
-        mustBe("an object with action and title")
-      )
-    ).annotations(mustBe("an array of actions"))
-  ),
-  data: Schema.optional(Json)
-}, FreeKeys).annotations(mustBe("an object"))
+export const WebpushNotification = noProto(
+  Schema.Struct({
+    title: optional(Str),
+    body: optional(Str),
+    icon: optional(Str),
+    badge: optional(Str),
+    image: optional(Str),
+    lang: optional(Str),
+    tag: optional(Str),
+    dir: optional(oneOf("auto", "ltr", "rtl")),
+    renotify: optional(Bool),
+    requireInteraction: optional(Bool),
+    silent: optional(Bool),
+    timestamp: optional(Schema.Number.annotations(mustBe("a number of milliseconds since the epoch"))),
+    vibrate: optional(
+      Schema.Union(Millis, Schema.Array(Millis)).annotations(mustBe("a duration or an array of durations"))
+    ),
+    actions: optional(
+      Schema.Array(
+        noProto(
+          Schema.Struct({ action: Str, title: Str, icon: optional(Str) }, FreeKeys).annotations(
+            mustBe("an object with action and title")
+          )
+        )
+      ).annotations(mustBe("an array of actions"))
+    ),
+    data: optional(JsonValue)
+  }, FreeKeys).annotations(mustBe("an object"))
+)
 
 /**
  * @example
@@ -830,10 +948,13 @@ export interface WebpushNotification extends Schema.Schema.Type<typeof WebpushNo
  * @since 0.1.0
  * @category schemas
  */
-export const WebpushFcmOptions = Schema.Struct({
-  link: Schema.optional(Str.pipe(Schema.filter((s) => isUrl(s, ["https:"]) || "must be an https URL"))),
-  analyticsLabel: Schema.optional(AnalyticsLabel)
-}).annotations(mustBe("an object"))
+export const WebpushFcmOptions = withExtra(
+  Schema.Struct({
+    link: optional(Str.pipe(Schema.filter((s) => isUrl(s, ["https:"]) || "must be an https URL"))),
+    analyticsLabel: wire("analytics_label", AnalyticsLabel)
+  }).annotations(mustBe("an object")),
+  jsonMessage
+)
 
 /**
  * @example
@@ -863,12 +984,15 @@ export interface WebpushFcmOptions extends Schema.Schema.Type<typeof WebpushFcmO
  * @since 0.1.0
  * @category schemas
  */
-export const WebpushConfig = Schema.Struct({
-  headers: Schema.optional(StringMap),
-  data: Schema.optional(Data),
-  notification: Schema.optional(WebpushNotification),
-  fcmOptions: Schema.optional(WebpushFcmOptions)
-}).annotations(mustBe("an object"))
+export const WebpushConfig = withExtra(
+  Schema.Struct({
+    headers: optional(StringMap),
+    data: optional(Data),
+    notification: optional(WebpushNotification),
+    fcmOptions: wire("fcm_options", WebpushFcmOptions)
+  }).annotations(mustBe("an object")),
+  jsonMessage
+)
 
 /**
  * @example
@@ -887,37 +1011,45 @@ export const WebpushConfig = Schema.Struct({
  */
 export interface WebpushConfig extends Schema.Schema.Type<typeof WebpushConfig> {}
 
-const Fields = Schema.Struct({
-  token: Schema.optional(NonEmpty),
-  topic: Schema.optional(
-    Str.pipe(
-      Schema.filter((topic) =>
-        TOPIC_PATTERN.test(Message.topicName(topic)) ||
-        "must be a topic name ([a-zA-Z0-9-_.~%]+), optionally prefixed /topics/"
-      )
-    )
-  ),
-  condition: Schema.optional(NonEmpty),
-  data: Schema.optional(Data),
-  notification: Schema.optional(Notification),
-  android: Schema.optional(AndroidConfig),
-  apns: Schema.optional(ApnsConfig),
-  webpush: Schema.optional(WebpushConfig),
-  fcmOptions: Schema.optional(FcmOptions)
-}).annotations(mustBe("an object"))
+const TopicName = Str.pipe(
+  Schema.filter((topic) =>
+    TOPIC_PATTERN.test(Message.topicName(topic)) ||
+    "must be a topic name ([a-zA-Z0-9-_.~%]+), optionally prefixed /topics/"
+  )
+)
 
-const TARGETS = ["token", "topic", "condition"] as const
+/** The topic goes on the wire without its `/topics/` prefix. */
+const Topic = Schema.transform(TopicName, TopicName, { strict: true, decode: (t) => t, encode: Message.topicName })
+  .annotations({ [WireFormId]: "string, without a `/topics/` prefix" })
+
+const Fields = withExtra(
+  Schema.Struct({
+    token: optional(NonEmpty),
+    fid: optional(NonEmpty),
+    topic: optional(Topic),
+    condition: optional(NonEmpty),
+    data: optional(Data),
+    notification: optional(Notification),
+    android: optional(AndroidConfig),
+    apns: optional(ApnsConfig),
+    webpush: optional(WebpushConfig),
+    fcmOptions: wire("fcm_options", FcmOptions)
+  }).annotations(mustBe("an object")),
+  jsonMessage
+)
+
+const TARGETS = ["token", "fid", "topic", "condition"] as const
 
 const check = (m: typeof Fields.Type): Schema.FilterOutput => {
   let first: (typeof TARGETS)[number] | undefined
   for (const target of TARGETS) {
     if (m[target] === undefined) continue
     if (first !== undefined) {
-      return { path: [target], message: `conflicts with ${first}: set exactly one of token, topic or condition` }
+      return { path: [target], message: `conflicts with ${first}: set exactly one of token, fid, topic or condition` }
     }
     first = target
   }
-  if (first === undefined) return { path: ["token"], message: "no target: set token, topic or condition" }
+  if (first === undefined) return { path: ["token"], message: "no target: set token, fid, topic or condition" }
   if (m.condition !== undefined) {
     const topics = m.condition.match(CONDITION_TOPIC)?.length ?? 0
     if (topics === 0) return { path: ["condition"], message: "must name at least one topic, e.g. 'news' in topics" }
@@ -942,17 +1074,21 @@ const check = (m: typeof Fields.Type): Schema.FilterOutput => {
 }
 
 /**
- * The v1 message schema. Decoding checks every rule FCM enforces, so a message that decodes can go on the wire;
- * unknown fields are refused by name, except inside the free-form objects (custom APNs keys, the web notification).
+ * The v1 message schema: the camelCase message on its type side, the REST API's JSON `message` object on its encoded
+ * side. Decoding (from the wire form) and validation (of the type side) check every rule FCM enforces, so a message
+ * that passes can go on the wire. In the camelCase message unknown fields are refused by name, except inside the
+ * free-form objects (custom APNs keys, the web notification); in the wire form they are kept in `extra`.
  *
  * @example
  * ```ts
  * import { MessageV1 } from "@effect-fcm/fcm"
  * import { Either, Schema } from "effect"
  *
- * const decode = Schema.decodeUnknownEither(MessageV1.MessageV1)
- * assert.ok(Either.isRight(decode({ topic: "news", notification: { title: "Launch day" } })))
+ * const decode = Schema.decodeUnknownEither(MessageV1.MessageV1) // from the wire form
+ * assert.ok(Either.isRight(decode({ topic: "news", android: { ttl: "60s" } })))
  * assert.ok(Either.isLeft(decode({ token: "t", topic: "news" }))) // exactly one target
+ * // the camelCase side is what validate checks
+ * assert.ok(Schema.is(MessageV1.MessageV1)({ topic: "news", android: { ttl: 60_000 } }))
  * ```
  *
  * @since 0.1.0
@@ -980,7 +1116,28 @@ export const MessageV1 = Fields.pipe(Schema.filter(check)).annotations({ identif
  */
 export interface MessageV1 extends Schema.Schema.Type<typeof Fields> {}
 
-const decode = Schema.decodeUnknownEither(MessageV1, { onExcessProperty: "error" })
+/**
+ * Wire fields a schema does not know yet, given at the level they belong to (`message.extra`, `android.extra`,
+ * `android.notification.extra`, `apns.extra`, `webpush.extra`, the `fcmOptions` and the common `notification`): each
+ * key is a wire name, each value JSON, merged into that level's wire object as written. The payload size still
+ * counts them, and a key that names a field the schema knows (in its wire or camelCase spelling) is refused.
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const extra: MessageV1.Extra = { future_option: true }
+ * const wire = MessageV1.toWire({ token: "t", android: { priority: "high", extra } })
+ * assert.deepStrictEqual(wire, { token: "t", android: { priority: "HIGH", future_option: true } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Extra = { readonly [wireName: string]: unknown }
+
+const decode = Schema.decodeUnknownEither(Schema.typeSchema(MessageV1), { onExcessProperty: "error" })
+const decodeWire = Schema.decodeUnknownEither(MessageV1, { onExcessProperty: "error" })
 
 /**
  * Checks a v1 message (also one that came from untyped JavaScript or JSON) against every rule FCM enforces: exactly
@@ -1044,6 +1201,51 @@ export const validateEither = (message: unknown): Either.Either<MessageV1, Inval
  * @category encoding
  */
 export const toWire: (message: MessageV1) => Record<string, unknown> = internal.toWire
+
+/**
+ * The JSON `message` object of the v1 REST API, as FCM's reference writes it: the encoded side of the
+ * {@link MessageV1} schema.
+ *
+ * @example
+ * ```ts
+ * import type { MessageV1 } from "@effect-fcm/fcm"
+ *
+ * const wire: MessageV1.Wire = { topic: "news", android: { collapse_key: "news", ttl: "60s" } }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Wire = Schema.Schema.Encoded<typeof MessageV1>
+
+/**
+ * Decodes a message written in the wire form of the v1 REST API (snake_case names, `"3.5s"` durations, `"HIGH"`
+ * enums, `content-available: 1`), as a file or another tool writes it, into the camelCase {@link MessageV1} and
+ * checks every rule {@link validate} checks. Fields the schema does not know are kept in `extra` at their level and
+ * sent as they are. Fails with an {@link InvalidMessage} naming the field as the wire form writes it
+ * (`android.notification.body_loc_key`).
+ *
+ * @example
+ * ```ts
+ * import { MessageV1 } from "@effect-fcm/fcm"
+ * import { Either } from "effect"
+ *
+ * const decoded = MessageV1.fromWire({ token: "t", android: { ttl: "3.5s", priority: "HIGH" } })
+ * assert.deepStrictEqual(Either.getOrThrow(decoded), { token: "t", android: { ttl: 3500, priority: "high" } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const fromWire = (wire: unknown): Either.Either<MessageV1, InvalidMessage> =>
+  Either.mapLeft(decodeWire(wire), (error) => {
+    const invalid = Message.fromParseError(error)
+    wirePath ??= wirePathOf(wireFields(MessageV1.ast))
+    const field = wirePath(invalid.field)
+    return field === invalid.field ? invalid : new InvalidMessage({ field, reason: invalid.reason })
+  })
+
+let wirePath: ((path: string) => string) | undefined
 
 /**
  * A translated multicast message: the wire `message` object without its target, and whether FCM should only

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import * as Message from "../src/Message.js"
 import * as MessageV1 from "../src/MessageV1.js"
+import { DOCS_EXAMPLE, FULL, VALID } from "./support/v1Corpus.js"
 
 const fieldOf = (input: unknown): string => {
   const result = MessageV1.validateEither(input)
@@ -36,8 +37,11 @@ describe("MessageV1.fromMessage (the multicast message in v1 terms)", () => {
       message: {
         data: { str: "string", int: "90", bool: "true" },
         android: { collapse_key: "collapse.key", priority: "HIGH", ttl: "90s" },
-        // A data-only message carries no apns-priority: FCM refuses high priority for data messages to Apple devices.
-        apns: { headers: { "apns-expiration": "1700000090", "apns-collapse-id": "collapse.key" } },
+        // A data-only message goes to Apple devices with apns-priority 5, whatever priority says: FCM's reference
+        // requires it (an absent header means 10), and Apple refuses 10 for a push that shows nothing.
+        apns: {
+          headers: { "apns-priority": "5", "apns-expiration": "1700000090", "apns-collapse-id": "collapse.key" }
+        },
         webpush: { headers: { TTL: "90" } }
       },
       validateOnly: true
@@ -53,7 +57,8 @@ describe("MessageV1.fromMessage (the multicast message in v1 terms)", () => {
   describe("each option alone", () => {
     it("data: every value becomes a string", () => {
       assert.deepStrictEqual(translate({ data: { s: "x", n: 1.5, neg: -2, yes: true, no: false } }).message, {
-        data: { s: "x", n: "1.5", neg: "-2", yes: "true", no: "false" }
+        data: { s: "x", n: "1.5", neg: "-2", yes: "true", no: "false" },
+        apns: { headers: { "apns-priority": "5" } }
       })
     })
 
@@ -142,9 +147,12 @@ describe("MessageV1.fromMessage (the multicast message in v1 terms)", () => {
       assert.deepStrictEqual(translate({ delayWhileIdle: true }), { message: {}, validateOnly: false })
     })
 
-    it("contentAvailable: content-available 1 and the background priority 5", () => {
+    it("contentAvailable: content-available 1, the background priority 5 and push type", () => {
       assert.deepStrictEqual(translate({ contentAvailable: true }).message, {
-        apns: { headers: { "apns-priority": "5" }, payload: { aps: { "content-available": 1 } } }
+        apns: {
+          headers: { "apns-priority": "5", "apns-push-type": "background" },
+          payload: { aps: { "content-available": 1 } }
+        }
       })
       assert.deepStrictEqual(translate({ contentAvailable: false }).message, {})
     })
@@ -152,8 +160,22 @@ describe("MessageV1.fromMessage (the multicast message in v1 terms)", () => {
     it("contentAvailable with priority high and nothing to show stays a background push (5) on APNs", () => {
       assert.deepStrictEqual(translate({ contentAvailable: true, priority: "high" }).message, {
         android: { priority: "HIGH" },
-        apns: { headers: { "apns-priority": "5" }, payload: { aps: { "content-available": 1 } } }
+        apns: {
+          headers: { "apns-priority": "5", "apns-push-type": "background" },
+          payload: { aps: { "content-available": 1 } }
+        }
       })
+    })
+
+    it("data only, whatever the priority: apns-priority 5 (FCM's rule for data messages to Apple devices)", () => {
+      for (const priority of [undefined, "normal", "high"] as const) {
+        const { message } = translate({ data: { sync: "1" }, ...(priority === undefined ? {} : { priority }) })
+        assert.deepStrictEqual((message.apns as any).headers, { "apns-priority": "5" }, `priority ${priority}`)
+      }
+      // Shown on iOS: the priority follows the message's, or FCM's default when it has none.
+      const visible = translate({ data: { sync: "1" }, notification: { title: "T" }, priority: "high" }).message
+      assert.deepStrictEqual((visible.apns as any).headers, { "apns-priority": "10" })
+      assert.strictEqual(translate({ data: { sync: "1" }, notification: { title: "T" } }).message.apns, undefined)
     })
 
     it("contentAvailable beside a visible alert keeps FCM's default priority unless one is given", () => {
@@ -177,7 +199,10 @@ describe("MessageV1.fromMessage (the multicast message in v1 terms)", () => {
       })
       assert.deepStrictEqual(translate({ mutableContent: false }).message, {})
       assert.deepStrictEqual(translate({ contentAvailable: true, mutableContent: true }).message, {
-        apns: { headers: { "apns-priority": "5" }, payload: { aps: { "content-available": 1, "mutable-content": 1 } } }
+        apns: {
+          headers: { "apns-priority": "5", "apns-push-type": "background" },
+          payload: { aps: { "content-available": 1, "mutable-content": 1 } }
+        }
       })
     })
   })
@@ -315,92 +340,7 @@ describe("MessageV1.fromMessage (the multicast message in v1 terms)", () => {
 
 describe("MessageV1.toWire", () => {
   it("encodes a full firebase-admin-style message to the exact snake_case wire object", () => {
-    const input: MessageV1.MessageV1 = {
-      token: "registration-token",
-      data: { score: "3-0", time: "90+2" },
-      notification: { title: "Match update", body: "Arsenal goal", imageUrl: "https://example.com/goal.png" },
-      android: {
-        collapseKey: "score_update",
-        priority: "high",
-        ttl: 3_500,
-        restrictedPackageName: "com.example.scores",
-        data: { score: "3-0" },
-        notification: {
-          title: "Android title",
-          body: "Android body",
-          icon: "stock_ticker_update",
-          color: "#f45342",
-          sound: "default",
-          tag: "score",
-          clickAction: "OPEN_SCORES",
-          bodyLocKey: "BODY",
-          bodyLocArgs: ["Arsenal"],
-          titleLocKey: "TITLE",
-          titleLocArgs: ["3", "0"],
-          channelId: "scores",
-          ticker: "Goal!",
-          sticky: false,
-          eventTimestamp: new Date("2024-05-01T12:00:00.123Z"),
-          localOnly: true,
-          priority: "max",
-          vibrateTimingsMillis: [500, 1000, 250],
-          defaultVibrateTimings: false,
-          defaultSound: true,
-          lightSettings: { color: "#ff000080", lightOnDurationMillis: 100, lightOffDurationMillis: 2500 },
-          defaultLightSettings: false,
-          visibility: "private",
-          notificationCount: 7,
-          imageUrl: "https://example.com/android.png",
-          proxy: "if_priority_lowered"
-        },
-        fcmOptions: { analyticsLabel: "android_label" },
-        directBootOk: true
-      },
-      apns: {
-        headers: { "apns-priority": "10", "apns-push-type": "alert" },
-        payload: {
-          aps: {
-            alert: {
-              title: "iOS title",
-              subtitle: "iOS subtitle",
-              body: "iOS body",
-              locKey: "LOC",
-              locArgs: ["a"],
-              titleLocKey: "TLOC",
-              titleLocArgs: ["b"],
-              subtitleLocKey: "SLOC",
-              subtitleLocArgs: ["c"],
-              actionLocKey: "ALOC",
-              launchImage: "launch.png"
-            },
-            badge: 42,
-            sound: { critical: true, name: "alarm.caf", volume: 0.5 },
-            contentAvailable: true,
-            mutableContent: true,
-            category: "SCORES",
-            threadId: "match-1",
-            "interruption-level": "time-sensitive"
-          },
-          matchId: 1234,
-          teams: ["Arsenal", "Chelsea"]
-        },
-        fcmOptions: { analyticsLabel: "ios_label", imageUrl: "https://example.com/ios.png" }
-      },
-      webpush: {
-        headers: { TTL: "300", Urgency: "high" },
-        data: { web: "1" },
-        notification: {
-          title: "Web title",
-          body: "Web body",
-          icon: "https://example.com/icon.png",
-          requireInteraction: true,
-          actions: [{ action: "open", title: "Open" }],
-          customKey: { nested: [1, 2] }
-        },
-        fcmOptions: { link: "https://example.com/match/1", analyticsLabel: "web_label" }
-      },
-      fcmOptions: { analyticsLabel: "campaign_42" }
-    }
+    const input = FULL
     assert.strictEqual(fieldOf(input), "<valid>")
     assert.deepStrictEqual(MessageV1.toWire(input), {
       token: "registration-token",
@@ -445,7 +385,9 @@ describe("MessageV1.toWire", () => {
           proxy: "IF_PRIORITY_LOWERED"
         },
         fcm_options: { analytics_label: "android_label" },
-        direct_boot_ok: true
+        direct_boot_ok: true,
+        bandwidth_constrained_ok: true,
+        restricted_satellite_ok: false
       },
       apns: {
         headers: { "apns-priority": "10", "apns-push-type": "alert" },
@@ -475,7 +417,8 @@ describe("MessageV1.toWire", () => {
           matchId: 1234,
           teams: ["Arsenal", "Chelsea"]
         },
-        fcm_options: { analytics_label: "ios_label", image: "https://example.com/ios.png" }
+        fcm_options: { analytics_label: "ios_label", image: "https://example.com/ios.png" },
+        live_activity_token: "live-activity-token"
       },
       webpush: {
         headers: { TTL: "300", Urgency: "high" },
@@ -506,20 +449,7 @@ describe("MessageV1.toWire", () => {
   })
 
   it("encodes the example of docs/v1-translation.md as documented", () => {
-    const message: MessageV1.MessageV1 = {
-      topic: "scores",
-      notification: { title: "Match update", body: "Arsenal goal in added time, score is now 3-0" },
-      android: {
-        ttl: 86_400_000,
-        priority: "high",
-        notification: { clickAction: "OPEN_SCORES", channelId: "scores", color: "#f45342" }
-      },
-      apns: {
-        headers: { "apns-priority": "5" },
-        payload: { aps: { category: "NEW_MESSAGE_CATEGORY", contentAvailable: true }, matchId: "1234" }
-      },
-      webpush: { headers: { TTL: "86400" }, fcmOptions: { link: "https://example.com/scores" } }
-    }
+    const message = DOCS_EXAMPLE
     assert.strictEqual(fieldOf(message), "<valid>")
     assert.deepStrictEqual(MessageV1.toWire(message), {
       topic: "scores",
@@ -556,11 +486,12 @@ describe("MessageV1.toWire", () => {
     )
   })
 
-  it("normalises the APNs spelling of the flags in custom aps keys", () => {
-    assert.deepStrictEqual(
-      MessageV1.toWire({ token: "t", apns: { payload: { aps: { "content-available": true, "mutable-content": 0 } } } }),
-      { token: "t", apns: { payload: { aps: { "content-available": 1 } } } }
-    )
+  it("refuses the wire spelling of a known aps key in the camelCase message, naming it", () => {
+    for (const key of ["content-available", "mutable-content", "thread-id"]) {
+      const checked = MessageV1.validateEither({ token: "t", apns: { payload: { aps: { [key]: 1 } } } })
+      assert.ok(Either.isLeft(checked))
+      assert.strictEqual(checked.left.field, `apns.payload.aps.${key}`)
+    }
   })
 
   it("converts #rrggbb light colours to opaque RGBA floats", () => {
@@ -838,24 +769,7 @@ describe("MessageV1.validate", () => {
   })
 
   it("accepts what FCM accepts", () => {
-    const valid: ReadonlyArray<unknown> = [
-      { token: "t" },
-      { topic: "news" },
-      { topic: "/topics/news" },
-      { condition: ["a", "b", "c", "d", "e"].map((t) => `'${t}' in topics`).join(" && ") },
-      { token: "t", android: { ttl: 0 } },
-      { token: "t", android: { ttl: MessageV1.MAX_TTL_MILLIS } },
-      { token: "t", android: { notification: { color: "#A1b2C3", eventTimestamp: "2024-05-01T12:00:00.123456789Z" } } },
-      { token: "t", apns: { payload: { aps: { sound: { name: "s", volume: 0 } } } } },
-      { token: "t", apns: { payload: { aps: { sound: { name: "s", volume: 1 } } } } },
-      { token: "t", apns: { payload: { aps: { alert: "plain" }, deep: { a: [null, true, "x"] } } } },
-      { token: "t", webpush: { notification: { anything: { goes: ["here"] } } } },
-      { token: "t", data: { k: "€".repeat(1300) } },
-      { topic: "news", data: { k: "x".repeat(2000) } },
-      // Each platform receives its own data; their sum may exceed the limit.
-      { token: "t", data: { k: "x".repeat(4000) }, android: { data: { k: "x".repeat(4000) } } },
-      { token: "t", notification: { title: undefined }, android: undefined }
-    ]
+    const valid = VALID
     for (const input of valid) assert.strictEqual(fieldOf(input), "<valid>", JSON.stringify(input))
   })
 

@@ -1,7 +1,8 @@
-import { Either } from "effect"
+import { Either, Schema } from "effect"
 import { parseRetryAfter } from "../Backoff.js"
 import { AuthenticationError, InvalidMessage, TransportError } from "../FcmError.js"
 import type * as Message from "../Message.js"
+import { LegacyOptions } from "../Message.js"
 import { Outcome } from "../Result.js"
 import type { Answer } from "./http.js"
 import { serverCode, serverText } from "./serverText.js"
@@ -21,57 +22,18 @@ export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   "TopicsMessageRateExceeded"
 ])
 
-const NOTIFICATION_KEYS: ReadonlyArray<readonly [keyof Message.Notification, string]> = [
-  ["title", "title"],
-  ["body", "body"],
-  ["image", "image"],
-  ["icon", "icon"],
-  ["sound", "sound"],
-  ["badge", "badge"],
-  ["tag", "tag"],
-  ["color", "color"],
-  ["clickAction", "click_action"],
-  ["channelId", "android_channel_id"],
-  ["subtitle", "subtitle"],
-  ["bodyLocKey", "body_loc_key"],
-  ["bodyLocArgs", "body_loc_args"],
-  ["titleLocKey", "title_loc_key"],
-  ["titleLocArgs", "title_loc_args"]
-]
-
-const OPTION_KEYS: ReadonlyArray<readonly [keyof Message.Options, string]> = [
-  ["collapseKey", "collapse_key"],
-  ["priority", "priority"],
-  ["timeToLive", "time_to_live"],
-  ["delayWhileIdle", "delay_while_idle"],
-  ["restrictedPackageName", "restricted_package_name"],
-  ["dryRun", "dry_run"],
-  ["contentAvailable", "content_available"],
-  ["mutableContent", "mutable_content"]
-]
+let encodeOptions: ((message: Message.Message) => Record<string, unknown>) | undefined
 
 /**
- * The legacy JSON body of a message, without its targets: options in snake_case, then `data`, then `notification`.
+ * The legacy JSON body of a message, without its targets: the encoded side of the `Message.Legacy` schema's options
+ * (snake_case options, then `data`, then `notification`). The message is expected to have passed `Message.validate`.
  *
  * @internal
  */
-export const encodeShared = (message: Message.Message): Record<string, unknown> => {
-  const body: Record<string, unknown> = {}
-  for (const [key, wire] of OPTION_KEYS) {
-    const value = message[key]
-    if (value !== undefined) body[wire] = value
-  }
-  if (message.data !== undefined && Object.keys(message.data).length > 0) body.data = message.data
-  if (message.notification !== undefined) {
-    const notification: Record<string, unknown> = {}
-    for (const [key, wire] of NOTIFICATION_KEYS) {
-      const value = message.notification[key]
-      if (value !== undefined) notification[wire] = value
-    }
-    body.notification = notification
-  }
-  return body
-}
+export const encodeShared = (message: Message.Message): Record<string, unknown> =>
+  (encodeOptions ??= Schema.encodeSync(LegacyOptions) as (message: Message.Message) => Record<string, unknown>)(
+    message
+  )
 
 /**
  * The legacy JSON body of a message for some of its targets.

@@ -1,20 +1,13 @@
+/**
+ * The v1 message's encoding: its payload size as FCM counts it, the wire JSON (the `MessageV1` schema's encoded side)
+ * and the translation of a multicast `Message` into v1 terms.
+ */
+import { Schema } from "effect"
 import type * as Message from "../Message.js"
-import { payloadBytes, topicName } from "../Message.js"
-import type {
-  AndroidConfig,
-  AndroidNotification,
-  ApnsConfig,
-  ApnsPayload,
-  Aps,
-  ApsAlert,
-  CriticalSound,
-  FcmOptions,
-  LightSettings,
-  MessageV1,
-  Notification,
-  Translated,
-  WebpushConfig
-} from "../MessageV1.js"
+import { payloadBytes } from "../Message.js"
+import type { MessageV1, Translated } from "../MessageV1.js"
+import * as Schema_ from "../MessageV1.js"
+import { durationFromMillis as duration } from "./wire.js"
 
 type Json = Record<string, unknown>
 
@@ -34,22 +27,11 @@ const isEmpty = (o: Json): boolean => {
 }
 
 /**
- * A duration in milliseconds as a protobuf Duration string: seconds with up to nine fractional digits, trailing
- * zeros removed.
+ * A duration in milliseconds as a protobuf Duration string.
  *
  * @internal
  */
-export const durationFromMillis = (millis: number): string => {
-  if (Number.isInteger(millis)) {
-    const seconds = Math.floor(millis / 1000)
-    const rest = millis - seconds * 1000
-    return rest === 0 ? `${seconds}s` : `${seconds}.${String(rest).padStart(3, "0").replace(/0+$/, "")}s`
-  }
-  const total = Math.round(millis * 1_000_000)
-  const seconds = Math.floor(total / 1_000_000_000)
-  const nanos = total - seconds * 1_000_000_000
-  return nanos === 0 ? `${seconds}s` : `${seconds}.${String(nanos).padStart(9, "0").replace(/0+$/, "")}s`
-}
+export const durationFromMillis = duration
 
 // ---------------------------------------------------------------------------------------------------------------------
 // payload size
@@ -70,6 +52,36 @@ const fieldsBytes = (fields: object | undefined): number => {
 
 const jsonBytes = (value: unknown): number => value === undefined ? 0 : byteLength(JSON.stringify(value))
 
+/** The `extra` blocks of a message, by the path they are written at. */
+const extras = (m: MessageV1): ReadonlyArray<readonly [string, object | undefined]> => [
+  ["extra", m.extra],
+  ["notification.extra", m.notification?.extra],
+  ["fcmOptions.extra", m.fcmOptions?.extra],
+  ["android.extra", m.android?.extra],
+  ["android.notification.extra", m.android?.notification?.extra],
+  ["android.fcmOptions.extra", m.android?.fcmOptions?.extra],
+  ["apns.extra", m.apns?.extra],
+  ["apns.fcmOptions.extra", m.apns?.fcmOptions?.extra],
+  ["webpush.extra", m.webpush?.extra],
+  ["webpush.fcmOptions.extra", m.webpush?.fcmOptions?.extra]
+]
+
+/** The bytes of every `extra` block, counted on every platform, under the path of the largest. */
+const extraBytes = (m: MessageV1): readonly [string, number] => {
+  let bytes = 0
+  let largest = -1
+  let field = "extra"
+  for (const [path, extra] of extras(m)) {
+    const size = jsonBytes(extra)
+    bytes += size
+    if (size > largest) {
+      largest = size
+      field = path
+    }
+  }
+  return [field, bytes]
+}
+
 /**
  * The payload FCM counts against its size limit, for the platform that receives the most: the data (or the
  * platform's data override), the common notification and the platform's notification or payload. `field` names the
@@ -78,6 +90,7 @@ const jsonBytes = (value: unknown): number => value === undefined ? 0 : byteLeng
  * @internal
  */
 export const payloadSize = (m: MessageV1): { readonly bytes: number; readonly field: string } => {
+  const extra = extraBytes(m)
   const common = fieldsBytes(m.notification)
   const data = mapBytes(m.data)
   const androidData = m.android?.data
@@ -86,13 +99,15 @@ export const payloadSize = (m: MessageV1): { readonly bytes: number; readonly fi
     [
       androidData !== undefined ? ["android.data", mapBytes(androidData)] : ["data", data],
       ["notification", common],
-      ["android.notification", fieldsBytes(m.android?.notification)]
+      ["android.notification", fieldsBytes(m.android?.notification)],
+      extra
     ],
-    [["data", data], ["notification", common], ["apns.payload", jsonBytes(m.apns?.payload)]],
+    [["data", data], ["notification", common], ["apns.payload", jsonBytes(m.apns?.payload)], extra],
     [
       webData !== undefined ? ["webpush.data", mapBytes(webData)] : ["data", data],
       ["notification", common],
-      ["webpush.notification", jsonBytes(m.webpush?.notification)]
+      ["webpush.notification", jsonBytes(m.webpush?.notification)],
+      extra
     ]
   ]
   let bytes = -1
@@ -117,237 +132,25 @@ export const payloadSize = (m: MessageV1): { readonly bytes: number; readonly fi
 // toWire
 // ---------------------------------------------------------------------------------------------------------------------
 
-const set = (target: Json, key: string, value: unknown): void => {
-  if (value !== undefined) target[key] = value
-}
-
-const strings = (map: Readonly<Record<string, string | undefined>>): Record<string, string> => {
-  const out: Record<string, string> = {}
-  for (const key in map) {
-    const value = map[key]
-    if (value !== undefined) out[key] = value
-  }
-  return out
-}
-
-/** A copy of a JSON value without `undefined` object members. */
-const clean = (value: unknown): unknown => {
-  if (typeof value !== "object" || value === null) return value
-  if (Array.isArray(value)) return value.map(clean)
-  const out: Json = {}
-  for (const key of Object.keys(value)) {
-    const member = (value as Json)[key]
-    if (member !== undefined) out[key] = clean(member)
-  }
-  return out
-}
-
-const list = (values: ReadonlyArray<string> | undefined): Array<string> | undefined =>
-  values === undefined ? undefined : [...values]
-
-const fcmOptionsWire = (options: FcmOptions): Json => {
-  const out: Json = {}
-  set(out, "analytics_label", options.analyticsLabel)
-  return out
-}
-
-const notificationWire = (n: Notification): Json => {
-  const out: Json = {}
-  set(out, "title", n.title)
-  set(out, "body", n.body)
-  set(out, "image", n.imageUrl)
-  return out
-}
-
-const hexByte = (hex: string, at: number): number => parseInt(hex.slice(at, at + 2), 16) / 255
-
-const lightSettingsWire = (l: LightSettings): Json => ({
-  color: {
-    red: hexByte(l.color, 1),
-    green: hexByte(l.color, 3),
-    blue: hexByte(l.color, 5),
-    alpha: l.color.length === 9 ? hexByte(l.color, 7) : 1
-  },
-  light_on_duration: durationFromMillis(l.lightOnDurationMillis),
-  light_off_duration: durationFromMillis(l.lightOffDurationMillis)
-})
-
-const ANDROID_NOTIFICATION_SCALARS: ReadonlyArray<readonly [keyof AndroidNotification, string]> = [
-  ["title", "title"],
-  ["body", "body"],
-  ["icon", "icon"],
-  ["color", "color"],
-  ["sound", "sound"],
-  ["tag", "tag"],
-  ["clickAction", "click_action"],
-  ["bodyLocKey", "body_loc_key"],
-  ["titleLocKey", "title_loc_key"],
-  ["channelId", "channel_id"],
-  ["ticker", "ticker"],
-  ["sticky", "sticky"],
-  ["localOnly", "local_only"],
-  ["defaultVibrateTimings", "default_vibrate_timings"],
-  ["defaultSound", "default_sound"],
-  ["defaultLightSettings", "default_light_settings"],
-  ["notificationCount", "notification_count"],
-  ["imageUrl", "image"]
-]
-
-const androidNotificationWire = (n: AndroidNotification): Json => {
-  const out: Json = {}
-  for (const [key, wire] of ANDROID_NOTIFICATION_SCALARS) set(out, wire, n[key])
-  set(out, "body_loc_args", list(n.bodyLocArgs))
-  set(out, "title_loc_args", list(n.titleLocArgs))
-  if (n.eventTimestamp !== undefined) {
-    out.event_time = n.eventTimestamp instanceof Date ? n.eventTimestamp.toISOString() : n.eventTimestamp
-  }
-  if (n.priority !== undefined) out.notification_priority = `PRIORITY_${n.priority.toUpperCase()}`
-  if (n.vibrateTimingsMillis !== undefined) out.vibrate_timings = n.vibrateTimingsMillis.map(durationFromMillis)
-  if (n.lightSettings !== undefined) out.light_settings = lightSettingsWire(n.lightSettings)
-  if (n.visibility !== undefined) out.visibility = n.visibility.toUpperCase()
-  if (n.proxy !== undefined) out.proxy = n.proxy.toUpperCase()
-  return out
-}
-
-const androidWire = (a: AndroidConfig): Json => {
-  const out: Json = {}
-  set(out, "collapse_key", a.collapseKey)
-  if (a.priority !== undefined) out.priority = a.priority.toUpperCase()
-  if (a.ttl !== undefined) out.ttl = durationFromMillis(a.ttl)
-  set(out, "restricted_package_name", a.restrictedPackageName)
-  if (a.data !== undefined) out.data = strings(a.data)
-  if (a.notification !== undefined) out.notification = androidNotificationWire(a.notification)
-  if (a.fcmOptions !== undefined) out.fcm_options = fcmOptionsWire(a.fcmOptions)
-  set(out, "direct_boot_ok", a.directBootOk)
-  return out
-}
-
-const ALERT_KEYS: ReadonlyArray<readonly [keyof ApsAlert, string]> = [
-  ["title", "title"],
-  ["subtitle", "subtitle"],
-  ["body", "body"],
-  ["locKey", "loc-key"],
-  ["locArgs", "loc-args"],
-  ["titleLocKey", "title-loc-key"],
-  ["titleLocArgs", "title-loc-args"],
-  ["subtitleLocKey", "subtitle-loc-key"],
-  ["subtitleLocArgs", "subtitle-loc-args"],
-  ["actionLocKey", "action-loc-key"],
-  ["launchImage", "launch-image"]
-]
-
-const alertWire = (alert: ApsAlert): Json => {
-  const out: Json = {}
-  for (const [key, wire] of ALERT_KEYS) {
-    const value = alert[key]
-    if (value !== undefined) out[wire] = typeof value === "string" ? value : [...value]
-  }
-  return out
-}
-
-const soundWire = (sound: CriticalSound): Json => {
-  const out: Json = {}
-  if (sound.critical === true) out.critical = 1
-  out.name = sound.name
-  set(out, "volume", sound.volume)
-  return out
-}
-
-/** APNs flags are `1` when set and absent otherwise. */
-const flag = (out: Json, wire: string, value: unknown): void => {
-  if (value === true || value === 1) out[wire] = 1
-}
-
-const apsWire = (aps: Aps): Json => {
-  const out: Json = {}
-  for (const key of Object.keys(aps)) {
-    const value: unknown = aps[key]
-    if (value === undefined) continue
-    switch (key) {
-      case "alert":
-        out.alert = typeof value === "string" ? value : alertWire(value as ApsAlert)
-        break
-      case "sound":
-        out.sound = typeof value === "string" ? value : soundWire(value as CriticalSound)
-        break
-      case "contentAvailable":
-      case "content-available":
-        flag(out, "content-available", value)
-        break
-      case "mutableContent":
-      case "mutable-content":
-        flag(out, "mutable-content", value)
-        break
-      case "threadId":
-        out["thread-id"] = value
-        break
-      default:
-        // badge, category and custom keys keep their names.
-        out[key] = clean(value)
-    }
-  }
-  return out
-}
-
-const apnsPayloadWire = (payload: ApnsPayload): Json => {
-  const out: Json = {}
-  for (const key of Object.keys(payload)) {
-    const value: unknown = payload[key]
-    if (value === undefined) continue
-    out[key] = key === "aps" ? apsWire(value as Aps) : clean(value)
-  }
-  return out
-}
-
-const apnsWire = (a: ApnsConfig): Json => {
-  const out: Json = {}
-  if (a.headers !== undefined) out.headers = strings(a.headers)
-  if (a.payload !== undefined) out.payload = apnsPayloadWire(a.payload)
-  if (a.fcmOptions !== undefined) {
-    const options: Json = {}
-    set(options, "analytics_label", a.fcmOptions.analyticsLabel)
-    set(options, "image", a.fcmOptions.imageUrl)
-    out.fcm_options = options
-  }
-  return out
-}
-
-const webpushWire = (w: WebpushConfig): Json => {
-  const out: Json = {}
-  if (w.headers !== undefined) out.headers = strings(w.headers)
-  if (w.data !== undefined) out.data = strings(w.data)
-  if (w.notification !== undefined) out.notification = clean(w.notification)
-  if (w.fcmOptions !== undefined) {
-    const options: Json = {}
-    set(options, "link", w.fcmOptions.link)
-    set(options, "analytics_label", w.fcmOptions.analyticsLabel)
-    out.fcm_options = options
-  }
-  return out
-}
+let encode: ((m: MessageV1) => Record<string, unknown>) | undefined
 
 /**
- * The JSON `message` object of the v1 API for a validated message.
+ * The JSON `message` object of the v1 API for a validated message: the encoded side of the `MessageV1` schema.
  *
  * @internal
  */
-export const toWire = (m: MessageV1): Record<string, unknown> => {
-  const out: Json = {}
-  set(out, "token", m.token)
-  if (m.topic !== undefined) out.topic = topicName(m.topic)
-  set(out, "condition", m.condition)
-  if (m.data !== undefined) out.data = strings(m.data)
-  if (m.notification !== undefined) out.notification = notificationWire(m.notification)
-  if (m.android !== undefined) out.android = androidWire(m.android)
-  if (m.apns !== undefined) out.apns = apnsWire(m.apns)
-  if (m.webpush !== undefined) out.webpush = webpushWire(m.webpush)
-  if (m.fcmOptions !== undefined) out.fcm_options = fcmOptionsWire(m.fcmOptions)
-  return out
-}
+export const toWire = (m: MessageV1): Record<string, unknown> =>
+  // The message's fields without the message-level rules (its target and size, checked by validate): a sender encodes
+  // the payload once and adds each target to a copy.
+  (encode ??= Schema.encodeSync(Schema_.MessageV1.from) as (m: MessageV1) => Record<string, unknown>)(m)
 
 // ---------------------------------------------------------------------------------------------------------------------
 // fromMessage: the multicast message in v1 terms
 // ---------------------------------------------------------------------------------------------------------------------
+
+const set = (target: Json, key: string, value: unknown): void => {
+  if (value !== undefined) target[key] = value
+}
 
 /** The longest `apns-collapse-id` APNs accepts, in bytes. */
 const MAX_APNS_COLLAPSE_ID_BYTES = 64
@@ -461,9 +264,12 @@ export const fromMessage = (m: Message.Message, nowMillis: number): Translated =
     (n.title !== undefined || n.body !== undefined || "alert" in aps || "sound" in aps || "badge" in aps)
   if (visible) {
     if (m.priority !== undefined) headers["apns-priority"] = m.priority === "high" ? "10" : "5"
-  } else if (m.contentAvailable === true) {
-    // A background push: Apple requires priority 5 and refuses 10.
+  } else if (message.data !== undefined || m.contentAvailable === true) {
+    // Nothing to show on iOS: a data-only or background push. FCM's reference asks for apns-priority 5 for data-only
+    // messages to Apple devices (an absent header means 10), and Apple refuses 10 for a background push, which also
+    // names its push type.
     headers["apns-priority"] = "5"
+    if (m.contentAvailable === true) headers["apns-push-type"] = "background"
   }
   if (m.timeToLive !== undefined) {
     headers["apns-expiration"] = m.timeToLive === 0 ? "0" : String(Math.floor(nowMillis / 1000) + m.timeToLive)

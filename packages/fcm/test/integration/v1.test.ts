@@ -50,7 +50,11 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
           assert.strictEqual(r.path, "/v1/projects/emulator-project/messages:send")
           assert.strictEqual(r.httpVersion, "1.1")
         }
-        assert.deepStrictEqual((rest[0]!.body as { message: unknown }).message, { token: "t-0", data: { n: "1" } })
+        assert.deepStrictEqual((rest[0]!.body as { message: unknown }).message, {
+          token: "t-0",
+          data: { n: "1" },
+          apns: { headers: { "apns-priority": "5" } }
+        })
         assert.strictEqual((yield* emulator.counters).accessTokens, 1, "20 concurrent requests, one token")
       }))
 
