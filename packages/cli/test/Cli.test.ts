@@ -69,11 +69,23 @@ describe("parsing", () => {
       Either.right({ _tag: "Topic" as const, topic: "/topics/news" })
     )
     const unknown = Parse.decodeMessageFile("m.json", JSON.stringify({ registration_ids: ["a"], sound: "x" }))
-    assert.match(Either.getLeft(unknown).pipe((e) => e._tag === "Some" ? e.value.message : ""), /sound is not a field/)
+    assert.match(
+      Either.getLeft(unknown).pipe((e) => e._tag === "Some" ? e.value.message : ""),
+      /sound: is unexpected, expected: "registration_ids"/
+    )
   })
 
-  it("an HTTP v1 message file keeps its platform blocks in wire form, its target apart", () => {
-    const decoded = Parse.decodeMessageFile(
+  it("an HTTP v1 message file, camelCase or in wire form, decodes to the library's v1 message, its target apart", () => {
+    const expected = Either.right({
+      _tag: "V1" as const,
+      targets: { _tag: "Topic" as const, topic: "/topics/scores" },
+      payload: {
+        notification: { title: "Goal", imageUrl: "https://example.com/a.png" },
+        android: { ttl: 3_500, priority: "high" as const, notification: { channelId: "scores" } }
+      },
+      validateOnly: true
+    })
+    const camel = Parse.decodeMessageFile(
       "m.json",
       JSON.stringify({
         message: {
@@ -84,17 +96,31 @@ describe("parsing", () => {
         validate_only: true
       })
     )
-    assert.deepStrictEqual(
-      decoded,
-      Either.right({
-        _tag: "V1" as const,
-        targets: { _tag: "Topic" as const, topic: "/topics/scores" },
-        wire: {
+    assert.deepStrictEqual(camel, expected)
+    const wire = Parse.decodeMessageFile(
+      "m.json",
+      JSON.stringify({
+        message: {
+          topic: "/topics/scores",
           notification: { title: "Goal", image: "https://example.com/a.png" },
           android: { ttl: "3.5s", priority: "HIGH", notification: { channel_id: "scores" } }
         },
-        validateOnly: true
+        validate_only: true
       })
+    )
+    assert.deepStrictEqual(wire, expected)
+    const wireError = Parse.decodeMessageFile(
+      "m.json",
+      JSON.stringify({ token: "a", android: { ttl: "soon", notification: { body_loc_args: ["x"] } } })
+    )
+    assert.match(Either.getLeft(wireError).pipe((e) => e._tag === "Some" ? e.value.message : ""), /android\.ttl: /)
+    const camelError = Parse.decodeMessageFile(
+      "m.json",
+      JSON.stringify({ token: "a", android: { notification: { bodyLocArgs: ["x"] } } })
+    )
+    assert.match(
+      Either.getLeft(camelError).pipe((e) => e._tag === "Some" ? e.value.message : ""),
+      /android\.notification\.bodyLocKey: is required when bodyLocArgs is set/
     )
     const multicast = Parse.decodeMessageFile("m.json", JSON.stringify({ tokens: ["a", "b"], data: { k: "v" } }))
     assert.deepStrictEqual(

@@ -2,6 +2,7 @@
  * Reading what `fcm send` is given: `--data` pairs, `--data-json`, message files (the HTTP v1 shape of
  * firebase-admin, or the legacy API's JSON), and tokens files.
  */
+import type { FcmError, FcmV1 } from "@effect-fcm/fcm"
 import { Message, MessageV1 } from "@effect-fcm/fcm"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import { Effect, Either, Stream } from "effect"
@@ -101,8 +102,9 @@ export const parseData = (
 // -----------------------------------------------------------------------------
 
 /**
- * A message read from `--message-file`: either the legacy API's JSON, decoded into the multicast message, or an
- * HTTP v1 message, kept in its wire form and sent as it is to every target.
+ * A message read from `--message-file`: either the legacy API's JSON, decoded by the library's legacy wire schema
+ * into the multicast message, or an HTTP v1 message, decoded into the library's `MessageV1` (from its wire form or
+ * from firebase-admin's camelCase form) and sent by the v1 client to every target.
  *
  * @internal
  */
@@ -115,118 +117,89 @@ export type MessageFile =
   | {
     readonly _tag: "V1"
     readonly targets: Targets | undefined
-    /** The v1 wire `message`, without its target. */
-    readonly wire: Record<string, unknown>
+    /** The v1 message, without its target. */
+    readonly payload: FcmV1.Payload
     readonly validateOnly: boolean
   }
 
-/** The legacy API's option names and their multicast-message names. */
-const LEGACY_OPTIONS: Record<string, keyof Message.Options> = {
-  collapse_key: "collapseKey",
-  priority: "priority",
-  time_to_live: "timeToLive",
-  delay_while_idle: "delayWhileIdle",
-  restricted_package_name: "restrictedPackageName",
-  dry_run: "dryRun",
-  content_available: "contentAvailable",
-  mutable_content: "mutableContent"
-}
-
-/** The legacy notification's keys and their multicast-message names (the legacy API names the body `text`). */
-const LEGACY_NOTIFICATION: Record<string, keyof Message.Notification> = {
-  title: "title",
-  body: "body",
-  text: "body",
-  image: "image",
-  icon: "icon",
-  sound: "sound",
-  badge: "badge",
-  tag: "tag",
-  color: "color",
-  click_action: "clickAction",
-  android_channel_id: "channelId",
-  subtitle: "subtitle",
-  body_loc_key: "bodyLocKey",
-  body_loc_args: "bodyLocArgs",
-  title_loc_key: "titleLocKey",
-  title_loc_args: "titleLocArgs"
-}
-
-const LEGACY_MARKERS = new Set(["registration_ids", "to", ...Object.keys(LEGACY_OPTIONS)])
+/** The legacy body's fields that mark a file as the legacy API's JSON rather than a v1 message. */
+const LEGACY_MARKERS = new Set([
+  "registration_ids",
+  "to",
+  "collapse_key",
+  "priority",
+  "time_to_live",
+  "delay_while_idle",
+  "restricted_package_name",
+  "dry_run",
+  "content_available",
+  "mutable_content"
+])
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-/** Writes a multicast-message field path the way the legacy JSON spells it. */
-const legacyFieldName = (field: string): string => {
-  const reverse = (table: Record<string, string>, name: string) =>
-    Object.entries(table).find(([legacy, camel]) => camel === name && legacy !== "text")?.[0] ?? name
-  return field
-    .replace(/^tokens/, "registration_ids")
-    .replace(/^notification\.([A-Za-z]+)/, (_, name: string) => `notification.${reverse(LEGACY_NOTIFICATION, name)}`)
-    .replace(/^([A-Za-z]+)/, (name: string) => reverse(LEGACY_OPTIONS, name))
-}
-
 const decodeLegacy = (path: string, json: Record<string, unknown>): Either.Either<MessageFile, CliError> => {
   const fail = (what: string) => Either.left(usage(`message file ${path}: ${what}`))
-  const options: Record<string, unknown> = {}
   let targets: Targets | undefined
-  for (const [key, value] of Object.entries(json)) {
-    if (key === "registration_ids") {
-      if (!Array.isArray(value)) return fail("registration_ids must be an array of registration tokens")
-      targets = { _tag: "Tokens", tokens: value as Array<string> }
-    } else if (key === "to") {
-      if (typeof value !== "string" || value.length === 0) return fail("to must be a token or /topics/name")
-      targets = value.startsWith("/topics/") ? { _tag: "Topic", topic: value } : { _tag: "Tokens", tokens: [value] }
-    } else if (key === "condition") {
-      if (typeof value !== "string") return fail("condition must be a string")
-      targets = { _tag: "Condition", condition: value }
-    } else if (key === "data") {
-      options.data = value
-    } else if (key === "notification") {
-      if (!isObject(value)) return fail("notification must be an object")
-      const notification: Record<string, unknown> = {}
-      for (const [nk, nv] of Object.entries(value)) {
-        const name = LEGACY_NOTIFICATION[nk]
-        if (name === undefined) return fail(`notification.${nk} is not a legacy notification field`)
-        notification[name] = nv
-      }
-      options.notification = notification
-    } else {
-      const name = LEGACY_OPTIONS[key]
-      if (name === undefined) {
-        return fail(
-          `${key} is not a field of a legacy message (registration_ids, to, condition, data, notification, ${
-            Object.keys(LEGACY_OPTIONS).join(", ")
-          })`
-        )
-      }
-      options[name] = value
-    }
-  }
-  if (
-    json.registration_ids !== undefined && json.to !== undefined ||
-    json.condition !== undefined && (json.registration_ids !== undefined || json.to !== undefined)
-  ) {
+  const body: Record<string, unknown> = { ...json }
+  if (json.registration_ids !== undefined && json.to !== undefined) {
     return fail("set only one of registration_ids, to and condition")
   }
-  // Validated here with a stand-in target when the file names none, so the payload is checked before anything else.
-  const probe = {
-    ...options,
-    ...(targets === undefined
-      ? { tokens: ["stand-in"] }
-      : targets._tag === "Tokens"
-      ? { tokens: targets.tokens }
-      : targets._tag === "Topic"
-      ? { topic: targets.topic }
-      : targets._tag === "Condition"
-      ? { condition: targets.condition }
-      : {})
+  if (typeof json.to === "string" && json.to.length > 0 && !json.to.startsWith("/topics/")) {
+    // The legacy API's `to` also names a single token: the same as a one-token registration_ids.
+    delete body.to
+    body.registration_ids = [json.to]
   }
-  return Either.match(Message.validateEither(probe), {
-    onLeft: (e) => fail(`${legacyFieldName(e.field)}: ${e.reason}`),
-    onRight: ({ condition: _c, tokens: _t, topic: _p, ...rest }) =>
-      Either.right({ _tag: "Legacy", targets, options: rest })
+  const notification = json.notification
+  if (isObject(notification) && notification.text !== undefined && notification.body === undefined) {
+    // The legacy API names the notification's body `text`.
+    const { text, ...rest } = notification
+    body.notification = { ...rest, body: text }
+  }
+  const named = body.registration_ids !== undefined || body.to !== undefined || body.condition !== undefined
+  // Decoded with a stand-in target when the file names none, so the payload is checked before anything else.
+  return Either.match(Message.fromLegacy(named ? body : { ...body, registration_ids: ["stand-in"] }), {
+    onLeft: (e) => fail(`${e.field}: ${e.reason}`),
+    onRight: ({ condition, tokens, topic, ...options }) => {
+      if (named) {
+        targets = tokens !== undefined
+          ? { _tag: "Tokens", tokens }
+          : topic !== undefined
+          ? { _tag: "Topic", topic }
+          : { _tag: "Condition", condition: condition! }
+      }
+      return Either.right({ _tag: "Legacy", targets, options })
+    }
   })
+}
+
+/** Free-form objects, where keys are the caller's own and say nothing about the form of the file. */
+const FREE_FORM = new Set(["data", "headers", "payload", "notification"])
+
+/** Whether a v1 message file is written in firebase-admin's camelCase (a camelCase field name outside free-form keys). */
+const isCamelCase = (value: unknown, parent = "", depth = 0): boolean => {
+  if (!isObject(value) || depth > 3) return false
+  for (const [key, member] of Object.entries(value)) {
+    if (/[A-Z]/.test(key)) return true
+    const freeForm = FREE_FORM.has(key) && (key !== "notification" || parent === "webpush")
+    if (!freeForm && isCamelCase(member, key, depth + 1)) return true
+  }
+  return false
+}
+
+/**
+ * A v1 message in its wire form (the REST API's snake_case JSON) or in firebase-admin's camelCase form, decoded by
+ * the library's schema: the form whose decoding succeeds wins; when neither does, the error is the one of the form the
+ * file is written in.
+ */
+const decodeV1Message = (
+  json: Record<string, unknown>
+): Either.Either<MessageV1.MessageV1, FcmError.InvalidMessage> => {
+  const wire = MessageV1.fromWire(json)
+  if (Either.isRight(wire)) return wire
+  const camel = MessageV1.validateEither(json)
+  if (Either.isRight(camel)) return camel
+  return isCamelCase(json) ? camel : wire
 }
 
 const decodeV1 = (
@@ -255,24 +228,25 @@ const decodeV1 = (
   const probe = targets === undefined || targets._tag === "Tokens" && tokens !== undefined
     ? { ...message, token: "stand-in" }
     : message
-  return Either.match(MessageV1.validateEither(probe), {
+  return Either.match(decodeV1Message(probe), {
     onLeft: (e) => fail(`${e.field}: ${e.reason}`),
-    onRight: (validated) => {
-      const { condition: _c, token: _t, topic: _p, ...wire } = MessageV1.toWire(validated)
+    onRight: ({ condition: _c, fid: _f, token: _t, topic: _p, ...payload }) => {
       if (targets?._tag === "Tokens") {
         const bad = targets.tokens.findIndex((t) => t.length === 0)
         if (bad >= 0) return fail(`tokens[${bad}]: must be a non-empty registration token`)
       }
-      return Either.right({ _tag: "V1", targets, wire, validateOnly })
+      return Either.right({ _tag: "V1", targets, payload, validateOnly })
     }
   })
 }
 
 /**
  * Decodes a message file. The legacy API's JSON is recognised by its snake_case fields (`registration_ids`, `to`,
- * `collapse_key`, `time_to_live`, `priority`, …) or a notification `text`; anything else is an HTTP v1 message in
- * firebase-admin's camelCase shape (`token`/`topic`/`condition` or a multicast's `tokens`, `data`, `notification`,
- * `android`, `apns`, `webpush`, `fcmOptions`), bare or wrapped as the REST body `{ "message": …, "validate_only" }`.
+ * `collapse_key`, `time_to_live`, `priority`, …) or a notification `text`; anything else is an HTTP v1 message, in the
+ * REST API's wire form (`collapse_key`, `"ttl": "3.5s"`, `"priority": "HIGH"`) or in firebase-admin's camelCase form
+ * (`collapseKey`, `"ttl": 3500`, `"priority": "high"`): `token`/`topic`/`condition` or a multicast's `tokens`,
+ * `data`, `notification`, `android`, `apns`, `webpush`, `fcm_options`, bare or wrapped as the REST body
+ * `{ "message": …, "validate_only" }`.
  *
  * @internal
  */

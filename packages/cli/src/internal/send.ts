@@ -14,7 +14,6 @@ import * as Http from "./http.js"
 import * as Parse from "./parse.js"
 import * as Progress from "./progress.js"
 import * as Report from "./report.js"
-import { withWireMessage } from "./v1Message.js"
 
 /**
  * Attempts per target unless `--max-attempts` says otherwise: the first one and the library's default retries.
@@ -94,7 +93,8 @@ const compact = <A extends Record<string, unknown>>(a: A): { [K in keyof A]: Exc
 export interface Plan {
   readonly targets: Parse.Targets
   readonly options: Message.Options
-  readonly wire: Record<string, unknown> | undefined
+  /** The v1 message of a v1 message file, without its target. */
+  readonly payload: FcmV1.Payload | undefined
 }
 
 const messageOf = (targets: Exclude<Parse.Targets, { _tag: "TokensFile" }>, options: Message.Options) => {
@@ -192,7 +192,7 @@ export const plan = (input: Input): Effect.Effect<Plan, CliError> =>
       return usage(`${error.message}${flag === undefined ? "" : ` (set by ${flag})`}`)
     })
     if (targets._tag === "TokensFile") yield* Parse.checkReadable(targets.path, "tokens file")
-    return { targets, options, wire: file?._tag === "V1" ? file.wire : undefined }
+    return { targets, options, payload: file?._tag === "V1" ? file.payload : undefined }
   })
 
 /**
@@ -245,7 +245,7 @@ export const credentialsPath = (flag: string | undefined): Effect.Effect<string 
  */
 export const connect = (
   input: Input,
-  wire: Record<string, unknown> | undefined
+  payload: FcmV1.Payload | undefined
 ): Effect.Effect<Connection, CliError, Scope.Scope> =>
   Effect.gen(function*() {
     if (input.concurrency !== undefined && (!Number.isInteger(input.concurrency) || input.concurrency < 1)) {
@@ -323,12 +323,19 @@ export const connect = (
         Effect.provideService(HttpClient.HttpClient, http)
       )
     }
-    const sender = wire === undefined ? http : HttpClient.mapRequest(http, withWireMessage(wire))
-    const client = yield* FcmV1.make(compact({ projectId: project, baseUrl, ...concurrency })).pipe(
-      Effect.provideService(HttpClient.HttpClient, sender),
-      Effect.provideService(Credentials.Credentials, credentials),
-      Effect.mapError(fromConfigError)
-    )
+    const v1Options = compact({ projectId: project, baseUrl, ...concurrency })
+    // A v1 message file goes out through the library's v1 client: every target gets the file's message, with the
+    // library's validation, retries and buckets.
+    const client = yield* (payload === undefined
+      ? FcmV1.make(v1Options).pipe(Effect.mapError(fromConfigError))
+      : FcmV1.makeService(v1Options).pipe(
+        Effect.mapError(fromConfigError),
+        Effect.flatMap((v1) => v1.withMessage(payload)),
+        Effect.mapError((e) => e._tag === "InvalidMessage" ? usage(`message file: ${e.field}: ${e.reason}`) : e)
+      )).pipe(
+        Effect.provideService(HttpClient.HttpClient, http),
+        Effect.provideService(Credentials.Credentials, credentials)
+      )
     return { client, protocol: "v1" as const, project: project ?? Option.getOrUndefined(credentials.projectId) }
   })
 
@@ -386,9 +393,9 @@ const collect = (into: Collected, outcomes: Iterable<Result.TokenOutcome>) => {
  */
 export const run = (input: Input): Effect.Effect<ExitCode, CliError> =>
   Effect.scoped(Effect.gen(function*() {
-    const { options, targets, wire } = yield* plan(input)
+    const { options, payload, targets } = yield* plan(input)
     const retry = yield* retryPolicy(input)
-    const connection = yield* connect(input, wire)
+    const connection = yield* connect(input, payload)
     const writer = input.reportDir === undefined ? undefined : yield* Report.open(input.reportDir)
     const { client } = connection
     const started = Date.now()
