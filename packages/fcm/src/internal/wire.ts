@@ -142,15 +142,26 @@ const withoutUndefined = <I>(wire: I): I => {
  *
  * @internal
  */
-export const noProto = <A, I, R>(self: Schema.Schema<A, I, R>): Schema.Schema<A, I, R> =>
-  Schema.declare([self], {
+export const noProto = <A, I, R>(self: Schema.Schema<A, I, R>): Schema.Schema<A, I, R> => {
+  const distinct = AST.typeAST(self.ast) !== self.ast
+  return Schema.declare([self], {
     decode: (s) => (input, options, ast) =>
       hasOwn(input, PROTO) ? ParseResult.fail(protoIssue(input, ast)) : ParseResult.decodeUnknown(s)(input, options),
     encode: (s) => (input, options, ast) =>
       hasOwn(input, PROTO)
         ? ParseResult.fail(protoIssue(input, ast))
+        : distinct && s.ast !== self.ast
+        ? typeSidePass(input)
         : ParseResult.map(ParseResult.encodeUnknown(s)(input, options), withoutUndefined)
   }) as any
+}
+
+/**
+ * Encoding a transformation first checks its value against the type side, then encodes it. The wire side of the same
+ * value is encoded (and checked) next, by the schema itself, so this pass lets the value through as it is: checking
+ * the type side of each subtree once per enclosing level made encoding grow with the depth of the message.
+ */
+const typeSidePass = <A>(input: A) => ParseResult.succeed(input)
 
 // ---------------------------------------------------------------------------------------------------------------------
 // extra: wire fields the schema does not know yet
@@ -261,15 +272,13 @@ export const withExtra = <A, I, R>(
       )
     },
     encode: (s) => (input, options, ast) => {
+      if (distinct && s.ast !== self.ast && isRecord(input)) return typeSidePass(input as unknown as I)
       if (!isRecord(input) || !hasOwn(input, "extra")) return ParseResult.encodeUnknown(s)(input, options)
       const { extra, ...rest } = input
       if (extra === undefined) return ParseResult.encodeUnknown(s)(rest, options)
       const issue = extraIssue(extra, names, isJson, input, ast)
       if (issue !== undefined) return ParseResult.fail(issue)
-      if (distinct && s.ast !== self.ast) {
-        // The type side, checked before the wire side is written: extra stays until then.
-        return ParseResult.map(ParseResult.encodeUnknown(s)(rest, options), (a) => ({ ...(a as object), extra }) as I)
-      }
+      if (distinct && s.ast !== self.ast) return typeSidePass(input as unknown as I)
       return ParseResult.map(ParseResult.encodeUnknown(s)(rest, options), (wire) => {
         const out: Record<string, unknown> = { ...(wire as object) }
         for (const key of Object.keys(extra as object)) {
