@@ -18,6 +18,8 @@
  */
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { InvalidMessage } from "./FcmError.js"
+import type { FastEncode } from "./internal/encoder.js"
+import { FastEncodeId } from "./internal/encoder.js"
 import * as internal from "./internal/messageV1.js"
 import { Duration, mustBe, noProto, oneOf, optional, upperEnum, wire, WireFormId, withExtra } from "./internal/wire.js"
 import { wireFields, wirePathOf } from "./internal/wireFields.js"
@@ -595,7 +597,10 @@ const stringOr = <A, I>(
       typeof input === "string"
         ? ParseResult.succeed<string | I>(input)
         : ParseResult.encodeUnknown(s)(input, options)
-  }, { [WireFormId]: `string, or ${what}` })
+  }, {
+    [WireFormId]: `string, or ${what}`,
+    [FastEncodeId]: ((param) => (value) => typeof value === "string" ? value : param(value)) satisfies FastEncode
+  })
 
 /**
  * The alert dictionary of an APNs payload, in camelCase (`locKey` goes on the wire as `loc-key`).

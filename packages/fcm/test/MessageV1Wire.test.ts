@@ -4,8 +4,9 @@
  * know travel in `extra`, and a `__proto__` data key is refused by name rather than dropped.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Either } from "effect"
+import { Either, Schema } from "effect"
 import { isDeepStrictEqual } from "node:util"
+import * as Legacy from "../src/internal/legacy.js"
 import * as Message from "../src/Message.js"
 import * as MessageV1 from "../src/MessageV1.js"
 import { DOCS_EXAMPLE, FULL, VALID } from "./support/v1Corpus.js"
@@ -54,6 +55,29 @@ describe("MessageV1: one schema for the camelCase message and its wire form", ()
     const same = corpus.filter((m) => isDeepStrictEqual(canonical(m), m))
     assert.isAbove(same.length, corpus.length / 2)
     for (const m of same) assert.deepStrictEqual(viaWire(m), m)
+  })
+
+  it("toWire, compiled from the schema for validated messages, is the schema's own encoding", () => {
+    const encode = Schema.encodeSync(MessageV1.MessageV1)
+    const withExtras: MessageV1.MessageV1 = {
+      topic: "/topics/news",
+      extra: { future: { a: [1, null], b: undefined } },
+      notification: { title: "T", body: undefined },
+      android: { notification: { tag: "x", extra: { chip: 1 } }, fcmOptions: { analyticsLabel: "l", extra: { k: 2 } } },
+      apns: {
+        payload: { aps: { alert: "plain", badge: undefined, custom: { a: undefined, b: 1 } }, extra: undefined }
+      },
+      webpush: { notification: { title: undefined, data: { x: undefined } }, fcmOptions: { link: undefined } }
+    }
+    assert.ok(Either.isRight(MessageV1.validateEither(withExtras)))
+    for (const m of [...corpus, withExtras]) assert.deepStrictEqual(MessageV1.toWire(m), encode(m), JSON.stringify(m))
+    const legacy = Schema.encodeSync(Message.LegacyOptions)
+    const seed: ReadonlyArray<Message.Options> = [
+      { data: { a: 1, b: true, c: "x" }, collapseKey: "k", timeToLive: 0, dryRun: false, priority: "high" },
+      { data: {}, notification: { title: "T", clickAction: "OPEN", channelId: "c", bodyLocArgs: ["x"] } },
+      { contentAvailable: true, mutableContent: false, restrictedPackageName: "p", delayWhileIdle: true }
+    ]
+    for (const o of seed) assert.deepStrictEqual(Legacy.encodeShared(o), legacy(o), JSON.stringify(o))
   })
 
   it("the canonical forms are what the wire cannot tell apart", () => {

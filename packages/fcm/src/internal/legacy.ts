@@ -1,9 +1,10 @@
-import { Either, Schema } from "effect"
+import { Either } from "effect"
 import { parseRetryAfter } from "../Backoff.js"
 import { AuthenticationError, InvalidMessage, TransportError } from "../FcmError.js"
 import type * as Message from "../Message.js"
 import { LegacyOptions } from "../Message.js"
 import { Outcome } from "../Result.js"
+import { encoderOf } from "./encoder.js"
 import type { Answer } from "./http.js"
 import { serverCode, serverText } from "./serverText.js"
 import { QUOTA_MIN_DELAY_MILLIS } from "./v1.js"
@@ -31,9 +32,7 @@ let encodeOptions: ((message: Message.Message) => Record<string, unknown>) | und
  * @internal
  */
 export const encodeShared = (message: Message.Message): Record<string, unknown> =>
-  (encodeOptions ??= Schema.encodeSync(LegacyOptions) as (message: Message.Message) => Record<string, unknown>)(
-    message
-  )
+  (encodeOptions ??= encoderOf(LegacyOptions.ast) as (message: Message.Message) => Record<string, unknown>)(message)
 
 /**
  * The legacy JSON body of a message for some of its targets.

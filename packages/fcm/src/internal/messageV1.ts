@@ -2,11 +2,11 @@
  * The v1 message's encoding: its payload size as FCM counts it, the wire JSON (the `MessageV1` schema's encoded side)
  * and the translation of a multicast `Message` into v1 terms.
  */
-import { Schema } from "effect"
 import type * as Message from "../Message.js"
 import { payloadBytes } from "../Message.js"
 import type { MessageV1, Translated } from "../MessageV1.js"
 import * as Schema_ from "../MessageV1.js"
+import { encoderOf } from "./encoder.js"
 import { durationFromMillis as duration } from "./wire.js"
 
 type Json = Record<string, unknown>
@@ -141,8 +141,8 @@ let encode: ((m: MessageV1) => Record<string, unknown>) | undefined
  */
 export const toWire = (m: MessageV1): Record<string, unknown> =>
   // The message's fields without the message-level rules (its target and size, checked by validate): a sender encodes
-  // the payload once and adds each target to a copy.
-  (encode ??= Schema.encodeSync(Schema_.MessageV1.from) as (m: MessageV1) => Record<string, unknown>)(m)
+  // the payload once and adds each target to a copy. The encoder is compiled from the schema for validated messages.
+  (encode ??= encoderOf(Schema_.MessageV1.from.ast) as (m: MessageV1) => Record<string, unknown>)(m)
 
 // ---------------------------------------------------------------------------------------------------------------------
 // fromMessage: the multicast message in v1 terms

@@ -4,6 +4,8 @@
  * key from being silently dropped by a JavaScript object.
  */
 import { Option, ParseResult, Schema, SchemaAST as AST } from "effect"
+import type { FastEncode } from "./encoder.js"
+import { FastEncodeId } from "./encoder.js"
 
 /**
  * The annotation that says what a field looks like on the wire, for the generated field tables.
@@ -153,7 +155,7 @@ export const noProto = <A, I, R>(self: Schema.Schema<A, I, R>): Schema.Schema<A,
         : distinct && s.ast !== self.ast
         ? typeSidePass(input)
         : ParseResult.map(ParseResult.encodeUnknown(s)(input, options), withoutUndefined)
-  }) as any
+  }, { [FastEncodeId]: ((param) => (value) => withoutUndefined(param(value))) satisfies FastEncode }) as any
 }
 
 /**
@@ -220,6 +222,17 @@ const extraIssue = (
     if (issue !== undefined) return at(key, issue, value)
   }
   return undefined
+}
+
+const fastWithExtra: FastEncode = (param) => (value) => {
+  const { extra, ...rest } = value as { readonly extra?: Extra }
+  const wire = param(rest) as Record<string, unknown>
+  if (extra === undefined) return wire
+  for (const key of Object.keys(extra)) {
+    const member = extra[key]
+    if (member !== undefined) wire[key] = JSON.parse(JSON.stringify(member))
+  }
+  return wire
 }
 
 /**
@@ -289,5 +302,5 @@ export const withExtra = <A, I, R>(
         return out as I
       })
     }
-  }) as any
+  }, { [FastEncodeId]: fastWithExtra }) as any
 }
