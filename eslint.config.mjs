@@ -29,7 +29,7 @@ export default tseslint.config(
   {
     // The package index of @effect/platform loads every module it has (HTTP API docs pages among them, ~20 MiB of
     // heap): the libraries import the modules they use.
-    files: ["packages/{fcm,node,emulator,cluster}/src/**/*.ts"],
+    files: ["packages/*/src/**/*.ts"],
     rules: {
       "@typescript-eslint/no-restricted-imports": ["error", {
         paths: [{

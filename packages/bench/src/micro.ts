@@ -6,7 +6,7 @@
  */
 import { Credentials, FcmClient, FcmV1, Message, Result } from "@effect-fcm/fcm"
 import { BufferedResponse } from "@effect-fcm/node/internal/response"
-import { HttpClient } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
 import { parseArgs } from "node:util"
 import { DATA, NOTIFICATION, token } from "./job.js"

@@ -6,7 +6,7 @@
 import type { FcmEmulator } from "@effect-fcm/emulator"
 import type { FcmClient, FcmError } from "@effect-fcm/fcm"
 import { Backoff, Credentials, FcmLegacy, FcmV1, Message, Result } from "@effect-fcm/fcm"
-import { HttpClient } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { Config, Console, Context, Effect, Either, Layer, Option, Redacted, Schedule, Stream } from "effect"
 import type { Scope } from "effect"
 import { CliError, ExitCode, fromConfigError, fromFcmError, usage } from "./errors.js"

@@ -2,7 +2,7 @@
  * `fcm token`: exchanges a service-account key for an OAuth2 access token, as HTTP v1 sends do, and prints it,
  * redacted unless asked.
  */
-import { HttpClient } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { Console, Context, Effect, Layer, Option, Redacted } from "effect"
 import { CliError, ExitCode, transportMessage, usage } from "./errors.js"
 import * as Http from "./http.js"
