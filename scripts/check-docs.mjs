@@ -20,6 +20,17 @@ const sources = [
     .filter((p) => existsSync(join(root, "packages", p, "README.md")))
     .map((p) => `packages/${p}/README.md`)
 ]
+// docs/architecture.md names the files of each hop and of each kind of change: every path it names must exist.
+{
+  const architecture = readFileSync(join(root, "docs/architecture.md"), "utf8")
+  const named = [...architecture.matchAll(/`((?:fcm|node|emulator|cli|cluster|bench)\/(?:src|test)\/[\w./]+\.ts)`/g)]
+    .map((m) => m[1])
+  const missing = named.filter((path) => !existsSync(join(root, "packages", path)))
+  if (named.length === 0 || missing.length > 0) {
+    console.error(`docs/architecture.md names files that do not exist: ${missing.join(", ") || "(none found)"}`)
+    process.exit(1)
+  }
+}
 const tests = join(root, "packages/fcm/test/docs-generated")
 rmSync(tests, { recursive: true, force: true })
 mkdirSync(tests, { recursive: true })
