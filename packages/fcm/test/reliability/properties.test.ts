@@ -6,14 +6,16 @@
  * - `Backoff.millis` stays within its bounds for every attempt and base, and the default schedule within its cap;
  * - every message shape survives a JSON round trip through validation (`Message`, `MessageV1`), and its wire
  *   encoding is accepted by the emulator's model of FCM's own validation;
- * - `Backoff.parseRetryAfter` never throws and never returns a wait under a second.
+ * - `Backoff.parseRetryAfter` never throws and never returns a wait under a second;
+ * - a send that fails as a whole, its answers arriving in any order: `partial` covers every target, nothing the
+ *   server processed is in `partial.retry()`, and `retry()` carries the original payload.
  */
 import * as EmulatorLegacy from "@effect-fcm/emulator/internal/legacyRequest"
 import * as EmulatorV1 from "@effect-fcm/emulator/internal/v1Request"
 import { Backoff, Credentials, FcmClient, FcmLegacy, FcmV1, Message, MessageV1, Result } from "@effect-fcm/fcm"
 import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Either, Layer, Redacted, Schedule, Stream } from "effect"
+import { Chunk, Duration, Effect, Either, Layer, Option, Redacted, Schedule, Stream } from "effect"
 import fc from "fast-check"
 import * as LegacyWire from "../../src/internal/legacy.js"
 import { fake, type FakeAnswer, respond } from "./support/fake.js"
@@ -878,5 +880,81 @@ describe("message round trips", () => {
       }
     },
     { fastCheck: { numRuns: 100 } }
+  )
+})
+
+// -----------------------------------------------------------------------------------------------------------------
+// a send that fails as a whole
+// -----------------------------------------------------------------------------------------------------------------
+
+describe("a send that fails as a whole", () => {
+  const payload = { data: { order: "42", kind: "receipt" } }
+
+  it.effect.prop(
+    "partial covers every target, nothing the server processed is in retry(), and retry() carries the payload",
+    [
+      tokensArb(40).chain((tokens) =>
+        fc.tuple(
+          fc.constant(tokens),
+          // each token's answer: per-token ones, and at least one answer that fails the send as a whole
+          fc.array(fc.constantFrom(...perTokenNames, "payload400", "unauthenticated", "html404"), {
+            minLength: tokens.length,
+            maxLength: tokens.length
+          }),
+          fc.nat({ max: tokens.length - 1 }),
+          fc.constantFrom<V1KindName>("payload400", "unauthenticated", "html404"),
+          // how many times each request lets the other fibers run before it is answered: answers arrive in any order
+          fc.array(fc.nat({ max: 12 }), { minLength: 1, maxLength: 16 }),
+          fc.integer({ min: 1, max: 10 })
+        )
+      )
+    ],
+    ([[tokens, drawn, fatalAt, fatalKind, delays, concurrency]]) =>
+      Effect.gen(function*() {
+        const kinds = drawn.map((k, i) => i === fatalAt ? fatalKind : k as V1KindName)
+        const kindOf = new Map(tokens.map((t, i) => [t, kinds[i]!]))
+        /** Tokens the server processed: answered 200 with a message name. */
+        const processed = new Set<string>()
+        const server = fake((r) => {
+          const token = tokenOf(r.json)
+          const kind = kindOf.get(token)!
+          if (kind === "delivered") processed.add(token)
+          return V1_KINDS[kind].answer(token)
+        })
+        let n = 0
+        const client = HttpClient.make((request) =>
+          Effect.suspend(() => {
+            const yields = delays[n++ % delays.length]!
+            return Effect.zipRight(Effect.repeatN(Effect.yieldNow(), yields), server.client.execute(request))
+          })
+        )
+        const exit = yield* FcmClient.send(Message.multicast(tokens, payload)).pipe(
+          Effect.provide(v1With(client, concurrency)),
+          Effect.either
+        )
+        assert.isTrue(Either.isLeft(exit), "an answer that fails the send as a whole was drawn")
+        if (Either.isRight(exit)) return
+        const error = exit.left
+        const mismatchFailure = error._tag === "TransportError" && error.reason.includes("SENDER_ID_MISMATCH")
+        if (!mismatchFailure) {
+          assert.isTrue(
+            ["InvalidMessage", "AuthenticationError", "TransportError"].includes(error._tag),
+            `${error._tag}: ${error.message}`
+          )
+        }
+        const partial = error.partial as Result.Result | undefined
+        assert.isDefined(partial, "the error carries the outcome of every target")
+        assertPartition(partial!, tokens)
+        const retry = partial!.retry()
+        const retried = Option.match(retry, { onNone: () => [], onSome: (m) => [...Message.targets(m)] })
+        for (const token of retried) {
+          assert.isFalse(processed.has(token), `${token} was delivered, yet retry() would send it again`)
+        }
+        for (const token of processed) {
+          assert.isTrue(partial!.success.has(token), `${token} was delivered: partial says so`)
+        }
+        if (Option.isSome(retry)) assert.deepStrictEqual(retry.value.data, payload.data, "retry() keeps the payload")
+      }),
+    { fastCheck: { numRuns: 60 } }
   )
 })
