@@ -942,7 +942,7 @@ describe("a send that fails as a whole", () => {
             `${error._tag}: ${error.message}`
           )
         }
-        const partial = error.partial as Result.Result | undefined
+        const partial = "partial" in error ? error.partial as Result.Result | undefined : undefined
         assert.isDefined(partial, "the error carries the outcome of every target")
         assertPartition(partial!, tokens)
         const retry = partial!.retry()
