@@ -66,12 +66,17 @@ const scenarioOf = (flag: string, text: string): Effect.Effect<Scenario.Scenario
   })
 }
 
+/** A repeated flag given no times is the empty list, and `--help` shows it as optional. */
+const optionalRepeated = <A>(options: Options.Options<Array<A>>): Options.Options<Array<A>> =>
+  Options.withDefault(options, [] as Array<A>)
+
 /** `KEY=SCENARIO` flags, repeatable. */
 const scenarioMap = (name: string, pseudo: string, description: string) =>
   Options.text(name).pipe(
     Options.withPseudoName(pseudo),
     Options.withDescription(description),
     Options.repeated,
+    optionalRepeated,
     Options.mapEffect((pairs) =>
       Effect.reduce(pairs, {} as Record<string, Scenario.Scenario>, (acc, pair) => {
         const eq = pair.indexOf("=")
@@ -138,7 +143,8 @@ export const flags = {
   apiKeys: Options.text("api-key").pipe(
     Options.withPseudoName("KEY"),
     Options.withDescription("A legacy server key to accept (repeatable; default emulator-server-key)."),
-    Options.repeated
+    Options.repeated,
+    optionalRepeated
   ),
   defaultScenario: Options.text("default").pipe(
     Options.withPseudoName("SCENARIO"),
