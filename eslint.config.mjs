@@ -28,7 +28,8 @@ export default tseslint.config(
   },
   {
     // The package index of @effect/platform loads every module it has (HTTP API docs pages among them, ~20 MiB of
-    // heap): the libraries import the modules they use.
+    // heap): the libraries import the modules they use. Sources import effect's modules the same way, one style
+    // across the packages, as Effect's own packages do.
     files: ["packages/*/src/**/*.ts"],
     rules: {
       "@typescript-eslint/no-restricted-imports": ["error", {
@@ -36,6 +37,9 @@ export default tseslint.config(
           name: "@effect/platform",
           message: "import the module (\"@effect/platform/HttpClient\"), not the package index",
           allowTypeImports: true
+        }, {
+          name: "effect",
+          message: "import the module (import * as Effect from \"effect/Effect\"), as Effect's own packages do"
         }]
       }]
     }

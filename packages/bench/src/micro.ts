@@ -7,7 +7,12 @@
 import { Credentials, FcmClient, FcmV1, Message, Result } from "@effect-fcm/fcm"
 import { BufferedResponse } from "@effect-fcm/node/internal/response"
 import * as HttpClient from "@effect/platform/HttpClient"
-import { Duration, Effect, Layer, Option, Redacted, Stream } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import { parseArgs } from "node:util"
 import { DATA, NOTIFICATION, token } from "./job.js"
 

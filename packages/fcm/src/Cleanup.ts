@@ -5,8 +5,9 @@
  *
  * @since 0.1.0
  */
-import type { Chunk } from "effect"
-import { Effect, Sink } from "effect"
+import type * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Sink from "effect/Sink"
 import type * as Result from "./Result.js"
 
 /**

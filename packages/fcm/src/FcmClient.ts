@@ -4,23 +4,21 @@
  *
  * @since 0.1.0
  */
-import {
-  Chunk,
-  Clock,
-  Context,
-  Duration,
-  Effect,
-  FiberRef,
-  LogLevel,
-  Metric,
-  MetricBoundaries,
-  MetricKey,
-  MetricLabel,
-  Option,
-  Schedule,
-  Stream
-} from "effect"
-import type { MetricKeyType } from "effect"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as LogLevel from "effect/LogLevel"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import * as MetricKey from "effect/MetricKey"
+import type * as MetricKeyType from "effect/MetricKeyType"
+import * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
 import * as Backoff from "./Backoff.js"
 import type { FcmError } from "./FcmError.js"
 import { AuthenticationError, InvalidMessage, TransportError } from "./FcmError.js"

@@ -15,7 +15,8 @@
  *
  * @since 0.1.0
  */
-import { Predicate, Schema } from "effect"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
 import { ResultTypeId } from "./internal/resultId.js"
 import type { Result } from "./Result.js"
 

@@ -5,7 +5,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, Option, ParseResult, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 import { InvalidMessage } from "./FcmError.js"
 import { noProto, optional, wire, WireFormId } from "./internal/wire.js"
 import { wireFields, wirePathOf } from "./internal/wireFields.js"

@@ -9,8 +9,11 @@
  *
  * @since 0.1.0
  */
-import type { Chunk } from "effect"
-import { Data, Duration, Option, Sink } from "effect"
+import type * as Chunk from "effect/Chunk"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Sink from "effect/Sink"
 import * as Backoff from "./Backoff.js"
 import { ResultTypeId } from "./internal/resultId.js"
 import * as Message from "./Message.js"

@@ -24,13 +24,13 @@ describe("the Effect line", () => {
 
   it("loading the package with Effect 4's Effect module fails with that message", async () => {
     vi.resetModules()
-    vi.doMock("effect", () => ({ Effect: { result: () => undefined, succeed: () => undefined } }))
+    vi.doMock("effect/Effect", () => ({ either: undefined, result: () => undefined, succeed: () => undefined }))
     try {
       const error = await import("../src/index.js").then(() => undefined, (e: unknown) => e)
       assert.instanceOf(error, Error)
       assert.strictEqual((error as Error).message, EffectVersion.message)
     } finally {
-      vi.doUnmock("effect")
+      vi.doUnmock("effect/Effect")
       vi.resetModules()
     }
   })

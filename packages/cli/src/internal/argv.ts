@@ -6,7 +6,7 @@
  */
 import { AutoCorrect, CliConfig, HelpDoc } from "@effect/cli"
 import type { Usage } from "@effect/cli"
-import { Option } from "effect"
+import * as Option from "effect/Option"
 
 /** A flag of a command: its names, what its value looks like (none for a switch), whether it may repeat. */
 export interface Flag {

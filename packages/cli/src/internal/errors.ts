@@ -2,8 +2,8 @@
  * Exit codes, and the one error type the commands fail with: a message for stderr and the code to exit with.
  */
 import type { FcmError } from "@effect-fcm/fcm"
-import type { ConfigError } from "effect"
-import { Data } from "effect"
+import type * as ConfigError from "effect/ConfigError"
+import * as Data from "effect/Data"
 
 /**
  * The exit codes of `fcm`, for scripts.

@@ -7,7 +7,7 @@
  */
 import { Http2Client } from "@effect-fcm/node"
 import type { HttpClient } from "@effect/platform"
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import { type CliError, fromConfigError } from "./errors.js"
 
 /** @internal */

@@ -2,8 +2,10 @@
  * The progress bar of large sends: drawn on stderr when it is a terminal and the send has more than a few hundred
  * tokens, redrawn a few times a second, with the rate, done/total and the time left. Nothing is drawn otherwise.
  */
-import { Duration, Effect, Schedule } from "effect"
-import type { Scope } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 
 /**
  * Sends with at most this many tokens get no progress bar.

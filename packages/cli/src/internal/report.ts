@@ -3,8 +3,9 @@
  * and the `--json` report.
  */
 import type { Result } from "@effect-fcm/fcm"
-import { Effect } from "effect"
-import type { Chunk, Scope } from "effect"
+import type * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { CliError, ExitCode } from "./errors.js"

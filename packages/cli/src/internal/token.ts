@@ -3,7 +3,12 @@
  * redacted unless asked.
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import { Console, Context, Effect, Layer, Option, Redacted } from "effect"
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { CliError, ExitCode, transportMessage, usage } from "./errors.js"
 import * as Http from "./http.js"
 import * as Parse from "./parse.js"

@@ -14,7 +14,14 @@
  *
  * @internal
  */
-import { Cause, Clock, Deferred, Duration, Effect, Exit, Option, Redacted } from "effect"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 
 /**
  * A token as a source yields it. `expiresAt` is in epoch milliseconds on Effect's `Clock`; `undefined` means the

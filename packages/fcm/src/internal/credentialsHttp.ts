@@ -5,7 +5,11 @@
  * @internal
  */
 import type { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Clock, Duration, Effect, Either, Schema } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Schema from "effect/Schema"
 import { parseRetryAfter } from "../Backoff.js"
 import { AuthenticationError, excerpt, TransportError } from "../FcmError.js"
 import { configurationFailure, transportSignal } from "./http.js"

@@ -3,7 +3,7 @@
  * a bare `npm install effect` picks), a load through CommonJS fails here with the versions to install, rather than
  * deep in a module that cannot be found.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 /**
  * The ranges of the peers, as the package.json states them.

@@ -4,7 +4,11 @@
  * own encoding checks the type side of each subtree first, which costs more than the encoding itself on a send's hot
  * path). A test holds it equal to `Schema.encodeSync` on every message of the corpus.
  */
-import { Either, Option, ParseResult, Schema, SchemaAST as AST } from "effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 
 type Encode = (value: unknown) => unknown
 

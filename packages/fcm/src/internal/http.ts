@@ -1,6 +1,9 @@
 import type { HttpClient, HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import type { Clock } from "effect"
-import { ConfigError, Duration, Effect, Either } from "effect"
+import type * as Clock from "effect/Clock"
+import * as ConfigError from "effect/ConfigError"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { TransportError } from "../FcmError.js"
 
 /** @internal */

@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { parseRetryAfter } from "../Backoff.js"
 import { AuthenticationError, InvalidMessage, TransportError } from "../FcmError.js"
 import type * as Message from "../Message.js"

@@ -1,4 +1,10 @@
-import { Cause, Chunk, Effect, Option, Queue, Scheduler, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Scheduler from "effect/Scheduler"
+import * as Stream from "effect/Stream"
 
 /** The end of the input (one per worker), and the end or failure of the output. */
 const END: unique symbol = Symbol.for("@effect-fcm/fcm/internal/stream/END")

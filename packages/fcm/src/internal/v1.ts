@@ -1,4 +1,4 @@
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import { parseRetryAfter } from "../Backoff.js"
 import { AuthenticationError, InvalidMessage, TransportError } from "../FcmError.js"
 import { Outcome } from "../Result.js"

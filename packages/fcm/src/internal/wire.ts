@@ -3,7 +3,10 @@
  * uses, enums and durations as the wire writes them, the `extra` escape hatch, and the guard that keeps a `__proto__`
  * key from being silently dropped by a JavaScript object.
  */
-import { Option, ParseResult, Schema, SchemaAST as AST } from "effect"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as AST from "effect/SchemaAST"
 import type { FastEncode } from "./encoder.js"
 import { FastEncodeId } from "./encoder.js"
 

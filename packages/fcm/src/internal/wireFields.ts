@@ -3,7 +3,8 @@
  * wire carries. The docs' field tables and the contract test against the emulator come from this list, so neither
  * can drift from the encoding.
  */
-import { Option, SchemaAST as AST } from "effect"
+import * as Option from "effect/Option"
+import * as AST from "effect/SchemaAST"
 import { WireFormId } from "./wire.js"
 
 /** One field of a wire schema. @internal */
