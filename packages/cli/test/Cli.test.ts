@@ -157,7 +157,16 @@ describe("reports", () => {
   })
 
   it("exit codes: 5 wins over 4, canonical counts as delivered", () => {
-    const summary = { total: 3, success: 2, canonical: 1, notRegistered: 0, failed: 0, retryable: 0, failedByCode: {} }
+    const summary = {
+      total: 3,
+      success: 2,
+      canonical: 1,
+      notRegistered: 0,
+      failed: 0,
+      retryable: 0,
+      unknown: 0,
+      failedByCode: {}
+    }
     assert.strictEqual(Report.exitCodeOf(summary), 0)
     assert.strictEqual(Report.exitCodeOf({ ...summary, failed: 1 }), 4)
     assert.strictEqual(Report.exitCodeOf({ ...summary, notRegistered: 1 }), 4)

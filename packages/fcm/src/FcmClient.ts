@@ -219,7 +219,7 @@ class ConfigProbe {
   note(outcomes: ReadonlyArray<Result.Outcome>): string | undefined {
     for (let i = 0; i < outcomes.length; i++) {
       const o = outcomes[i]!
-      if (o._tag === "Retryable") continue
+      if (o._tag === "Retryable" || o._tag === "Unknown") continue
       if (o._tag === "Failed" && this.codes.has(o.code)) {
         if (++this.seen >= this.threshold) return o.code
         continue
@@ -237,8 +237,8 @@ const outcomesKey = MetricKey.counter("fcm_outcomes_total", {
 })
 
 /**
- * Outcomes per bucket, tagged `outcome` (`success`, `canonical`, `not_registered`, `failed`, `retryable`) and
- * `protocol`.
+ * Outcomes per bucket, tagged `outcome` (`success`, `canonical`, `not_registered`, `failed`, `retryable`,
+ * `unknown`) and `protocol`.
  *
  * @example
  * ```ts
@@ -399,7 +399,8 @@ const BUCKETS = {
   Canonical: "canonical",
   NotRegistered: "not_registered",
   Failed: "failed",
-  Retryable: "retryable"
+  Retryable: "retryable",
+  Unknown: "unknown"
 } as const
 
 /** Counts outcomes into the per-bucket counters of one protocol, in one synchronous step. */

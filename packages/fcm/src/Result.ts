@@ -5,7 +5,9 @@
  * - `canonical`: delivered, but the device has a new token (token → new token): replace it in your database;
  * - `notRegistered`: the app was uninstalled or the token expired: delete it;
  * - `failed`: failed for good (token → FCM error code): fix or drop it;
- * - `retryable`: failed for now (token → reason): send again later, see {@link Result.retry} and {@link Result.delay}.
+ * - `retryable`: failed for now (token → reason): send again later, see {@link Result.retry} and {@link Result.delay};
+ * - `unknown`: at-most-once delivery only (`delivery: "atMostOnce"`): the request may have reached FCM but no answer
+ *   says what it did (token → reason). Never sent again: it was delivered once or not at all.
  *
  * @since 0.1.0
  */
@@ -47,6 +49,12 @@ export type Outcome = Data.TaggedEnum<{
      */
     readonly notBefore?: number | undefined
   }
+  /**
+   * At-most-once delivery only: the request may have reached FCM (the connection broke after it was written, no answer
+   * within the timeout, an answer that cannot be read), so the target may or may not have been delivered. It is never
+   * sent again.
+   */
+  Unknown: { readonly reason: string }
 }>
 
 /**
@@ -61,7 +69,8 @@ export type Outcome = Data.TaggedEnum<{
  *   Canonical: ({ newToken }) => `sent; store the new token ${newToken}`,
  *   NotRegistered: () => "delete the token",
  *   Failed: ({ code }) => `drop the token: ${code}`,
- *   Retryable: ({ reason }) => `send again later: ${reason}`
+ *   Retryable: ({ reason }) => `send again later: ${reason}`,
+ *   Unknown: ({ reason }) => `delivered once or not at all: ${reason}`
  * })
  * assert.strictEqual(advice(Result.Outcome.NotRegistered({ code: "UNREGISTERED" })), "delete the token")
  * ```
@@ -98,8 +107,8 @@ export interface TokenOutcome {
  * that type.
  *
  * Its buckets are read-only views: `success` (token → message id), `canonical` (token → new token), `notRegistered`,
- * `failed` (token → code) and `retryable` (token → reason), with `retryAfterMillis` (the longest Retry-After asked
- * for) and `counts` (the size of each bucket).
+ * `failed` (token → code), `retryable` (token → reason) and `unknown` (token → reason; at-most-once delivery only),
+ * with `retryAfterMillis` (the longest Retry-After asked for) and `counts` (the size of each bucket).
  *
  * @example
  * ```ts
@@ -112,7 +121,14 @@ export interface TokenOutcome {
  *   ["d", Result.Outcome.Failed({ code: "InvalidRegistration" })],
  *   ["e", Result.Outcome.Retryable({ reason: "Unavailable", retryAfterMillis: undefined })]
  * ])
- * assert.deepStrictEqual(result.counts, { success: 1, canonical: 1, notRegistered: 1, failed: 1, retryable: 1 })
+ * assert.deepStrictEqual(result.counts, {
+ *   success: 1,
+ *   canonical: 1,
+ *   notRegistered: 1,
+ *   failed: 1,
+ *   retryable: 1,
+ *   unknown: 0
+ * })
  * assert.deepStrictEqual([...result.canonical], [["b", "b2"]]) // replace b with b2 in your database
  * ```
  *
@@ -149,6 +165,8 @@ export class Result<M = Message.Message> {
   #failed: ReadonlyMap<string, string> | undefined
   /** @internal */
   #retryable: ReadonlyMap<string, string> | undefined
+  /** @internal */
+  #unknown: ReadonlyMap<string, string> | undefined
 
   /**
    * Delivered targets: token → message id.
@@ -193,6 +211,30 @@ export class Result<M = Message.Message> {
    */
   get retryable(): ReadonlyMap<string, string> {
     return this.#retryable ??= this.#collect("Retryable", (o) => o.reason)
+  }
+
+  /**
+   * Targets whose request may have reached FCM without an answer saying what it did: token → reason (`NetworkError:
+   * …`, a timeout, an answer that cannot be read). Only a sender with `delivery: "atMostOnce"` reports them; each was
+   * delivered once or not at all, and is never sent again: {@link Result.retry} leaves it out.
+   *
+   * @example
+   * ```ts
+   * import { Message, Result } from "@effect-fcm/fcm"
+   * import { Option } from "effect"
+   *
+   * const result = Result.make(Message.multicast(["a", "b"]), [
+   *   ["a", Result.Outcome.Unknown({ reason: "NetworkError: the connection was reset" })],
+   *   ["b", Result.Outcome.Retryable({ reason: "Unavailable", retryAfterMillis: undefined })]
+   * ])
+   * assert.deepStrictEqual([...result.unknown.keys()], ["a"])
+   * assert.deepStrictEqual(result.retry(), Option.some(Message.multicast(["b"]))) // never "a"
+   * ```
+   *
+   * @since 0.1.0
+   */
+  get unknown(): ReadonlyMap<string, string> {
+    return this.#unknown ??= this.#collect("Unknown", (o) => o.reason)
   }
 
   /**
@@ -322,13 +364,15 @@ export class Result<M = Message.Message> {
     readonly notRegistered: number
     readonly failed: number
     readonly retryable: number
+    readonly unknown: number
   } {
     return {
       success: this.success.size,
       canonical: this.canonical.size,
       notRegistered: this.notRegistered.length,
       failed: this.failed.size,
-      retryable: this.retryable.size
+      retryable: this.retryable.size,
+      unknown: this.unknown.size
     }
   }
 
@@ -342,7 +386,8 @@ export class Result<M = Message.Message> {
    * const result = Result.make(Message.multicast(["a"]), [["a", Result.Outcome.Delivered({ messageId: "0:1" })]])
    * assert.strictEqual(
    *   JSON.stringify(result),
-   *   `{"success":{"a":"0:1"},"canonical":{},"notRegistered":[],"failed":{},"retryable":{},"retryAfterMillis":null}`
+   *   `{"success":{"a":"0:1"},"canonical":{},"notRegistered":[],"failed":{},"retryable":{},"unknown":{},` +
+   *     `"retryAfterMillis":null}`
    * )
    * ```
    *
@@ -354,6 +399,7 @@ export class Result<M = Message.Message> {
     readonly notRegistered: ReadonlyArray<string>
     readonly failed: Record<string, string>
     readonly retryable: Record<string, string>
+    readonly unknown: Record<string, string>
     readonly retryAfterMillis: number | null
   } {
     return {
@@ -362,6 +408,7 @@ export class Result<M = Message.Message> {
       notRegistered: this.notRegistered,
       failed: Object.fromEntries(this.failed),
       retryable: Object.fromEntries(this.retryable),
+      unknown: Object.fromEntries(this.unknown),
       retryAfterMillis: this.retryAfterMillis ?? null
     }
   }
@@ -482,6 +529,8 @@ export interface Summary {
   readonly notRegistered: number
   readonly failed: number
   readonly retryable: number
+  /** Targets that may or may not have been delivered (at-most-once delivery only). */
+  readonly unknown: number
   readonly failedByCode: Readonly<Record<string, number>>
 }
 
@@ -503,6 +552,9 @@ const addToSummary = (summary: MutableSummary, outcome: Outcome): void => {
       break
     case "Retryable":
       summary.retryable++
+      break
+    case "Unknown":
+      summary.unknown++
   }
 }
 
@@ -536,6 +588,7 @@ export const summarySink: Sink.Sink<Summary, TokenOutcome> = Sink.suspend(() =>
       notRegistered: 0,
       failed: 0,
       retryable: 0,
+      unknown: 0,
       failedByCode: {}
     } as MutableSummary,
     (summary, chunk: Chunk.Chunk<TokenOutcome>) => {

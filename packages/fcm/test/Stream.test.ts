@@ -73,6 +73,7 @@ describe("sendStream", () => {
         notRegistered: 4,
         failed: 4,
         retryable: 0,
+        unknown: 0,
         failedByCode: { InvalidRegistration: 4 }
       })
     }).pipe(Effect.provide(layer))

@@ -7,7 +7,7 @@ import { Result } from "@effect-fcm/fcm"
 
 /** @internal */
 export interface Row {
-  readonly outcome: "success" | "canonical" | "notRegistered" | "failed" | "retryable"
+  readonly outcome: "success" | "canonical" | "notRegistered" | "failed" | "retryable" | "unknown"
   readonly detail: string
   readonly message_id: string | null
 }
@@ -25,6 +25,8 @@ export const encodeOutcome = (outcome: Result.Outcome): Row => {
       return { outcome: "failed", detail: outcome.code, message_id: null }
     case "Retryable":
       return { outcome: "retryable", detail: outcome.reason, message_id: null }
+    case "Unknown":
+      return { outcome: "unknown", detail: outcome.reason, message_id: null }
   }
 }
 
@@ -39,6 +41,8 @@ export const decodeOutcome = (outcome: string, detail: string, messageId: string
       return Result.Outcome.NotRegistered({ code: detail })
     case "failed":
       return Result.Outcome.Failed({ code: detail })
+    case "unknown":
+      return Result.Outcome.Unknown({ reason: detail })
     default:
       return Result.Outcome.Retryable({ reason: detail, retryAfterMillis: undefined })
   }

@@ -39,7 +39,14 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
           yield* fresh
           yield* flaky()
           const result = yield* fcm.sendWithRetry(Message.multicast(tokens), { schedule: quickRetries() })
-          assert.deepStrictEqual(result.counts, { success: 4, canonical: 0, notRegistered: 0, failed: 0, retryable: 0 })
+          assert.deepStrictEqual(result.counts, {
+            success: 4,
+            canonical: 0,
+            notRegistered: 0,
+            failed: 0,
+            retryable: 0,
+            unknown: 0
+          })
           assert.deepStrictEqual([...result.outcomes.keys()], tokens, "the result keeps the message's order")
           const records = yield* sends
           assertAgreesWithEmulator(result, records)

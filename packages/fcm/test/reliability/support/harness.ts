@@ -328,6 +328,8 @@ export interface Row {
   readonly failed: number
   /** Tokens still `retryable` when the send returned. */
   readonly retryable: number
+  /** Tokens in `unknown` (at-most-once delivery: delivered once or not at all). */
+  readonly unknown: number
   /** Tokens sent but not reported, or reported but not sent. Must be 0. */
   readonly lost: number
   /** Tokens the emulator delivered more than once. */
@@ -379,6 +381,7 @@ export const checkInvariants = (
   let delivered = 0
   let failed = 0
   let retryable = 0
+  let unknown = 0
   // A send that failed as a whole after its fan-out began reports every token in the error's partial result.
   const result = outcome._tag === "Result" ? outcome.result : outcome.error.partial
   if (result !== undefined) {
@@ -394,17 +397,19 @@ export const checkInvariants = (
     for (const t of result.notRegistered) put(t, "notRegistered")
     for (const t of result.failed.keys()) put(t, "failed")
     for (const t of result.retryable.keys()) put(t, "retryable")
+    for (const t of result.unknown.keys()) put(t, "unknown")
     for (const t of input) if (!buckets.has(t)) lose(`${t} is in no bucket`)
     for (const t of buckets.keys()) if (!inputSet.has(t)) lose(`${t} is reported but was not in the input`)
     const c = result.counts
     assert.strictEqual(
-      c.success + c.canonical + c.notRegistered + c.failed + c.retryable,
+      c.success + c.canonical + c.notRegistered + c.failed + c.retryable + c.unknown,
       input.length,
       `${fault}: bucket counts`
     )
     delivered = c.success + c.canonical
     failed = c.notRegistered + c.failed
     retryable = c.retryable
+    unknown = c.unknown
     for (const token of input) {
       const bucket = buckets.get(token)
       const emulator = seen.get(token)
@@ -449,6 +454,7 @@ export const checkInvariants = (
     retried,
     failed,
     retryable,
+    unknown,
     lost,
     duplicates,
     answerLost,
