@@ -405,6 +405,7 @@ const concatBytes = (chunks: Chunk.Chunk<Uint8Array>): Uint8Array => {
 /** Sends a request whose URL is already split, with its body in a form the pool writes as it is. */
 const send = (
   pool: ConnectionPool,
+  fiber: Fiber.RuntimeFiber<unknown, unknown>,
   request: HttpClientRequest.HttpClientRequest,
   target: Target,
   timeoutMs: number
@@ -412,16 +413,16 @@ const send = (
   const body = request.body
   switch (body._tag) {
     case "Empty":
-      return pool.execute(request, target, undefined, undefined, timeoutMs)
+      return pool.execute(fiber, request, target, undefined, undefined, timeoutMs)
     case "Uint8Array":
-      return pool.execute(request, target, body.body, undefined, timeoutMs)
+      return pool.execute(fiber, request, target, body.body, undefined, timeoutMs)
     case "Raw": {
       const raw = body.body
       if (typeof raw === "string" || raw instanceof Uint8Array) {
-        return pool.execute(request, target, raw, undefined, timeoutMs)
+        return pool.execute(fiber, request, target, raw, undefined, timeoutMs)
       }
       if (raw instanceof ArrayBuffer) {
-        return pool.execute(request, target, new Uint8Array(raw), undefined, timeoutMs)
+        return pool.execute(fiber, request, target, new Uint8Array(raw), undefined, timeoutMs)
       }
       return Effect.fail(
         encodeError(request, undefined, "a raw body must be a string, a Uint8Array or an ArrayBuffer")
@@ -433,7 +434,7 @@ const send = (
           Stream.runCollect(body.stream),
           (cause) => encodeError(request, cause, "the request body stream failed")
         ),
-        (chunks) => pool.execute(request, target, concatBytes(chunks), undefined, timeoutMs)
+        (chunks) => pool.execute(fiber, request, target, concatBytes(chunks), undefined, timeoutMs)
       )
     case "FormData":
       return Effect.flatMap(
@@ -445,7 +446,7 @@ const send = (
           },
           catch: (cause) => encodeError(request, cause, "the form data could not be encoded")
         }),
-        ({ bytes, contentType }) => pool.execute(request, target, bytes, contentType, timeoutMs)
+        ({ bytes, contentType }) => pool.execute(fiber, request, target, bytes, contentType, timeoutMs)
       )
   }
 }
@@ -544,8 +545,8 @@ const makeClient = (pool: ConnectionPool, spans: boolean | "auto"): HttpClient.H
         fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
         (spans === true || fiber.currentTracer !== nativeTracer) &&
         !fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
-      if (!traced) return send(pool, request, target, timeoutMs)
-      return withSpan(fiber, request, target, (request) => send(pool, request, target, timeoutMs))
+      if (!traced) return send(pool, fiber, request, target, timeoutMs)
+      return withSpan(fiber, request, target, (request) => send(pool, fiber, request, target, timeoutMs))
     })
   return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
     // `execute` passes the request as `Effect.succeed(request)`, an `Exit`: it is read directly, without a `flatMap`.

@@ -6,8 +6,10 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Stream from "effect/Stream"
@@ -479,6 +481,60 @@ describe("Http2Client", () => {
         yield* eventually(() => closed.length === 1)
         assert.deepStrictEqual(closed, [NGHTTP2_CANCEL])
         yield* eventually(() => Effect.runSync(stats).streamsInFlight === 0)
+      }))
+
+    it.scopedLive("a request that loses a race (Effect.timeout) has its stream cancelled", () =>
+      Effect.gen(function*() {
+        const closed: Array<number> = []
+        const server = yield* h2Server({
+          secure: false,
+          handler: (stream) => {
+            stream.on("close", () => closed.push(stream.rstCode))
+          }
+        })
+        const { client, stats } = yield* Http2Client.makePool({ h2c: true, proxy: "none" })
+        const result = yield* postJson(client, `${server.origin}/hang`, {}).pipe(
+          Effect.timeout("100 millis"),
+          Effect.either
+        )
+        assert.strictEqual(result._tag, "Left")
+        yield* eventually(() => closed.length === 1)
+        assert.deepStrictEqual(closed, [NGHTTP2_CANCEL])
+        yield* eventually(() => Effect.runSync(stats).streamsInFlight === 0)
+      }))
+
+    it.scopedLive("a fiber that goes on after its request was interrupted cancels it when it sends again", () =>
+      Effect.gen(function*() {
+        const closed: Array<string> = []
+        const server = yield* h2Server({
+          secure: false,
+          handler: (stream, headers) => {
+            const path = String(headers[":path"])
+            stream.on("close", () => closed.push(`${path} ${stream.rstCode}`))
+            if (path === "/echo") respondJson(stream, { ok: true })
+          }
+        })
+        const { client, stats } = yield* Http2Client.makePool({ h2c: true, proxy: "none" })
+        const first = yield* Deferred.make<void>()
+        // the first request is interruptible; the fiber catches its interruption (an uninterruptible region sees
+        // the exit) and sends a second request
+        const fiber = yield* Effect.fork(Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function*() {
+            const exit = yield* Effect.exit(restore(postJson(client, `${server.origin}/hang`, {})))
+            assert.isTrue(Exit.isInterrupted(exit))
+            yield* Deferred.succeed(first, undefined)
+            return yield* postJson(client, `${server.origin}/echo`, {})
+          })
+        ))
+        yield* eventually(() => server.streams === 1)
+        yield* Effect.fork(Fiber.interrupt(fiber))
+        yield* Deferred.await(first)
+        const second = yield* Fiber.join(fiber).pipe(Effect.exit)
+        // the fiber, interrupted, exits as interrupted; its second request ran and was answered
+        assert.isTrue(Exit.isInterrupted(second))
+        yield* eventually(() => closed.length === 2)
+        assert.deepStrictEqual(closed, [`/hang ${NGHTTP2_CANCEL}`, `/echo ${http2.constants.NGHTTP2_NO_ERROR}`])
+        assert.strictEqual((yield* stats).streamsInFlight, 0)
       }))
 
     it.scopedLive("an idle session that stops answering PING is replaced", () =>

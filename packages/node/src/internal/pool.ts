@@ -9,6 +9,7 @@ import * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import type * as tls from "node:tls"
 import type { Stats } from "../Http2Client.js"
 import { wireError } from "./failure.js"
@@ -74,13 +75,15 @@ export class ConnectionPool {
   }
 
   execute(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
     request: HttpClientRequest.HttpClientRequest,
     target: Target,
     body: Body,
     contentType: string | undefined,
     timeoutMs: number
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> {
-    const req = new PooledRequest(this, request, target, body, contentType, timeoutMs)
+    const req = new PooledRequest(this, fiber, request, target, body, contentType, timeoutMs)
+    // no canceler: an interrupted fiber's request is abandoned by its watch (see `PooledRequest.register`)
     return Effect.async((resume) => req.register(resume))
   }
 
