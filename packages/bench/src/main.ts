@@ -1,15 +1,20 @@
 /**
  * `pnpm bench`: effect-fcm against its peers, side by side in one run, over TLS on loopback.
  *
- *   pnpm bench [--tokens 20000] [--legacy-tokens 200000] [--latency 0,50,100] [--emulator-latency 0] [--stream 0] [--rounds 1]
- *     [--only NAME,NAME] [--concurrency N] [--sessions N] [--warmup 2000] [--json] [--out FILE] [--profile DIR]
- *     [--heap-profile DIR] [--heap-snapshot DIR [--heap-snapshot-after MS]] [--baseline DIR]
+ *   pnpm bench [--full] [--tokens N] [--legacy-tokens 50000] [--latency 0,50,100] [--emulator-latency 0] [--stream 0]
+ *     [--rounds 1] [--only NAME,NAME] [--concurrency N] [--sessions N] [--warmup 2000] [--json] [--out FILE]
+ *     [--profile DIR] [--heap-profile DIR] [--heap-snapshot DIR [--heap-snapshot-after MS]] [--baseline DIR]
  *
  * Two servers, two tables. The client-throughput rows run against the lean server (`lean.ts`: a minimal
  * `node:http2` server answering a fixed success body, far cheaper per request than any client), at each `--latency`;
  * the second table runs the same clients against the project's emulator (`emulator.ts`, an Effect program doing real
  * work per request) at each `--emulator-latency` (an empty list skips it). `--stream N` adds the streamed send of N
  * tokens against the lean server at 0 ms.
+ *
+ * The default run is sized to finish in about two minutes on a busy two-core machine: v1 clients send to 20,000
+ * tokens against the lean server at 0 ms (the reference multicast) and to 10,000 elsewhere, legacy clients to
+ * 50,000. `--full` is the long run: 20,000 v1 tokens everywhere, 200,000 legacy tokens and the 1,000,000-token
+ * stream. An explicit `--tokens`, `--legacy-tokens` or `--stream` wins over both.
  *
  * The results are written as JSON to `packages/bench/results/latest.json` (or `--out FILE`); `--json` prints them
  * too. `--profile DIR` writes a CPU profile of each client's measured send and of each server's life,
@@ -21,7 +26,8 @@
  *
  * Each server runs in a process of its own (so it never shares the client's event loop), and so does every client,
  * so CPU time, allocation and peak RSS are each client's own; the server's CPU during each client's run is recorded
- * too. For each server and latency the clients run one after the other against the same server process; with
+ * too. Each server is warmed up by an unmeasured run of the bare loop first, so that its own JIT compilation is not
+ * charged to the first client measured against it. For each server and latency the clients run one after the other against the same server process; with
  * `--rounds N` the whole sequence repeats and the median round of each client is kept.
  */
 import * as esbuild from "esbuild"
@@ -39,11 +45,12 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 
 const { values } = parseArgs({
   options: {
-    tokens: { type: "string", default: "20000" },
-    "legacy-tokens": { type: "string", default: "200000" },
+    full: { type: "boolean", default: false },
+    tokens: { type: "string", default: "" },
+    "legacy-tokens": { type: "string", default: "" },
     latency: { type: "string", default: "0,50,100" },
     "emulator-latency": { type: "string", default: "0" },
-    stream: { type: "string", default: "0" },
+    stream: { type: "string", default: "" },
     rounds: { type: "string", default: "1" },
     only: { type: "string", default: "" },
     concurrency: { type: "string", default: "" },
@@ -61,12 +68,17 @@ const { values } = parseArgs({
 })
 
 const numbers = (list: string) => list.split(",").filter((s) => s.trim() !== "").map(Number)
-const tokens = Number(values.tokens)
+const full = values.full
+/** v1 tokens: the reference multicast (lean server, 0 ms) is 20,000 tokens; the other rows 10,000 unless `--full`. */
+const tokensOption = values.tokens === "" ? undefined : Number(values.tokens)
+const tokensFor = (server: ServerName, latency: number) =>
+  tokensOption ?? (full || (server === "lean" && latency === 0) ? 20_000 : 10_000)
+const tokens = tokensOption ?? 20_000
 // legacy clients send 1000 tokens a request: 20,000 tokens would be 20 requests, too few to measure
-const legacyTokens = Number(values["legacy-tokens"])
+const legacyTokens = values["legacy-tokens"] === "" ? (full ? 200_000 : 50_000) : Number(values["legacy-tokens"])
 const leanLatencies = numbers(values.latency)
 const emulatorLatencies = numbers(values["emulator-latency"])
-const streamTokens = Number(values.stream)
+const streamTokens = values.stream === "" ? (full ? 1_000_000 : 0) : Number(values.stream)
 const rounds = Number(values.rounds)
 // effect-fcm runs with its default options unless these are given; the bare loop with 256 in flight on 3 sessions
 const concurrencyOption = values.concurrency === "" ? undefined : Number(values.concurrency)
@@ -232,6 +244,7 @@ const fmt = (n: number, digits = 0) => n.toFixed(digits)
 const log = (r: Report) => {
   console.log(
     `  ${r.server.padEnd(8)} ${String(r.latency).padStart(3)} ms  ${labelOf(r).padEnd(35)} ` +
+      `${String(r.messages).padStart(7)} tokens in ${fmt(r.seconds, 1).padStart(4)} s ` +
       `${fmt(r.rate).padStart(7)} msg/s  ${fmt(r.cpuMicrosPerMessage, 1).padStart(6)} µs CPU/msg  ` +
       `${fmt(r.peakRssMiB).padStart(4)} MiB (heap ${fmt(r.peakHeapMiB)}, live ${fmt(r.peakHeapAfterMarkSweepMiB)})  ` +
       `${fmt(r.allocatedKiBPerMessage, 1).padStart(6)} KiB/msg  ${r.gcCount} GCs  ` +
@@ -257,11 +270,25 @@ const job = (client: ClientName, server: Server, latency: number, n: number, var
   emulator: server.ready
 })
 
+/**
+ * Sends 2,000 messages with the bare loop, unmeasured, to a server that has just started: its JIT compilation and
+ * first connections would otherwise be charged to the first client measured against it.
+ */
+const warmUp = async (server: Server, latency: number) => {
+  const n = 2_000
+  const proc = child(ENTRY["bare node:http2"], [], {
+    BENCH_JOB: JSON.stringify({ ...job("bare node:http2", server, latency, n), warmup: 0 }),
+    NODE_EXTRA_CA_CERTS: server.ready.caPath
+  }, [])
+  await once<Report>(proc, "the server's warm-up")
+}
+
 const runTable = async (name: ServerName, latencies: ReadonlyArray<number>, dir: string) => {
   const results: Array<Report> = []
   for (const latency of latencies) {
     const server = await startServer(name, latency, dir)
     try {
+      await warmUp(server, latency)
       const byClient = new Map<string, Array<Report>>()
       const variants = values.baseline === undefined ? [undefined] : [undefined, "baseline" as const]
       for (let round = 0; round < rounds; round++) {
@@ -269,7 +296,7 @@ const runTable = async (name: ServerName, latencies: ReadonlyArray<number>, dir:
           for (const variant of variants) {
             if (!selected(client)) continue
             if (variant !== undefined && !client.startsWith("effect-fcm")) continue
-            const n = LEGACY.has(client) ? legacyTokens : tokens
+            const n = LEGACY.has(client) ? legacyTokens : tokensFor(name, latency)
             const report = await runClient(job(client, server, latency, n, variant), server)
             log(report)
             byClient.set(labelOf(report), [...(byClient.get(labelOf(report)) ?? []), report])
@@ -291,7 +318,9 @@ const main = async () => {
   const started = Date.now()
   const loadAverageAtStart = os.loadavg()
   console.log(
-    `effect-fcm benchmark: ${tokens} tokens per client and latency (${legacyTokens} for legacy clients), ` +
+    `effect-fcm benchmark: ${
+      tokensOption ?? (full ? "20000" : "20000 (lean server, 0 ms) or 10000")
+    } tokens per v1 client and latency, ${legacyTokens} per legacy client, ` +
       `effect-fcm ${concurrencyOption === undefined ? "with its default concurrency" : `${concurrency} in flight`}, ` +
       `bare loop ${concurrency} in flight on ${sessions} sessions, ${rounds} round(s); ` +
       `Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? "unknown"}), ` +
@@ -322,7 +351,8 @@ const main = async () => {
       },
       command: `pnpm bench ${process.argv.slice(2).join(" ")}`.trim(),
       options: {
-        tokens,
+        full,
+        tokens: tokensOption ?? (full ? tokens : "20000 (lean server, 0 ms), 10000 (elsewhere)"),
         legacyTokens,
         latencies: leanLatencies,
         emulatorLatencies,

@@ -16,6 +16,7 @@ export const table = (results: ReadonlyArray<Report>, stream: Report | undefined
   const header = [
     "latency",
     "client",
+    "tokens",
     "msg/s",
     "÷ base",
     "÷ firebase-admin",
@@ -38,6 +39,7 @@ export const table = (results: ReadonlyArray<Report>, stream: Report | undefined
     rows.push([
       `${r.latency} ms`,
       labelOf(r),
+      fmt(r.messages),
       fmt(r.rate),
       vs(base, (x) => x.rate),
       vs(admin, (x) => x.rate),
@@ -52,7 +54,8 @@ export const table = (results: ReadonlyArray<Report>, stream: Report | undefined
   if (stream !== undefined) {
     rows.push([
       `${stream.latency} ms`,
-      `${stream.client}, ${fmt(stream.messages)} tokens`,
+      stream.client,
+      fmt(stream.messages),
       fmt(stream.rate),
       "",
       "",
