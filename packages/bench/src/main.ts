@@ -31,7 +31,7 @@
  * `--rounds N` the whole sequence repeats and the median round of each client is kept.
  */
 import * as esbuild from "esbuild"
-import { type ChildProcess, fork } from "node:child_process"
+import { type ChildProcess, execFileSync, fork } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -251,6 +251,13 @@ const log = (r: Report) => {
       `server ${fmt(r.serverCpuMicrosPerMessage ?? 0, 1)} µs/msg${r.note ? `  (${r.note})` : ""}`
   )
   if (r.delivered !== r.messages) console.log(`    !! ${r.delivered} of ${r.messages} delivered`)
+  // the server must stay the cheaper side, or the row measures it rather than the client
+  const server = r.serverCpuMicrosPerMessage ?? 0
+  if (server > 0.75 * r.cpuMicrosPerMessage) {
+    console.log(
+      `    !! the server used ${fmt((100 * server) / r.cpuMicrosPerMessage)}% of the client's CPU per message`
+    )
+  }
 }
 
 const LEGACY: ReadonlySet<ClientName> = new Set(["effect-fcm legacy", "node-gcm"])
@@ -311,6 +318,17 @@ const runTable = async (name: ServerName, latencies: ReadonlyArray<number>, dir:
   return results
 }
 
+/** The commit measured (with `+` when the sources measured have changes), or `undefined` outside a git checkout. */
+const gitCommit = (): string | undefined => {
+  try {
+    const run = (...args: Array<string>) => execFileSync("git", args, { cwd: here, encoding: "utf8" }).trim()
+    return run("rev-parse", "--short", "HEAD") +
+      (run("status", "--porcelain", "--", "../../fcm/src", "../../node/src", ".") === "" ? "" : "+")
+  } catch {
+    return undefined
+  }
+}
+
 const main = async () => {
   await bundle()
   if (values.baseline !== undefined) await bundle(values.baseline)
@@ -350,6 +368,7 @@ const main = async () => {
         loadAverageAtEnd: os.loadavg()
       },
       command: `pnpm bench ${process.argv.slice(2).join(" ")}`.trim(),
+      commit: gitCommit(),
       options: {
         full,
         tokens: tokensOption ?? (full ? tokens : "20000 (lean server, 0 ms), 10000 (elsewhere)"),
