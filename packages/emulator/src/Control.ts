@@ -16,6 +16,7 @@
  */
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
+import * as scenarioJson from "./internal/scenarioJson.js"
 import type * as Model from "./Model.js"
 import * as Scenario from "./Scenario.js"
 
@@ -175,7 +176,7 @@ export const usage = {
     enqueue: "[{ route?: legacy | v1 | token | metadata | any, scenario, count?: 1 }] for the next requests"
   },
   scenario: `a name (${
-    Scenario.tags.map((tag) => tag.charAt(0).toLowerCase() + tag.slice(1)).join(", ")
+    Scenario.tags.map(scenarioJson.nameOf).join(", ")
   }) or an object with its _tag and fields, e.g. {"_tag":"Unavailable","times":2,"retryAfter":5}`,
   example: {
     tokens: { "device-gone": "notRegistered" },

@@ -24,34 +24,19 @@
  * `internal/v1Route.ts` (per-target rejections) or `internal/faults.ts`
  * (request faults). A mix can draw it once it has a field in {@link MixRates}.
  *
+ * The module is long because every export carries its own checked example; its
+ * code is the vocabulary alone. The field schemas the structs share (legacy
+ * codes, `Retry-After`, counts, statuses) are in `internal/scenarioFields.ts`,
+ * the JSON form (names for tags, errors naming the field) in
+ * `internal/scenarioJson.ts`.
+ *
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
-import * as ParseResult from "effect/ParseResult"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import * as SchemaAST from "effect/SchemaAST"
-
-/** Literals whose error names every choice. */
-const oneOf = <const L extends ReadonlyArray<string>>(...literals: L) =>
-  Schema.Literal(...literals).annotations({
-    message: () => ({ message: `expected one of ${literals.map((l) => JSON.stringify(l)).join(", ")}`, override: true })
-  })
-
-const codes = [
-  "MissingRegistration",
-  "InvalidRegistration",
-  "NotRegistered",
-  "InvalidPackageName",
-  "MismatchSenderId",
-  "MessageTooBig",
-  "InvalidDataKey",
-  "InvalidTtl",
-  "Unavailable",
-  "InternalServerError",
-  "DeviceMessageRateExceeded",
-  "TopicsMessageRateExceeded",
-  "InvalidApnsCredential"
-] as const
+import * as fields from "./internal/scenarioFields.js"
+import * as json from "./internal/scenarioJson.js"
 
 /**
  * The error codes of the legacy HTTP API (`results[].error`).
@@ -67,7 +52,7 @@ const codes = [
  * @since 0.1.0
  * @category schemas
  */
-export const LegacyErrorCode = oneOf(...codes)
+export const LegacyErrorCode = fields.oneOf(...fields.legacyErrorCodes)
 
 /**
  * @example
@@ -80,7 +65,7 @@ export const LegacyErrorCode = oneOf(...codes)
  * @since 0.1.0
  * @category models
  */
-export type LegacyErrorCode = (typeof codes)[number]
+export type LegacyErrorCode = typeof LegacyErrorCode.Type
 
 /**
  * Every legacy error code, in the order of FCM's documentation.
@@ -97,16 +82,11 @@ export type LegacyErrorCode = (typeof codes)[number]
  * @since 0.1.0
  * @category constants
  */
-export const legacyErrorCodes: ReadonlyArray<LegacyErrorCode> = codes
+export const legacyErrorCodes: ReadonlyArray<LegacyErrorCode> = fields.legacyErrorCodes
 
 // -----------------------------------------------------------------------------
 // Retry-After
 // -----------------------------------------------------------------------------
-
-const RetryAfterObject = Schema.Struct({
-  seconds: Schema.NonNegative,
-  format: oneOf("seconds", "http-date")
-})
 
 /**
  * The value of a `Retry-After` header: a number of seconds, written either as
@@ -125,19 +105,7 @@ const RetryAfterObject = Schema.Struct({
  * @since 0.1.0
  * @category schemas
  */
-export const RetryAfter: Schema.Schema<RetryAfter, number | RetryAfter> = Schema.Union(
-  RetryAfterObject,
-  Schema.transform(Schema.NonNegative, Schema.typeSchema(RetryAfterObject), {
-    strict: true,
-    decode: (seconds) => ({ seconds, format: "seconds" as const }),
-    encode: (retryAfter) => retryAfter.seconds
-  })
-).annotations({
-  message: () => ({
-    message: "expected a number of seconds or { seconds, format: \"seconds\" | \"http-date\" }",
-    override: true
-  })
-})
+export const RetryAfter: Schema.Schema<RetryAfter, number | RetryAfter> = fields.RetryAfter
 
 /**
  * @example
@@ -194,10 +162,7 @@ export type RetryAfterInput = number | RetryAfter
  */
 export type Level = "token" | "request"
 
-const times = Schema.optionalWith(Schema.NonNegative, { default: () => Infinity })
-const retryAfter = Schema.optionalWith(Schema.UndefinedOr(RetryAfter), { default: () => undefined })
-const status = (fallback: number) =>
-  Schema.optionalWith(Schema.Int.pipe(Schema.between(100, 599)), { default: () => fallback })
+const { retryAfter, status, times } = fields
 
 // -----------------------------------------------------------------------------
 // Delivery: the message is accepted
@@ -491,7 +456,7 @@ export interface LegacyError extends Schema.Schema.Type<typeof LegacyError> {}
 export const Unavailable = Schema.TaggedStruct("Unavailable", {
   times,
   retryAfter,
-  level: Schema.optionalWith(oneOf("token", "request"), { default: () => "token" as const })
+  level: Schema.optionalWith(fields.oneOf("token", "request"), { default: () => "token" as const })
 })
 
 /**
@@ -526,7 +491,7 @@ export interface Unavailable extends Schema.Schema.Type<typeof Unavailable> {}
 export const InternalError = Schema.TaggedStruct("InternalError", {
   times,
   retryAfter,
-  level: Schema.optionalWith(oneOf("token", "request"), { default: () => "token" as const })
+  level: Schema.optionalWith(fields.oneOf("token", "request"), { default: () => "token" as const })
 })
 
 /**
@@ -565,7 +530,7 @@ export interface InternalError extends Schema.Schema.Type<typeof InternalError> 
 export const QuotaExceeded = Schema.TaggedStruct("QuotaExceeded", {
   times,
   retryAfter,
-  variant: Schema.optionalWith(oneOf("message", "project"), { default: () => "message" as const })
+  variant: Schema.optionalWith(fields.oneOf("message", "project"), { default: () => "message" as const })
 })
 
 /**
@@ -1075,8 +1040,6 @@ export interface Sequence {
   readonly steps: ReadonlyArray<Scenario>
 }
 
-const rate = Schema.optional(Schema.NonNegative)
-
 /**
  * The probabilities of each outcome in a {@link Mix}; what is left up to 1 is
  * delivered. Each key is the name of the scenario it draws (with the mix's
@@ -1096,20 +1059,20 @@ const rate = Schema.optional(Schema.NonNegative)
  * @category schemas
  */
 export const MixRates = Schema.Struct({
-  unavailable: rate,
-  internalError: rate,
-  quotaExceeded: rate,
-  notRegistered: rate,
-  invalidToken: rate,
-  senderMismatch: rate,
-  thirdPartyAuthError: rate,
-  canonical: rate,
-  reset: rate,
-  goAway: rate,
-  hang: rate,
-  malformedJson: rate,
-  htmlError: rate,
-  emptyBody: rate
+  unavailable: fields.rate,
+  internalError: fields.rate,
+  quotaExceeded: fields.rate,
+  notRegistered: fields.rate,
+  invalidToken: fields.rate,
+  senderMismatch: fields.rate,
+  thirdPartyAuthError: fields.rate,
+  canonical: fields.rate,
+  reset: fields.rate,
+  goAway: fields.rate,
+  hang: fields.rate,
+  malformedJson: fields.rate,
+  htmlError: fields.rate,
+  emptyBody: fields.rate
 }).annotations({ parseOptions: { onExcessProperty: "error" } })
 
 /**
@@ -1124,19 +1087,6 @@ export const MixRates = Schema.Struct({
  * @category models
  */
 export interface MixRates extends Schema.Schema.Type<typeof MixRates> {}
-
-const LatencyRange = Schema.transform(
-  Schema.Struct({
-    min: Schema.optionalWith(Schema.NonNegative, { default: () => 0 }),
-    max: Schema.optional(Schema.NonNegative)
-  }),
-  Schema.Struct({ min: Schema.NonNegative, max: Schema.NonNegative }),
-  {
-    strict: true,
-    decode: ({ max, min }) => ({ min, max: max ?? min }),
-    encode: (range) => range
-  }
-)
 
 /**
  * A seeded random mix of outcomes for load and fault tests. The outcome of the
@@ -1159,7 +1109,7 @@ export const Mix = Schema.TaggedStruct("Mix", {
   seed: Schema.Number.pipe(Schema.finite()),
   rates: MixRates,
   retryAfter,
-  latency: Schema.optionalWith(Schema.UndefinedOr(LatencyRange), { default: () => undefined })
+  latency: Schema.optionalWith(Schema.UndefinedOr(fields.LatencyRange), { default: () => undefined })
 })
 
 /**
@@ -1218,11 +1168,6 @@ const members = [
   ...Combinator.members
 ] as const
 
-const tagOf = (member: Schema.Schema.Any): string => {
-  const tag = SchemaAST.getPropertySignatures(member.ast).find((p) => p.name === "_tag")!.type as SchemaAST.Literal
-  return String(tag.literal)
-}
-
 /**
  * The tag of every scenario, in the order of the union.
  *
@@ -1236,33 +1181,7 @@ const tagOf = (member: Schema.Schema.Any): string => {
  * @since 0.1.0
  * @category constants
  */
-export const tags: ReadonlyArray<Scenario["_tag"]> = members.map(tagOf) as Array<Scenario["_tag"]>
-
-const byName = new Map<string, Scenario["_tag"]>([
-  ...tags.map((tag) => [tag.charAt(0).toLowerCase() + tag.slice(1), tag] as const),
-  ["htmlBadGateway", "HtmlError"]
-])
-
-const Struct = Schema.Union(...members)
-
-/** A name stands for its scenario with every field left out; an object passes through. */
-const NameOrObject = Schema.transformOrFail(Schema.Unknown, Schema.Unknown, {
-  strict: true,
-  decode: (input, _, ast) => {
-    if (typeof input !== "string") return ParseResult.succeed(input)
-    const tag = byName.get(input)
-    return tag === undefined
-      ? ParseResult.fail(
-        new ParseResult.Type(
-          ast,
-          input,
-          `unknown scenario ${JSON.stringify(input)} (one of ${[...byName.keys()].join(", ")})`
-        )
-      )
-      : ParseResult.succeed({ _tag: tag })
-  },
-  encode: ParseResult.succeed
-})
+export const tags: ReadonlyArray<Scenario["_tag"]> = members.map(json.tagOf) as Array<Scenario["_tag"]>
 
 /**
  * Every scenario: the union of {@link Delivery}, {@link Rejection},
@@ -1283,9 +1202,9 @@ const NameOrObject = Schema.transformOrFail(Schema.Unknown, Schema.Unknown, {
  * @since 0.1.0
  * @category schemas
  */
-export const Scenario: Schema.Schema<Scenario, Encoded> = NameOrObject.pipe(
-  Schema.compose(Struct, { strict: false })
-) as Schema.Schema<Scenario, any>
+export const Scenario: Schema.Schema<Scenario, Encoded> = json.nameOrObject(members, {
+  htmlBadGateway: "HtmlError"
+}) as Schema.Schema<Scenario, any>
 
 /**
  * @example
@@ -1302,7 +1221,7 @@ export const Scenario: Schema.Schema<Scenario, Encoded> = NameOrObject.pipe(
  */
 export type Scenario = Delivery | Rejection | RequestFault | Combinator
 
-const requestFaultTags: ReadonlySet<string> = new Set(RequestFault.members.map(tagOf))
+const requestFaultTags: ReadonlySet<string> = new Set(RequestFault.members.map(json.tagOf))
 
 /**
  * @example
@@ -1338,11 +1257,7 @@ export const isRequestFault = (scenario: Scenario): scenario is RequestFault => 
  * @since 0.1.0
  * @category decoding
  */
-export const formatError = (error: ParseResult.ParseError): string => {
-  const [issue] = ParseResult.ArrayFormatter.formatErrorSync(error)
-  if (issue === undefined) return error.message
-  return issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
-}
+export const formatError: (error: ParseResult.ParseError) => string = json.formatError
 
 /**
  * Reads a scenario from its JSON form (e.g. `"notRegistered"` or
@@ -1386,8 +1301,7 @@ export const decodeUnknownSync: (input: unknown) => Scenario = Schema.decodeUnkn
 // constructors
 // -----------------------------------------------------------------------------
 
-const retryAfterOf = (input: RetryAfterInput | undefined): RetryAfter | undefined =>
-  input === undefined ? undefined : typeof input === "number" ? { seconds: input, format: "seconds" } : input
+const { retryAfterOf } = fields
 
 /**
  * @example
