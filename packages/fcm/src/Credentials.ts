@@ -15,29 +15,31 @@
  * Token requests go through `@effect/platform`'s `HttpClient`, so a fake client or an emulator can answer them.
  * Private keys, assertions and access tokens are held as `Redacted` values and never appear in errors, logs or spans.
  *
+ * This module is the service and its constructors; each source's mechanics are internal modules of their own: the
+ * service account key and its token exchange (`internal/serviceAccount.ts`), the key file (`internal/keyFile.ts`),
+ * the metadata server (`internal/metadataServer.ts`), the token endpoints' answers (`internal/credentialsHttp.ts`)
+ * and the single-flight cache (`internal/credentialsCache.ts`).
+ *
  * @since 0.1.0
  */
-import type { Error as PlatformError } from "@effect/platform"
-import * as FileSystem from "@effect/platform/FileSystem"
-import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
-import { AuthenticationError, TransportError } from "./FcmError.js"
+import type * as Schema from "effect/Schema"
+import type { AuthenticationError, TransportError } from "./FcmError.js"
 import * as cache from "./internal/credentialsCache.js"
-import * as http from "./internal/credentialsHttp.js"
-import * as jwt from "./internal/jwt.js"
+import * as keyFile from "./internal/keyFile.js"
+import * as metadata from "./internal/metadataServer.js"
+import * as account from "./internal/serviceAccount.js"
 
 // -----------------------------------------------------------------------------
 // constants
@@ -96,7 +98,7 @@ export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platf
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
+export const DEFAULT_TOKEN_URI = account.DEFAULT_TOKEN_URI
 
 /**
  * The GCP metadata server, unless `GCE_METADATA_HOST` or the `baseUrl` option says otherwise.
@@ -112,7 +114,7 @@ export const DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_METADATA_URL = "http://metadata.google.internal"
+export const DEFAULT_METADATA_URL = metadata.DEFAULT_METADATA_URL
 
 /**
  * How long before expiry a cached token is refreshed, unless `refreshBefore` says otherwise.
@@ -172,9 +174,7 @@ export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(30)
  * @since 0.1.0
  * @category constants
  */
-export const ASSERTION_LIFETIME_SECONDS = 3600
-
-const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+export const ASSERTION_LIFETIME_SECONDS = account.ASSERTION_LIFETIME_SECONDS
 
 // -----------------------------------------------------------------------------
 // models
@@ -390,17 +390,6 @@ export interface EffectOptions extends CacheOptions {
 // service account key
 // -----------------------------------------------------------------------------
 
-const HttpUrl = Schema.String.pipe(
-  Schema.filter((s) => {
-    try {
-      const url = new URL(s)
-      return url.protocol === "https:" || url.protocol === "http:"
-    } catch {
-      return false
-    }
-  })
-)
-
 /**
  * A Google service account key, as in the JSON file that the Firebase console ("Project settings → Service
  * accounts → Generate new private key") or `gcloud iam service-accounts keys create` produces. Decoding turns
@@ -424,14 +413,7 @@ const HttpUrl = Schema.String.pipe(
  * @since 0.1.0
  * @category schemas
  */
-export const ServiceAccountKey = Schema.Struct({
-  type: Schema.Literal("service_account"),
-  project_id: Schema.NonEmptyString,
-  private_key_id: Schema.NonEmptyString,
-  private_key: Schema.Redacted(Schema.NonEmptyString),
-  client_email: Schema.NonEmptyString,
-  token_uri: Schema.optionalWith(HttpUrl, { default: () => DEFAULT_TOKEN_URI, nullable: true })
-})
+export const ServiceAccountKey = account.ServiceAccountKey
 
 /**
  * @example
@@ -469,76 +451,6 @@ export interface ServiceAccountKey extends Schema.Schema.Type<typeof ServiceAcco
  */
 export interface ServiceAccountKeyJson extends Schema.Schema.Encoded<typeof ServiceAccountKey> {}
 
-const KEY_HINT =
-  "use the JSON key file of a service account (Firebase console → Project settings → Service accounts → Generate new private key)"
-
-const FIELD_EXPECTATIONS: Record<string, string> = {
-  type: "must be \"service_account\"",
-  project_id: "must be a non-empty string",
-  private_key_id: "must be a non-empty string",
-  private_key: "must be a PEM-encoded PKCS#8 private key string",
-  client_email: "must be a non-empty string",
-  token_uri: "must be an http(s) URL"
-}
-
-const keyError = (origin: string | undefined, problem: string, hint: string = KEY_HINT) =>
-  new AuthenticationError({
-    reason: `service account key${origin === undefined ? "" : ` (${origin})`}: ${problem}`,
-    hint
-  })
-
-const describeKeyIssue = (input: unknown, error: ParseResult.ParseError): { problem: string; hint: string } => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const issue = issues[0]
-  const field = issue?.path[0]
-  if (issue === undefined || typeof field !== "string") {
-    return { problem: "expected a JSON object", hint: KEY_HINT }
-  }
-  if (issue._tag === "Missing") {
-    return { problem: `${field} is missing`, hint: KEY_HINT }
-  }
-  if (field === "type") {
-    const got = (input as { type?: unknown }).type
-    const shown = typeof got === "string" && /^[a-z_]{1,40}$/.test(got) ? ` (got "${got}")` : ""
-    const hint = got === "authorized_user" || got === "external_account" || got === "impersonated_service_account"
-      ? `${KEY_HINT}; for other credential types, pass a token source to Credentials.layerEffect`
-      : KEY_HINT
-    return { problem: `type ${FIELD_EXPECTATIONS.type}${shown}`, hint }
-  }
-  return { problem: `${field} ${FIELD_EXPECTATIONS[field] ?? "is invalid"}`, hint: KEY_HINT }
-}
-
-const decodeKey = (input: unknown, origin?: string): Effect.Effect<ServiceAccountKey, AuthenticationError> => {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    return Effect.fail(keyError(origin, "expected a JSON object"))
-  }
-  return Either.match(Schema.decodeUnknownEither(ServiceAccountKey)(input), {
-    onLeft: (error) => {
-      const { hint, problem } = describeKeyIssue(input, error)
-      return Effect.fail(keyError(origin, problem, hint))
-    },
-    onRight: Effect.succeed
-  })
-}
-
-const parseKeyJson = (
-  json: string | Redacted.Redacted<string>,
-  origin?: string
-): Effect.Effect<ServiceAccountKey, AuthenticationError> =>
-  Effect.suspend(() => {
-    const text = Redacted.isRedacted(json) ? Redacted.value(json) : json
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(text)
-    } catch (cause) {
-      // Only the position is kept: the parser's message quotes the input, which holds the private key.
-      const position = cause instanceof Error ? /position (\d+)/.exec(cause.message)?.[1] : undefined
-      const where = position === undefined ? "" : ` (at position ${position})`
-      return Effect.fail(keyError(origin, `not valid JSON${where}`))
-    }
-    return decodeKey(parsed, origin)
-  })
-
 /**
  * Decodes a service account key from JSON text (plain or `Redacted`) or from an already parsed object. Fails with an
  * `AuthenticationError` whose reason names the offending field, e.g. `service account key: client_email is
@@ -562,67 +474,10 @@ export const decodeServiceAccountKey = (
   input: string | Redacted.Redacted<string> | ServiceAccountKeyJson | object
 ): Effect.Effect<ServiceAccountKey, AuthenticationError> =>
   typeof input === "string"
-    ? parseKeyJson(input)
+    ? account.parseKeyJson(input)
     : Redacted.isRedacted(input)
-    ? parseKeyJson(input as Redacted.Redacted<string>)
-    : decodeKey(input)
-
-const importKey = (key: ServiceAccountKey, origin?: string): Effect.Effect<CryptoKey, AuthenticationError> =>
-  Effect.suspend(() => {
-    const der = jwt.pemToPkcs8(Redacted.value(key.private_key))
-    if (!(der instanceof Uint8Array)) {
-      switch (der._tag) {
-        case "NotPem":
-          return Effect.fail(
-            keyError(origin, "private_key is not PEM-encoded (expected a -----BEGIN PRIVATE KEY----- block)")
-          )
-        case "WrongLabel":
-          return Effect.fail(
-            keyError(
-              origin,
-              `private_key is a "${der.label}" block; expected a PKCS#8 "PRIVATE KEY"`,
-              der.label === "RSA PRIVATE KEY"
-                ? "convert it with `openssl pkcs8 -topk8 -nocrypt`, or use the key file as Google issued it"
-                : KEY_HINT
-            )
-          )
-        case "BadBase64":
-          return Effect.fail(keyError(origin, "private_key is not valid base64 inside its PEM block"))
-      }
-    }
-    return Effect.tryPromise({
-      try: () => jwt.importRs256PrivateKey(der),
-      catch: () => keyError(origin, "private_key could not be imported as an RSA private key")
-    })
-  })
-
-interface Signer {
-  readonly key: ServiceAccountKey
-  readonly cryptoKey: CryptoKey
-}
-
-const signAssertion = (
-  signer: Signer,
-  scopes: ReadonlyArray<string>,
-  nowMillis: number
-): Effect.Effect<string, AuthenticationError> => {
-  const { claims, header } = jwt.assertionParts({
-    clientEmail: signer.key.client_email,
-    privateKeyId: signer.key.private_key_id,
-    tokenUri: signer.key.token_uri,
-    scopes,
-    nowMillis,
-    lifetimeSeconds: ASSERTION_LIFETIME_SECONDS
-  })
-  return Effect.tryPromise({
-    try: () => jwt.signRs256(signer.cryptoKey, header, { ...claims }),
-    catch: () =>
-      new AuthenticationError({
-        reason: "service account key: signing the JWT assertion with private_key failed",
-        hint: KEY_HINT
-      })
-  })
-}
+    ? account.parseKeyJson(input as Redacted.Redacted<string>)
+    : account.decodeKey(input)
 
 /**
  * Signs the OAuth2 JWT-bearer assertion for a service account key: header `{"alg":"RS256","typ":"JWT","kid":
@@ -652,9 +507,13 @@ export const makeAssertion = (
   options?: { readonly scopes?: ReadonlyArray<string> | undefined }
 ): Effect.Effect<Redacted.Redacted<string>, AuthenticationError> =>
   Effect.gen(function*() {
-    const cryptoKey = yield* importKey(key)
+    const cryptoKey = yield* account.importKey(key)
     const now = yield* Clock.currentTimeMillis
-    const assertion = yield* signAssertion({ key, cryptoKey }, options?.scopes ?? [FIREBASE_MESSAGING_SCOPE], now)
+    const assertion = yield* account.signAssertion(
+      { key, cryptoKey },
+      options?.scopes ?? [FIREBASE_MESSAGING_SCOPE],
+      now
+    )
     return Redacted.make(assertion)
   })
 
@@ -708,33 +567,14 @@ const serviceAccountFromKey = (
   options: ServiceAccountOptions | undefined,
   origin: string | undefined
 ): Effect.Effect<Service, AuthenticationError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const cryptoKey = yield* importKey(key, origin)
-    const signer: Signer = { key, cryptoKey }
-    const scopes = options?.scopes ?? [FIREBASE_MESSAGING_SCOPE]
-    const timeout = options?.timeout ?? DEFAULT_TIMEOUT
-    const endpoint: http.Endpoint = { label: `token endpoint ${key.token_uri}`, kind: "oauth2" }
-
-    const fetch = Effect.gen(function*() {
-      const assertion = yield* signAssertion(signer, scopes, yield* Clock.currentTimeMillis)
-      const request = HttpClientRequest.post(key.token_uri).pipe(
-        HttpClientRequest.acceptJson,
-        HttpClientRequest.bodyUrlParams({ grant_type: JWT_BEARER_GRANT, assertion })
-      )
-      const { body, response } = yield* http.executeText(client, request, endpoint, timeout, [assertion])
-      const token = yield* http.interpretTokenResponse(endpoint, response, body, [assertion])
-      const now = yield* Clock.currentTimeMillis
-      return { token: Redacted.make(token.accessToken), expiresAt: now + token.expiresInSeconds * 1000 }
-    })
-
-    return yield* cached(
-      `service account ${key.client_email}`,
-      Option.some(options?.projectId ?? key.project_id),
-      fetch,
-      options
-    )
-  })
+  Effect.flatMap(
+    account.tokenFetch(key, {
+      scopes: options?.scopes ?? [FIREBASE_MESSAGING_SCOPE],
+      timeout: options?.timeout ?? DEFAULT_TIMEOUT
+    }, origin),
+    (fetch) =>
+      cached(`service account ${key.client_email}`, Option.some(options?.projectId ?? key.project_id), fetch, options)
+  )
 
 /**
  * Credentials from a service account key: the key JSON as text (plain or `Redacted`), as a parsed object, or an
@@ -766,16 +606,11 @@ export const serviceAccount = (
   options?: ServiceAccountOptions
 ): Effect.Effect<Service, AuthenticationError, HttpClient.HttpClient> =>
   Effect.flatMap(
-    isDecodedKey(key) ? Effect.succeed(key) : decodeServiceAccountKey(key),
+    account.isDecodedKey(key) ? Effect.succeed(key) : decodeServiceAccountKey(key),
     (decoded) => serviceAccountFromKey(decoded, options, undefined)
   )
 
 /** A key that went through {@link ServiceAccountKey} already carries its private key as a `Redacted`. */
-const isDecodedKey = (key: unknown): key is ServiceAccountKey =>
-  typeof key === "object" && key !== null && !Redacted.isRedacted(key) &&
-  Redacted.isRedacted((key as { readonly private_key?: unknown }).private_key) &&
-  Schema.is(ServiceAccountKey)(key)
-
 /**
  * Credentials from service account key JSON text.
  *
@@ -802,61 +637,20 @@ export const fromJson = (
   json: string | Redacted.Redacted<string>,
   options?: ServiceAccountOptions
 ): Effect.Effect<Service, AuthenticationError, HttpClient.HttpClient> =>
-  Effect.flatMap(parseKeyJson(json), (key) => serviceAccountFromKey(key, options, undefined))
+  Effect.flatMap(account.parseKeyJson(json), (key) => serviceAccountFromKey(key, options, undefined))
 
 /** Where a key file's path came from: the name in a `ConfigError`'s path, and what to check. */
-interface KeyFileOrigin {
-  readonly name: string
-  readonly hint: string
-}
-
-const PATH_ARGUMENT: KeyFileOrigin = { name: "path", hint: "check the path and the file's permissions" }
-
-const ENV_VARIABLE: KeyFileOrigin = {
-  name: "GOOGLE_APPLICATION_CREDENTIALS",
-  hint: "check the path in GOOGLE_APPLICATION_CREDENTIALS and the file's permissions"
-}
-
-const describeReadFailure = (error: PlatformError.PlatformError): string => {
-  if (error._tag === "SystemError") {
-    switch (error.reason) {
-      case "NotFound":
-        return "no such file"
-      case "PermissionDenied":
-        return "permission denied"
-      case "BadResource":
-        return "not a regular file"
-      default:
-        return error.description ?? error.reason
-    }
-  }
-  return error.description ?? "it could not be decoded as text"
-}
-
-const readKeyFile = (
-  path: string,
-  origin: KeyFileOrigin
-): Effect.Effect<string, ConfigError.ConfigError, FileSystem.FileSystem> =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(path)).pipe(
-    Effect.mapError((error) =>
-      ConfigError.InvalidData(
-        [origin.name],
-        `service account key file ${path} could not be read: ${describeReadFailure(error)}; ${origin.hint}`
-      )
-    )
-  )
-
 const fromFileWith = (
   path: string,
   options: ServiceAccountOptions | undefined,
-  origin: KeyFileOrigin
+  origin: keyFile.Origin
 ): Effect.Effect<
   Service,
   AuthenticationError | ConfigError.ConfigError,
   HttpClient.HttpClient | FileSystem.FileSystem
 > =>
-  readKeyFile(path, origin).pipe(
-    Effect.flatMap((text) => parseKeyJson(text, path)),
+  keyFile.read(path, origin).pipe(
+    Effect.flatMap((text) => account.parseKeyJson(text, path)),
     Effect.flatMap((key) => serviceAccountFromKey(key, options, path))
   )
 
@@ -895,18 +689,7 @@ export const fromFile = (
   Service,
   AuthenticationError | ConfigError.ConfigError,
   HttpClient.HttpClient | FileSystem.FileSystem
-> => fromFileWith(path, options, PATH_ARGUMENT)
-
-const metadataBaseUrl = (options: MetadataServerOptions | undefined): Effect.Effect<string> => {
-  if (options?.baseUrl !== undefined) return Effect.succeed(options.baseUrl.replace(/\/+$/, ""))
-  return Config.option(Config.nonEmptyString("GCE_METADATA_HOST")).pipe(
-    Effect.map(Option.match({
-      onNone: () => DEFAULT_METADATA_URL,
-      onSome: (host) => /^https?:\/\//.test(host) ? host.replace(/\/+$/, "") : `http://${host.replace(/\/+$/, "")}`
-    })),
-    Effect.orElseSucceed(() => DEFAULT_METADATA_URL)
-  )
-}
+> => fromFileWith(path, options, keyFile.PATH_ARGUMENT)
 
 /**
  * Credentials from the GCP metadata server (Compute Engine, GKE, Cloud Run, Cloud Functions, App Engine): `GET
@@ -936,47 +719,10 @@ const metadataBaseUrl = (options: MetadataServerOptions | undefined): Effect.Eff
 export const metadataServer = (
   options?: MetadataServerOptions
 ): Effect.Effect<Service, CredentialsError, HttpClient.HttpClient> =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    const base = yield* metadataBaseUrl(options)
-    const timeout = options?.timeout ?? DEFAULT_TIMEOUT
-    const account = encodeURIComponent(options?.serviceAccount ?? "default")
-    const endpoint: http.Endpoint = { label: `metadata server ${base}`, kind: "metadata" }
-    const get = (path: string, urlParams: Record<string, string> = {}) =>
-      HttpClientRequest.get(`${base}/computeMetadata/v1/${path}`).pipe(
-        HttpClientRequest.setHeader("Metadata-Flavor", "Google"),
-        HttpClientRequest.setUrlParams(urlParams)
-      )
-
-    const projectId = options?.projectId !== undefined
-      ? options.projectId
-      : yield* Effect.gen(function*() {
-        const { body, response } = yield* http.executeText(client, get("project/project-id"), endpoint, timeout, [])
-        if (response.status >= 200 && response.status < 300) {
-          if (body.trim().length > 0) return body.trim()
-          return yield* new TransportError({
-            reason: `${endpoint.label} answered an empty project id`,
-            retryable: false,
-            status: response.status
-          })
-        }
-        return yield* http.failForStatus(endpoint, response, body, [])
-      })
-
-    const scopes = options?.scopes
-    const tokenRequest = get(
-      `instance/service-accounts/${account}/token`,
-      scopes === undefined || scopes.length === 0 ? {} : { scopes: scopes.join(",") }
-    )
-    const fetch = Effect.gen(function*() {
-      const { body, response } = yield* http.executeText(client, tokenRequest, endpoint, timeout, [])
-      const token = yield* http.interpretTokenResponse(endpoint, response, body, [])
-      const now = yield* Clock.currentTimeMillis
-      return { token: Redacted.make(token.accessToken), expiresAt: now + token.expiresInSeconds * 1000 }
-    })
-
-    return yield* cached(`metadata server ${base}`, Option.some(projectId), fetch, options)
-  })
+  Effect.flatMap(
+    metadata.source({ ...options, timeout: options?.timeout ?? DEFAULT_TIMEOUT }),
+    ({ base, fetch, projectId }) => cached(`metadata server ${base}`, Option.some(projectId), fetch, options)
+  )
 
 /**
  * Credentials from any effect that yields a token: a `Redacted` token (kept until invalidated) or an
@@ -1151,16 +897,16 @@ export const layerConfig = (
 > =>
   Layer.effect(
     Credentials,
-    Config.option(Config.nonEmptyString(ENV_VARIABLE.name)).pipe(
+    Config.option(Config.nonEmptyString(keyFile.ENV_VARIABLE.name)).pipe(
       Effect.flatMap(Option.match({
         onNone: () =>
           Effect.fail(
             ConfigError.MissingData(
-              [ENV_VARIABLE.name],
+              [keyFile.ENV_VARIABLE.name],
               "GOOGLE_APPLICATION_CREDENTIALS is not set: set it to the path of a service account key JSON file, or use Credentials.layerMetadataServer() on Google Cloud"
             )
           ),
-        onSome: (path) => fromFileWith(path, options, ENV_VARIABLE)
+        onSome: (path) => fromFileWith(path, options, keyFile.ENV_VARIABLE)
       }))
     )
   )

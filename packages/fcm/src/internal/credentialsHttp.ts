@@ -9,6 +9,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import { parseRetryAfter } from "../Backoff.js"
 import { AuthenticationError, excerpt, TransportError } from "../FcmError.js"
@@ -266,3 +267,25 @@ export const executeText = (
         })
     })
   )
+
+/**
+ * Fetches one access token: executes the request, reads the token answer and dates its expiry on Effect's `Clock`.
+ *
+ * @internal
+ */
+export const fetchToken = (
+  client: HttpClient.HttpClient,
+  request: HttpClientRequest.HttpClientRequest,
+  endpoint: Endpoint,
+  timeout: Duration.DurationInput,
+  secrets: ReadonlyArray<string>
+): Effect.Effect<
+  { readonly token: Redacted.Redacted<string>; readonly expiresAt: number },
+  AuthenticationError | TransportError
+> =>
+  Effect.gen(function*() {
+    const { body, response } = yield* executeText(client, request, endpoint, timeout, secrets)
+    const token = yield* interpretTokenResponse(endpoint, response, body, secrets)
+    const now = yield* Clock.currentTimeMillis
+    return { token: Redacted.make(token.accessToken), expiresAt: now + token.expiresInSeconds * 1000 }
+  })
