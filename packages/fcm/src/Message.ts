@@ -3,6 +3,9 @@
  * `notification`) and how (`collapseKey`, `priority`, `timeToLive`, …). It is plain data; {@link validate} checks
  * it before anything goes on the wire, and each protocol encodes it to its own wire format.
  *
+ * The rules its fields' types do not say (one target, no token twice, reserved data keys, the payload limits) are in
+ * `internal/messageRules.ts`; how a failed decoding names its field, in `internal/invalidMessage.ts`.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
@@ -11,6 +14,8 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { InvalidMessage } from "./FcmError.js"
+import * as invalidMessage from "./internal/invalidMessage.js"
+import * as rules from "./internal/messageRules.js"
 import { noProto, optional, wire, WireFormId } from "./internal/wire.js"
 import { wireFields, wirePathOf } from "./internal/wireFields.js"
 
@@ -31,7 +36,7 @@ import { wireFields, wirePathOf } from "./internal/wireFields.js"
  * @since 0.1.0
  * @category constants
  */
-export const MAX_TIME_TO_LIVE = 2_419_200
+export const MAX_TIME_TO_LIVE = rules.MAX_TIME_TO_LIVE
 
 /**
  * The largest payload (data keys and values, and the notification) FCM accepts, in bytes.
@@ -47,7 +52,7 @@ export const MAX_TIME_TO_LIVE = 2_419_200
  * @since 0.1.0
  * @category constants
  */
-export const MAX_PAYLOAD_BYTES = 4096
+export const MAX_PAYLOAD_BYTES = rules.MAX_PAYLOAD_BYTES
 
 /**
  * The largest payload FCM accepts for a topic message, in bytes.
@@ -66,7 +71,7 @@ export const MAX_PAYLOAD_BYTES = 4096
  * @since 0.1.0
  * @category constants
  */
-export const MAX_TOPIC_PAYLOAD_BYTES = 2048
+export const MAX_TOPIC_PAYLOAD_BYTES = rules.MAX_TOPIC_PAYLOAD_BYTES
 
 /**
  * The most topics a condition may name.
@@ -85,10 +90,7 @@ export const MAX_TOPIC_PAYLOAD_BYTES = 2048
  * @since 0.1.0
  * @category constants
  */
-export const MAX_CONDITION_TOPICS = 5
-
-const TOPIC_PATTERN = /^(\/topics\/)?[a-zA-Z0-9\-_.~%]+$/
-const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/
+export const MAX_CONDITION_TOPICS = rules.MAX_CONDITION_TOPICS
 
 /**
  * A data value: FCM carries flat key/value pairs, so nested structures are refused.
@@ -142,23 +144,12 @@ export type DataValue = typeof DataValue.Type
  * @since 0.1.0
  * @category predicates
  */
-export const isReservedDataKey = (key: string): boolean => {
-  const lower = key.toLowerCase()
-  return lower === "from" || lower === "message_type" || lower.startsWith("google") || lower.startsWith("gcm")
-}
+export const isReservedDataKey: (key: string) => boolean = rules.isReservedDataKey
 
 /**
  * The keys' rules, checked on the whole record: a record's key schema that refuses a key makes it an unexpected key,
  * which would hide the rule it broke.
  */
-const checkDataKeys = (data: { readonly [key: string]: unknown }): Schema.FilterOutput => {
-  for (const key in data) {
-    if (key.length === 0) return { path: [key], message: "must not be empty" }
-    if (isReservedDataKey(key)) return { path: [key], message: "is a reserved key (from, message_type, google…, gcm…)" }
-  }
-  return undefined
-}
-
 /**
  * The `data` payload: string keys, scalar values.
  *
@@ -176,7 +167,7 @@ const checkDataKeys = (data: { readonly [key: string]: unknown }): Schema.Filter
  * @category schemas
  */
 export const Data = noProto(
-  Schema.Record({ key: Schema.String, value: DataValue }).pipe(Schema.filter(checkDataKeys)).annotations({
+  Schema.Record({ key: Schema.String, value: DataValue }).pipe(Schema.filter(rules.checkDataKeys)).annotations({
     [WireFormId]: "map of string, number or boolean"
   })
 )
@@ -194,7 +185,7 @@ const NotificationWire = Schema.Struct({
   badge: optional(Schema.String),
   tag: optional(Schema.String),
   color: optional(
-    Schema.String.pipe(Schema.pattern(COLOR_PATTERN, { message: () => "must be a colour in the form #rrggbb" }))
+    Schema.String.pipe(Schema.pattern(rules.COLOR_PATTERN, { message: () => "must be a colour in the form #rrggbb" }))
   ),
   clickAction: wire("click_action", Schema.String),
   channelId: wire("android_channel_id", Schema.String),
@@ -338,28 +329,14 @@ export interface Options extends Schema.Schema.Type<typeof Options> {}
 const Tokens: Schema.Schema<ReadonlyArray<string>, ReadonlyArray<string>> = Schema.declare(
   [],
   {
-    decode: () => (input, _options, ast) => {
-      if (!Array.isArray(input)) {
-        return ParseResult.fail(new ParseResult.Type(ast, input, "must be an array of registration tokens"))
-      }
-      for (let i = 0; i < input.length; i++) {
-        const token: unknown = input[i]
-        if (typeof token !== "string" || token.length === 0) {
-          const reason = typeof token === "string"
-            ? "must be a non-empty registration token"
-            : `must be a registration token (a string), got ${token === null ? "null" : typeof token}`
-          return ParseResult.fail(new ParseResult.Pointer(i, input, new ParseResult.Type(ast, token, reason)))
-        }
-      }
-      return ParseResult.succeed(input as ReadonlyArray<string>)
-    },
+    decode: () => (input, _options, ast) => rules.decodeTokens(input, ast),
     encode: () => ParseResult.succeed
   },
   { identifier: "Tokens", description: "registration tokens", [WireFormId]: "array of registration tokens" }
 ) as unknown as Schema.Schema<ReadonlyArray<string>, ReadonlyArray<string>>
 
 const TopicSchema = Schema.String.pipe(
-  Schema.pattern(TOPIC_PATTERN, {
+  Schema.pattern(rules.TOPIC_PATTERN, {
     message: () => "must be a topic name ([a-zA-Z0-9-_.~%]+), optionally prefixed /topics/"
   })
 )
@@ -378,15 +355,6 @@ const Fields = Schema.Struct({
   ...optionFields
 })
 
-const utf8 = new TextEncoder()
-const byteLength = (s: string): number => {
-  // Fast path: ASCII strings have one byte per character.
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 0x7f) return utf8.encode(s).length
-  }
-  return s.length
-}
-
 /**
  * The size FCM counts against its payload limit: the bytes of the data keys and values and of the notification's
  * keys and values.
@@ -402,51 +370,7 @@ const byteLength = (s: string): number => {
  * @since 0.1.0
  * @category utils
  */
-export const payloadBytes = (options: Options): number => {
-  let size = 0
-  if (options.data) {
-    for (const key in options.data) size += byteLength(key) + byteLength(String(options.data[key]))
-  }
-  if (options.notification) {
-    for (const [key, value] of Object.entries(options.notification)) {
-      if (value === undefined) continue
-      size += byteLength(key) + byteLength(typeof value === "string" ? value : JSON.stringify(value))
-    }
-  }
-  return size
-}
-
-const checkTarget = (m: typeof Fields.Type): Schema.FilterOutput => {
-  const targets = (m.tokens !== undefined ? 1 : 0) + (m.topic !== undefined ? 1 : 0) +
-    (m.condition !== undefined ? 1 : 0)
-  if (targets === 0) return { path: ["tokens"], message: "no target: set tokens, topic or condition" }
-  if (targets > 1) return { path: ["tokens"], message: "set exactly one of tokens, topic or condition" }
-  if (m.tokens !== undefined) {
-    if (m.tokens.length === 0) return { path: ["tokens"], message: "must not be empty" }
-    const seen = new Set<string>()
-    for (let i = 0; i < m.tokens.length; i++) {
-      const token = m.tokens[i]!
-      if (seen.has(token)) return { path: ["tokens", i], message: `duplicates tokens[${m.tokens.indexOf(token)}]` }
-      seen.add(token)
-    }
-  }
-  if (m.condition !== undefined) {
-    const topics = m.condition.match(/'[^']*'\s+in\s+topics/g)?.length ?? 0
-    if (topics === 0) return { path: ["condition"], message: "must name at least one topic, e.g. 'news' in topics" }
-    if (topics > MAX_CONDITION_TOPICS) {
-      return { path: ["condition"], message: `names ${topics} topics; FCM allows at most ${MAX_CONDITION_TOPICS}` }
-    }
-  }
-  const limit = m.topic !== undefined ? MAX_TOPIC_PAYLOAD_BYTES : MAX_PAYLOAD_BYTES
-  const size = payloadBytes(m)
-  if (size > limit) {
-    return {
-      path: [m.data !== undefined ? "data" : "notification"],
-      message: `payload is ${size} bytes; FCM accepts at most ${limit}${m.topic !== undefined ? " for a topic" : ""}`
-    }
-  }
-  return undefined
-}
+export const payloadBytes: (options: Options) => number = rules.payloadBytes
 
 /**
  * The legacy request body (`POST /fcm/send`) as one schema: its type side is the camelCase {@link Message}, its
@@ -469,7 +393,7 @@ const checkTarget = (m: typeof Fields.Type): Schema.FilterOutput => {
  * @since 0.1.0
  * @category schemas
  */
-export const Legacy = Fields.pipe(Schema.filter(checkTarget))
+export const Legacy = Fields.pipe(Schema.filter(rules.checkTarget))
 
 const decodeLegacy = Schema.decodeUnknownEither(Legacy, { onExcessProperty: "error" })
 let legacyPath: ((path: string) => string) | undefined
@@ -678,16 +602,6 @@ export const topicPath = (topic: string): string => topic.startsWith("/topics/")
  */
 export const topicName = (topic: string): string => topic.startsWith("/topics/") ? topic.slice(8) : topic
 
-const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
-  let out = ""
-  for (const segment of path) {
-    if (typeof segment === "number") out += `[${segment}]`
-    else if (segment === "") out += `[""]` // an empty key, which a dot would hide
-    else out += out.length === 0 ? String(segment) : `.${String(segment)}`
-  }
-  return out.length === 0 ? "message" : out
-}
-
 /**
  * Turns a schema failure into an {@link InvalidMessage} naming the first offending field.
  *
@@ -706,15 +620,8 @@ const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
  * @since 0.1.0
  * @category errors
  */
-export const fromParseError = (error: ParseResult.ParseError, prefix?: string): InvalidMessage => {
-  const issues = ParseResult.ArrayFormatter.formatErrorSync(error)
-  const issue = issues[0]
-  const field = issue === undefined ? "message" : formatPath(issue.path)
-  return new InvalidMessage({
-    field: prefix === undefined ? field : field === "message" ? prefix : `${prefix}.${field}`,
-    reason: issue === undefined ? "is not a valid message" : issue.message
-  })
-}
+export const fromParseError: (error: ParseResult.ParseError, prefix?: string) => InvalidMessage =
+  invalidMessage.fromParseError
 
 const decodeMessage = Schema.decodeUnknownEither(Message, { onExcessProperty: "error" })
 
