@@ -13,32 +13,14 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { parseArgs } from "node:util"
+import * as ServerProcess from "./serverProcess.js"
 
-export interface Ready {
-  readonly baseUrl: string
-  readonly port: number
-  readonly keyPath: string
-  readonly caPath: string
-  readonly apiKey: string
-  readonly projectId: string
-  readonly accessToken: string
-}
-
-const { values } = parseArgs({
-  options: {
-    latency: { type: "string", default: "0" },
-    dir: { type: "string" },
-    host: { type: "string", default: "127.0.0.1" }
-  }
-})
-const latency = Number(values.latency)
-const dir = values.dir!
+const { dir, host, latency } = ServerProcess.flags()
 
 const program = Effect.gen(function*() {
   const emulator = yield* FcmEmulator.make({
     tls: true,
-    host: values.host,
+    host,
     record: false,
     scenarios: { default: latency > 0 ? Scenario.latency(latency) : Scenario.delivered }
   })
@@ -46,7 +28,7 @@ const program = Effect.gen(function*() {
   const caPath = path.join(dir, `ca-${latency}.pem`)
   fs.writeFileSync(keyPath, JSON.stringify(emulator.serviceAccount), { mode: 0o600 })
   fs.writeFileSync(caPath, emulator.certificatePem!)
-  const ready: Ready = {
+  const ready: ServerProcess.Ready = {
     baseUrl: emulator.baseUrl,
     port: emulator.port,
     keyPath,
@@ -66,9 +48,4 @@ fiber.addObserver((exit) => {
     process.exit(1)
   }
 })
-process.on("message", (m) => {
-  if (m === "cpu") process.send!(process.cpuUsage())
-})
-const stop = () => Effect.runFork(Fiber.interrupt(fiber)).addObserver(() => process.exit(0))
-process.once("SIGTERM", stop)
-process.once("disconnect", stop)
+ServerProcess.serve(() => Effect.runFork(Fiber.interrupt(fiber)).addObserver(() => process.exit(0)))

@@ -1,7 +1,7 @@
 /**
  * What the orchestrator asks a client process to do, and what the client reports back.
  */
-import type { Ready } from "./emulator.js"
+import type { Ready } from "./serverProcess.js"
 
 export type ClientName =
   | "effect-fcm v1 (HTTP/2)"

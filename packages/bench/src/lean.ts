@@ -23,19 +23,9 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import * as http2 from "node:http2"
 import * as path from "node:path"
-import { parseArgs } from "node:util"
-import type { Ready } from "./emulator.js"
+import * as ServerProcess from "./serverProcess.js"
 
-const { values } = parseArgs({
-  options: {
-    latency: { type: "string", default: "0" },
-    dir: { type: "string" },
-    host: { type: "string", default: "127.0.0.1" }
-  }
-})
-const latency = Number(values.latency)
-const dir = values.dir!
-const host = values.host
+const { dir, host, latency } = ServerProcess.flags()
 
 const projectId = "lean-project"
 const accessToken = "lean-access-token"
@@ -185,16 +175,11 @@ server.listen(0, host, () => {
   const caPath = path.join(dir, `lean-ca-${latency}.pem`)
   fs.writeFileSync(keyPath, JSON.stringify(key), { mode: 0o600 })
   fs.writeFileSync(caPath, certificate.certPem)
-  const ready: Ready = { baseUrl, port, keyPath, caPath, apiKey, projectId, accessToken }
+  const ready: ServerProcess.Ready = { baseUrl, port, keyPath, caPath, apiKey, projectId, accessToken }
   process.send!(ready)
 })
 
-process.on("message", (m) => {
-  if (m === "cpu") process.send!(process.cpuUsage())
-})
-const stop = () => {
+ServerProcess.serve(() => {
   server.close()
   process.exit(0)
-}
-process.once("SIGTERM", stop)
-process.once("disconnect", stop)
+})

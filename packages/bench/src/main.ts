@@ -37,8 +37,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import type { Ready } from "./emulator.js"
 import { type ClientName, type Job, labelOf, type Report, type ServerName } from "./job.js"
+import type { Ready } from "./serverProcess.js"
 import { table } from "./table.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
