@@ -14,17 +14,14 @@ import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { commandEnv, reporter } from "./steps.mjs"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const page = "docs/getting-started.md"
 
 /** The environment of the commands: no package manager's script variables, no credentials. */
 const baseEnv = () => {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_|PNPM_|INIT_CWD$)/.test(k))
-  )
-  delete env.GOOGLE_APPLICATION_CREDENTIALS
-  delete env.FCM_API_KEY
+  const env = commandEnv()
   delete env.FCM_BASE_URL
   env.NO_COLOR = "1"
   return env
@@ -197,15 +194,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const started = Date.now()
-  let failures = 0
-  let last = started
-  const report = (ok, name, detail = "") => {
-    if (!ok) failures++
-    const now = Date.now()
-    console.log(`${ok ? "ok  " : "FAIL"} ${name} (${((now - last) / 1000).toFixed(1)} s)${detail ? `: ${detail}` : ""}`)
-    last = now
-  }
+  const { finish, report } = reporter()
   const scratch = mkdtempSync(join(tmpdir(), "effect-fcm-getting-started-"))
   try {
     await checkGettingStarted({ scratch, report, built: false })
@@ -215,10 +204,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (process.env.PACK_CHECK_KEEP === "1") console.log(`kept ${scratch}`)
     else rmSync(scratch, { recursive: true, force: true })
   }
-  console.log(
-    `getting started check: ${failures === 0 ? "passed" : `${failures} failed`} in ${
-      ((Date.now() - started) / 1000).toFixed(0)
-    } s`
-  )
-  process.exit(failures === 0 ? 0 : 1)
+  finish("getting started check")
 }

@@ -11,26 +11,13 @@ import { tmpdir } from "node:os"
 import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
 import { checkGettingStarted } from "./getting-started-check.mjs"
+import { commandEnv, reporter } from "./steps.mjs"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
-const started = Date.now()
-let failures = 0
+const { failures, finish, report } = reporter()
 
-let last = started
-const report = (ok, name, detail = "") => {
-  if (!ok) failures++
-  const now = Date.now()
-  const took = `(${((now - last) / 1000).toFixed(1)} s)`
-  last = now
-  console.log(`${ok ? "ok  " : "FAIL"} ${name} ${took}${detail ? `: ${detail}` : ""}`)
-}
-
-/** The environment of the tools run here, without the variables a package manager's script runner sets. */
-const env = Object.fromEntries(
-  Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_|PNPM_|INIT_CWD$)/.test(k))
-)
-delete env.GOOGLE_APPLICATION_CREDENTIALS
-delete env.FCM_API_KEY
+/** The environment of the tools run here. */
+const env = commandEnv()
 
 let current // the command running
 let interrupted = false
@@ -400,7 +387,7 @@ try {
   mkdirSync(gettingStarted)
   await checkGettingStarted({ scratch: gettingStarted, report, built: true })
 } catch (error) {
-  if (failures === 0 || error.message === "interrupted") report(false, "pack check", error.message)
+  if (failures() === 0 || error.message === "interrupted") report(false, "pack check", error.message)
 } finally {
   if (scratch !== undefined) {
     if (process.env.PACK_CHECK_KEEP === "1") console.log(`kept ${scratch}`)
@@ -408,7 +395,4 @@ try {
   }
 }
 
-console.log(
-  `pack check: ${failures === 0 ? "passed" : `${failures} failed`} in ${((Date.now() - started) / 1000).toFixed(0)} s`
-)
-process.exit(failures === 0 ? 0 : 1)
+finish("pack check")
