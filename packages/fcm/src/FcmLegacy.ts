@@ -15,6 +15,8 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Backoff from "./Backoff.js"
 import * as FcmClient from "./FcmClient.js"
+import * as Client from "./internal/client.js"
+import * as Engine from "./internal/engine.js"
 import { checkBaseUrl, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
 import * as Legacy from "./internal/legacy.js"
 import { Outcome } from "./Result.js"
@@ -113,36 +115,31 @@ export const make = (
       HttpClientRequest.setHeader("authorization", `key=${apiKey}`)
     )
 
-    const protocol: FcmClient.Protocol = {
+    // The payload of a send is its body without the targets, encoded once; each request adds its targets.
+    const engine = Engine.make<Legacy.Body>({
       name: "legacy",
       batchSize: Legacy.MAX_TOKENS_PER_REQUEST,
       concurrency,
       backoffMillis,
-      prepare: (message) =>
-        Effect.sync(() => {
-          const shared = Legacy.encodeShared(message)
-          return (targets) => {
-            const request = HttpClientRequest.bodyText(
-              template,
-              JSON.stringify(Legacy.withTargets(message, shared, targets)),
-              "application/json"
-            )
-            return exchange(http, request, timeout).pipe(
-              Effect.flatMap((answer) => {
-                if (answer._tag === "Left") {
-                  const failure = answer.left
-                  if (failure._tag === "Fatal") return Effect.fail(failure.error)
-                  const outcome = Outcome.Retryable({ reason: failure.reason, retryAfterMillis: undefined })
-                  return Effect.succeed(targets.map(() => outcome))
-                }
-                return Legacy.classify(answer.right, targets, secrets)
-              }),
-              Effect.withSpan("FcmLegacy.request", { attributes: { "fcm.targets": targets.length } })
-            )
-          }
-        })
-    }
-    return FcmClient.make(protocol)
+      send: (body, targets) =>
+        Engine.traced(
+          Effect.flatMap(
+            exchange(http, HttpClientRequest.bodyText(template, body(targets), "application/json"), timeout),
+            (answer) => {
+              if (answer._tag === "Left") {
+                const failure = answer.left
+                if (failure._tag === "Fatal") return Effect.fail(failure.error)
+                const outcome = Outcome.Retryable({ reason: failure.reason, retryAfterMillis: undefined })
+                return Effect.succeed(targets.map(() => outcome))
+              }
+              return Legacy.classify(answer.right, targets, secrets)
+            }
+          ),
+          "FcmLegacy.request",
+          { "fcm.targets": targets.length }
+        )
+    })
+    return Client.make(engine, (message) => Effect.sync(() => Legacy.bodyOf(message)))
   })
 
 /**

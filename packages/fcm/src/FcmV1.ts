@@ -18,12 +18,15 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type * as Schedule from "effect/Schedule"
 import * as Backoff from "./Backoff.js"
 import * as Credentials from "./Credentials.js"
 import * as FcmClient from "./FcmClient.js"
 import type * as FcmError from "./FcmError.js"
 import type { AuthenticationError, TransportError } from "./FcmError.js"
 import { InvalidMessage } from "./FcmError.js"
+import * as Client from "./internal/client.js"
+import * as Engine from "./internal/engine.js"
 import { checkBaseUrl, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
 import { withPartial } from "./internal/partial.js"
 import * as V1 from "./internal/v1.js"
@@ -109,7 +112,7 @@ export interface Options {
  * @since 0.1.0
  * @category models
  */
-export type Payload = Omit<MessageV1.MessageV1, "token" | "topic" | "condition">
+export type Payload = Omit<MessageV1.MessageV1, "token" | "fid" | "topic" | "condition">
 
 /**
  * What the v1 sender offers beyond {@link FcmClient.FcmClient}: sending messages in the v1 shape firebase-admin
@@ -131,10 +134,35 @@ export type Payload = Omit<MessageV1.MessageV1, "token" | "topic" | "condition">
  */
 export interface Service {
   /**
-   * Sends a v1 message to its own target (token, topic or condition), once. The result has one outcome, keyed by
-   * the target, and its `retry()` is the message itself when that outcome is retryable.
+   * Sends a v1 message to its own target (token, fid, topic or condition), once. The result has one outcome, keyed
+   * by the target, and its `retry()` is the message itself when that outcome is retryable.
    */
   readonly send: (message: MessageV1.MessageV1) => Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError>
+  /**
+   * Sends a v1 message, then sends it again as the schedule allows while its outcome is retryable. The message is
+   * validated and encoded once.
+   */
+  readonly sendWithRetry: (
+    message: MessageV1.MessageV1,
+    options?: FcmClient.RetryOptions
+  ) => Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError>
+  /**
+   * Sends distinct v1 messages (any number, each to its own target) once, through the sender's worker pool: one
+   * request per message. Every message is validated first: an invalid one fails the whole call with
+   * `InvalidMessage` naming it (`[3].android.ttl`) and nothing is sent. The result is keyed by each message's index
+   * (`"0"`, `"1"`, …), in input order; its `retry()` gives back the messages whose outcome is retryable.
+   */
+  readonly sendEach: (
+    messages: Iterable<MessageV1.MessageV1>
+  ) => Effect.Effect<Result.Result<ReadonlyArray<MessageV1.MessageV1>>, FcmError.FcmError>
+  /**
+   * {@link Service.sendEach}, then sends the messages whose outcome is retryable again as the schedule allows (only
+   * those: a delivered message is never sent twice), each with the body it was encoded into once.
+   */
+  readonly sendEachWithRetry: (
+    messages: Iterable<MessageV1.MessageV1>,
+    options?: FcmClient.RetryOptions
+  ) => Effect.Effect<Result.Result<ReadonlyArray<MessageV1.MessageV1>>, FcmError.FcmError>
   /**
    * An `FcmClient` whose every send carries `payload` to the targets the send names: `send`, `sendWithRetry` and
    * `sendStream` of `Message.multicast(tokens)`, `Message.toTopic(topic)` or `Message.toCondition(condition)`. Those
@@ -181,25 +209,52 @@ const payloadOnly = (message: Message.Message): InvalidMessage | undefined => {
 
 type Fatal = AuthenticationError | InvalidMessage | TransportError
 
-const targetKey = (message: Message.Message): "token" | "topic" | "condition" =>
+/** The wire key of a message's target. */
+type TargetKey = "token" | "fid" | "topic" | "condition"
+
+const targetKey = (message: Message.Message): TargetKey =>
   message.tokens !== undefined ? "token" : message.topic !== undefined ? "topic" : "condition"
 
 /**
- * Encodes the request body once per fan-out; each target only fills in its own value.
+ * A send's request body without its target, encoded once: each request writes its target between `prefix` and
+ * `suffix`. `topic` says that targets are written without their `/topics/` prefix; `clock` is the clock the send
+ * started with (read once per send, not once per answer).
  *
  * @internal
  */
-export const bodyTemplate = (
-  key: "token" | "topic" | "condition",
+export class Body {
+  constructor(
+    readonly prefix: string,
+    readonly suffix: string,
+    readonly topic: boolean,
+    readonly clock: Clock.Clock
+  ) {}
+  /** The request body for one target. */
+  of(target: string): string {
+    return this.prefix + JSON.stringify(this.topic ? Message.topicName(target) : target) + this.suffix
+  }
+}
+
+/**
+ * Encodes the request body of a wire message without its target once per send; each target only fills in its own
+ * value.
+ *
+ * @internal
+ */
+export const bodyOf = (
+  key: TargetKey,
   wire: Record<string, unknown>,
-  validateOnly: boolean
-): (target: string) => string => {
-  const marker = "\u0000target\u0000"
-  const json = JSON.stringify({ message: { [key]: marker, ...wire }, ...(validateOnly ? { validate_only: true } : {}) })
-  const at = json.indexOf(JSON.stringify(marker))
-  const prefix = json.slice(0, at)
-  const suffix = json.slice(at + JSON.stringify(marker).length)
-  return (target) => prefix + JSON.stringify(target) + suffix
+  validateOnly: boolean,
+  clock: Clock.Clock,
+  topic = false
+): Body => {
+  const json = JSON.stringify(wire)
+  return new Body(
+    `{"message":{"${key}":`,
+    (json.length > 2 ? `,${json.slice(1)}` : "}") + (validateOnly ? `,"validate_only":true}` : "}"),
+    topic,
+    clock
+  )
 }
 
 /** The v1 sender: the `FcmClient` of multicast messages and the {@link Service} of v1-shaped ones, one protocol. */
@@ -295,41 +350,39 @@ const build = (
       error: (code: string, answers: number) => V1.misconfigured(code, answers, projectId, baseUrl)
     }
 
-    /** The protocol over a way to turn a valid message into its wire payload, once per fan-out. */
-    const protocolFor = (
-      payload: (message: Message.Message, nowMillis: number) => Either.Either<MessageV1.Translated, InvalidMessage>
-    ): FcmClient.Protocol => ({
+    // One engine for every send of this sender: the multicast client, the clients of withMessage, send and sendEach.
+    const engine = Engine.make<Body>({
       name: "v1",
       batchSize: 1,
       concurrency,
       backoffMillis,
       misconfiguration,
-      prepare: (message) =>
-        Effect.clockWith((clock) => {
-          const translated = payload(message, clock.unsafeCurrentTimeMillis())
-          if (Either.isLeft(translated)) return Effect.fail(translated.left)
-          const { message: wire, validateOnly } = translated.right
-          const body = bodyTemplate(targetKey(message), wire, validateOnly)
-          const toTarget = message.topic !== undefined ? Message.topicName : (t: string) => t
-          return Effect.succeed((targets: ReadonlyArray<string>) => attempt(body(toTarget(targets[0]!)), clock, true))
-        })
+      send: (body, targets) => attempt(body.of(targets[0]!), body.clock, true)
     })
 
-    const client = FcmClient.make(protocolFor((message, now) => Either.right(MessageV1.fromMessage(message, now))))
+    const client = Client.make(engine, (message) =>
+      Effect.clockWith((clock) => {
+        const { message: wire, validateOnly } = MessageV1.fromMessage(message, clock.unsafeCurrentTimeMillis())
+        return Effect.succeed(bodyOf(targetKey(message), wire, validateOnly, clock, message.topic !== undefined))
+      }))
 
-    /** The client of a payload that passed validation. */
+    /** The client of a payload that passed validation, over the sender's engine. */
     const clientFor = (valid: Payload): FcmClient.FcmClient => {
       const wire = MessageV1.toWire(valid)
-      return FcmClient.make(protocolFor((message) => {
+      return Client.make(engine, (message) => {
         const refused = payloadOnly(message)
-        if (refused !== undefined) return Either.left(refused)
+        if (refused !== undefined) return Effect.fail(refused)
         if (message.tokens === undefined) {
           const target = message.topic !== undefined ? { topic: message.topic } : { condition: message.condition! }
           const checked = MessageV1.validateEither({ ...valid, ...target })
-          if (Either.isLeft(checked)) return Either.left(checked.left)
+          if (Either.isLeft(checked)) return Effect.fail(checked.left)
         }
-        return Either.right({ message: wire, validateOnly: message.dryRun === true })
-      }))
+        return Effect.clockWith((clock) =>
+          Effect.succeed(
+            bodyOf(targetKey(message), wire, message.dryRun === true, clock, message.topic !== undefined)
+          )
+        )
+      })
     }
 
     const withMessage = (payload: Payload): Effect.Effect<FcmClient.FcmClient, InvalidMessage> =>
@@ -339,30 +392,106 @@ const build = (
         ({ token: _, ...valid }) => clientFor(valid)
       )
 
-    /** The result of a v1 message's send, with that message as the one `retry()` gives back. */
-    const ofMessage = (message: MessageV1.MessageV1) => (result: Result.Result<unknown>) =>
-      new ResultClass(message, result.outcomes, backoffMillis)
+    const countError = (error: FcmError.FcmError) => Effect.sync(() => engine.countError(error))
 
-    // The whole message is validated once, with its own target; its payload is not checked again.
-    const send = (
-      message: MessageV1.MessageV1
+    /**
+     * Validates and encodes v1 messages, each once, into the engine's units: unit `i` is message `i`, its target
+     * as the wire writes it and its body. The messages are all checked before anything is sent.
+     */
+    const unitsOf = (
+      messages: ReadonlyArray<MessageV1.MessageV1>,
+      field: (i: number, field: string) => string,
+      clock: Clock.Clock
+    ): Either.Either<Engine.Units<Body> & { readonly keys: ReadonlyArray<string> }, InvalidMessage> => {
+      const targets = new Array<string>(messages.length)
+      const keys = new Array<string>(messages.length)
+      const bodies = new Array<Body>(messages.length)
+      for (let i = 0; i < messages.length; i++) {
+        const checked = MessageV1.validateEither(messages[i])
+        if (Either.isLeft(checked)) {
+          return Either.left(new InvalidMessage({ ...checked.left, field: field(i, checked.left.field) }))
+        }
+        const { condition, fid, token, topic, ...payload } = checked.right
+        const key: TargetKey = token !== undefined
+          ? "token"
+          : fid !== undefined
+          ? "fid"
+          : topic !== undefined
+          ? "topic"
+          : "condition"
+        const target = token ?? fid ?? (topic !== undefined ? Message.topicName(topic) : condition!)
+        targets[i] = target
+        keys[i] = topic !== undefined ? Message.topicPath(topic) : target
+        bodies[i] = bodyOf(key, MessageV1.toWire(payload), false, clock)
+      }
+      return Either.right({ targets, keys, payload: (i) => bodies[i]! })
+    }
+
+    /** Sends units once, then as `schedule` allows (when given), into the result `view` makes. */
+    const sendUnits = <M>(
+      units: Engine.Units<Body>,
+      view: (outcomes: ReadonlyArray<Outcome>) => Result.Result<M>,
+      schedule: Schedule.Schedule<unknown, Result.Result> | undefined,
+      targets: number
+    ): Effect.Effect<Result.Result<M>, FcmError.FcmError> => {
+      const first = engine.span(
+        Effect.zipRight(Effect.annotateCurrentSpan("fcm.targets", targets), engine.sendAll(units, true)),
+        "FcmClient.send"
+      )
+      const all = schedule === undefined
+        ? first
+        : Effect.flatMap(first, (outcomes) => engine.retry(units, outcomes, schedule, view))
+      return Effect.mapBoth(all, {
+        onFailure: (failure) => withPartial(failure.error, view(failure.outcomes)),
+        onSuccess: view
+      }).pipe(Effect.tapError(countError))
+    }
+
+    /** The result of one v1 message, keyed by its target, with that message as the one `retry()` gives back. */
+    const sendMessage = (
+      message: MessageV1.MessageV1,
+      schedule: Schedule.Schedule<unknown, Result.Result> | undefined
     ): Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError> =>
-      Effect.flatMap(MessageV1.validate(message), ({ condition, token, topic, ...valid }) =>
-        clientFor(valid).send(
-          token !== undefined
-            ? Message.multicast([token])
-            : topic !== undefined
-            ? Message.toTopic(topic)
-            : Message.toCondition(condition!)
-        ).pipe(
-          Effect.mapBoth({
-            onFailure: (error) =>
-              error.partial === undefined ? error : withPartial(error, ofMessage(message)(error.partial)),
-            onSuccess: ofMessage(message)
-          })
-        ))
+      Effect.clockWith((clock) => {
+        const units = unitsOf([message], (_, field) => field, clock)
+        if (Either.isLeft(units)) return Effect.tapError(Effect.fail(units.left), countError)
+        const key = units.right.keys[0]!
+        const view = (outcomes: ReadonlyArray<Outcome>) =>
+          new ResultClass(message, new Map([[key, outcomes[0]!]]), backoffMillis)
+        return sendUnits(units.right, view, schedule, 1)
+      })
 
-    return { client, service: { send, withMessage } }
+    /** The result of many v1 messages, keyed by each message's index. */
+    const sendMessages = (
+      input: Iterable<MessageV1.MessageV1>,
+      schedule: Schedule.Schedule<unknown, Result.Result> | undefined
+    ): Effect.Effect<Result.Result<ReadonlyArray<MessageV1.MessageV1>>, FcmError.FcmError> =>
+      Effect.clockWith((clock) => {
+        const messages = Array.isArray(input) ? input as ReadonlyArray<MessageV1.MessageV1> : Array.from(input)
+        const units = unitsOf(messages, (i, field) => `[${i}].${field}`, clock)
+        if (Either.isLeft(units)) return Effect.tapError(Effect.fail(units.left), countError)
+        const view = (outcomes: ReadonlyArray<Outcome>) => {
+          const map = new Map<string, Outcome>()
+          for (let i = 0; i < outcomes.length; i++) map.set(String(i), outcomes[i]!)
+          return new ResultClass<ReadonlyArray<MessageV1.MessageV1>>(messages, map, backoffMillis)
+        }
+        return sendUnits(units.right, view, schedule, messages.length)
+      })
+
+    const send = (message: MessageV1.MessageV1) => sendMessage(message, undefined)
+    const sendWithRetry = (message: MessageV1.MessageV1, options?: FcmClient.RetryOptions) =>
+      engine.span(
+        sendMessage(message, options?.schedule ?? Engine.defaultSchedule(backoffMillis)),
+        "FcmClient.sendWithRetry"
+      )
+    const sendEach = (messages: Iterable<MessageV1.MessageV1>) => sendMessages(messages, undefined)
+    const sendEachWithRetry = (messages: Iterable<MessageV1.MessageV1>, options?: FcmClient.RetryOptions) =>
+      engine.span(
+        sendMessages(messages, options?.schedule ?? Engine.defaultSchedule(backoffMillis)),
+        "FcmClient.sendWithRetry"
+      )
+
+    return { client, service: { send, sendWithRetry, sendEach, sendEachWithRetry, withMessage } }
   })
 
 /**
@@ -453,6 +582,86 @@ export const send = (
   message: MessageV1.MessageV1
 ): Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError, FcmV1> =>
   Effect.flatMap(FcmV1, (v1) => v1.send(message))
+
+/**
+ * Sends a v1 message with retries, with the v1 sender in context: its outcome, once no longer retryable or when the
+ * schedule ends.
+ *
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ * import { Schedule } from "effect"
+ *
+ * const program = FcmV1.sendWithRetry(
+ *   { token: "registration-token", data: { kind: "sync" } },
+ *   { schedule: Schedule.exponential("1 second").pipe(Schedule.intersect(Schedule.recurs(3))) }
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const sendWithRetry = (
+  message: MessageV1.MessageV1,
+  options?: FcmClient.RetryOptions
+): Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError, FcmV1> =>
+  Effect.flatMap(FcmV1, (v1) => v1.sendWithRetry(message, options))
+
+/**
+ * Sends distinct v1 messages once each, with the v1 sender in context (firebase-admin's `sendEach`, without its
+ * limit of 500): the result is keyed by each message's index, in input order.
+ *
+ * @example
+ * ```ts
+ * import { Emulator, FcmFake } from "@effect-fcm/emulator"
+ * import { Credentials, FcmV1, Result } from "@effect-fcm/fcm"
+ * import { Effect, Layer } from "effect"
+ *
+ * const EmulatorCredentials = Layer.unwrapEffect(
+ *   Effect.map(Emulator.Emulator, (emulator) => Credentials.layerServiceAccount(emulator.serviceAccount))
+ * )
+ * const Fcm = FcmV1.layer().pipe(Layer.provide(EmulatorCredentials), Layer.provideMerge(FcmFake.layer()))
+ * const program = Effect.gen(function*() {
+ *   const result = yield* FcmV1.sendEach([
+ *     { token: "phone-1", notification: { title: "Your order shipped" } },
+ *     { token: "phone-2", data: { kind: "sync" } },
+ *     { topic: "news", notification: { title: "Launch day" } }
+ *   ])
+ *   assert.deepStrictEqual([...result.success.keys()], ["0", "1", "2"])
+ *   assert.ok(Result.Outcome.$is("Delivered")(result.outcomes.get("2")!))
+ * })
+ * Effect.runPromise(program.pipe(Effect.provide(Fcm)))
+ * ```
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const sendEach = (
+  messages: Iterable<MessageV1.MessageV1>
+): Effect.Effect<Result.Result<ReadonlyArray<MessageV1.MessageV1>>, FcmError.FcmError, FcmV1> =>
+  Effect.flatMap(FcmV1, (v1) => v1.sendEach(messages))
+
+/**
+ * Sends distinct v1 messages with retries, with the v1 sender in context: the retryable ones are sent again (and
+ * only those) as the schedule allows.
+ *
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ * import { Schedule } from "effect"
+ *
+ * const messages = ["phone-1", "phone-2"].map((token) => ({ token, data: { kind: "sync" } }))
+ * const program = FcmV1.sendEachWithRetry(messages, { schedule: Schedule.recurs(3) })
+ * ```
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const sendEachWithRetry = (
+  messages: Iterable<MessageV1.MessageV1>,
+  options?: FcmClient.RetryOptions
+): Effect.Effect<Result.Result<ReadonlyArray<MessageV1.MessageV1>>, FcmError.FcmError, FcmV1> =>
+  Effect.flatMap(FcmV1, (v1) => v1.sendEachWithRetry(messages, options))
 
 /**
  * An `FcmClient` whose sends carry a v1 payload to the targets they name, with the v1 sender in context: the way to

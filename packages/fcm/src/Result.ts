@@ -295,6 +295,11 @@ export class Result<M = Message.Message> {
   retry(): Option.Option<M> {
     const tokens = [...this.retryable.keys()]
     if (tokens.length === 0) return Option.none()
+    if (Array.isArray(this.message)) {
+      // a result of many messages (FcmV1.sendEach) is keyed by each message's index
+      const messages = this.message as ReadonlyArray<unknown>
+      return Option.some(tokens.map((index) => messages[Number(index)]) as M)
+    }
     const message = this.message as Message.Message
     if (message === null || typeof message !== "object" || message.tokens === undefined) {
       return Option.some(this.message)

@@ -53,6 +53,33 @@ export const withTargets = (
   return { ...shared, to: targets[0] }
 }
 
+/**
+ * A send's body without its targets: given a request's targets, the JSON of {@link encode}.
+ *
+ * @internal
+ */
+export type Body = (targets: ReadonlyArray<string>) => string
+
+/**
+ * The body of a validated message, encoded once: each request only writes its targets after the shared part.
+ *
+ * @internal
+ */
+export const bodyOf = (message: Message.Message): Body => {
+  const json = JSON.stringify(encodeShared(message))
+  const open = json.length > 2 ? `${json.slice(0, -1)},` : "{"
+  if (message.tokens !== undefined) {
+    const prefix = `${open}"registration_ids":`
+    return (targets) => `${prefix}${JSON.stringify(targets)}}`
+  }
+  if (message.condition !== undefined) {
+    const body = `${open}"condition":${JSON.stringify(message.condition)}}`
+    return () => body
+  }
+  const prefix = `${open}"to":`
+  return (targets) => `${prefix}${JSON.stringify(targets[0])}}`
+}
+
 const malformed = (reason: string, answer: Answer, secrets: ReadonlyArray<string>) =>
   new TransportError({ reason, retryable: false, status: answer.status, body: serverText(answer.body, secrets) })
 

@@ -1,0 +1,167 @@
+/**
+ * The `FcmClient` of multicast messages over an engine: a message is validated, encoded once into the protocol's
+ * payload, and its targets become the engine's units.
+ *
+ * @internal
+ */
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import type * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import type { FcmClient, RetryOptions, StreamOptions } from "../FcmClient.js"
+import type { FcmError } from "../FcmError.js"
+import { AuthenticationError, InvalidMessage, TransportError } from "../FcmError.js"
+import * as Message from "../Message.js"
+import * as Result from "../Result.js"
+import * as Engine from "./engine.js"
+import { withPartial } from "./partial.js"
+import { mapConcurrent } from "./stream.js"
+
+/**
+ * A client whose sends encode a valid message with `prepare` (once per send, retries included) and send it through
+ * `engine`.
+ *
+ * @internal
+ */
+export const make = <P>(
+  engine: Engine.Engine<P>,
+  prepare: (message: Message.Message) => Effect.Effect<P, InvalidMessage>
+): FcmClient => {
+  const { backoffMillis, batchSize } = engine
+
+  const resultOf = (message: Message.Message, targets: ReadonlyArray<string>) =>
+  (
+    outcomes: ReadonlyArray<Result.Outcome>
+  ): Result.Result => {
+    const map = new Map<string, Result.Outcome>()
+    for (let i = 0; i < targets.length; i++) map.set(targets[i]!, outcomes[i]!)
+    return new Result.Result(message, map, backoffMillis)
+  }
+
+  const failWith =
+    (view: (outcomes: ReadonlyArray<Result.Outcome>) => Result.Result) => (failure: Engine.SendFailure) =>
+      withPartial(failure.error, view(failure.outcomes))
+
+  /** Validates and encodes a message, then sends it once; `then` goes on from the first attempt's outcomes. */
+  const sendValid = (
+    message: Message.Message,
+    then: (
+      units: Engine.Units<P>,
+      outcomes: Array<Result.Outcome>,
+      view: (outcomes: ReadonlyArray<Result.Outcome>) => Result.Result
+    ) => Effect.Effect<Array<Result.Outcome>, Engine.SendFailure> | undefined
+  ): Effect.Effect<Result.Result, FcmError> =>
+    Effect.flatMap(Message.validate(message), (valid) =>
+      Effect.flatMap(prepare(valid), (payload) => {
+        const targets = Message.targets(valid)
+        const units = Engine.shared(targets, payload)
+        const view = resultOf(message, targets)
+        const first = engine.span(
+          Effect.zipRight(Effect.annotateCurrentSpan("fcm.targets", targets.length), engine.sendAll(units, true)),
+          "FcmClient.send"
+        )
+        return Effect.matchEffect(first, {
+          onFailure: (failure) => Effect.fail(failWith(view)(failure)),
+          onSuccess: (outcomes) => {
+            const more = then(units, outcomes, view)
+            return more === undefined
+              ? Effect.succeed(view(outcomes))
+              : Effect.mapBoth(more, { onFailure: failWith(view), onSuccess: view })
+          }
+        })
+      }))
+
+  const countError = (error: FcmError) => Effect.sync(() => engine.countError(error))
+
+  const send = (message: Message.Message): Effect.Effect<Result.Result, FcmError> =>
+    Effect.tapError(sendValid(message, () => undefined), countError)
+
+  const sendWithRetry = (message: Message.Message, options?: RetryOptions) =>
+    engine.span(
+      Effect.tapError(
+        sendValid(message, (units, outcomes, view) =>
+          engine.retry(
+            units,
+            outcomes,
+            options?.schedule ?? Engine.defaultSchedule(backoffMillis),
+            view
+          )),
+        countError
+      ),
+      "FcmClient.sendWithRetry"
+    )
+
+  const sendStream = <E, R>(
+    tokens: Stream.Stream<string, E, R>,
+    template: Message.Options,
+    options?: StreamOptions
+  ): Stream.Stream<Result.TokenOutcome, FcmError | E, R> => {
+    const concurrency = options?.concurrency ?? engine.concurrency
+    const retry = options?.retry === undefined ? Engine.defaultSchedule(backoffMillis) : options.retry
+    const probe = Message.multicast(["token"], template)
+    const isToken = (t: unknown): t is string => typeof t === "string" && t.length > 0
+    const missing = Result.Outcome.Failed({ code: "MissingRegistration" })
+    const start = Effect.zip(Effect.flatMap(Message.validate(probe), prepare), Engine.debugEnabled)
+    return Stream.unwrap(Effect.map(start, ([payload, debug]) => {
+      /** Retries the retryable targets of one request before emitting them. */
+      const resend = (targets: ReadonlyArray<string>, outcomes: ReadonlyArray<Result.Outcome>) =>
+        Effect.map(
+          engine.retry(
+            Engine.shared(targets, payload),
+            outcomes.slice(),
+            retry as Schedule.Schedule<unknown, Result.Result>,
+            resultOf(Message.withTokens(probe, targets), targets)
+          ),
+          (final) => targets.map((token, i): Result.TokenOutcome => ({ token, outcome: final[i]! }))
+        ).pipe(Effect.mapError((failure) => failure.error))
+      // One slot for the whole stream: what is still counted when the stream ends (failed or interrupted) is taken
+      // off once, at the end, without a finalizer per request.
+      const slot = new Engine.Slot()
+      const check = engine.probe(Number.MAX_SAFE_INTEGER)
+      const send = (targets: ReadonlyArray<string>) =>
+        Effect.flatMap(engine.request(slot, payload, targets, debug), (outcomes) => {
+          if (batchSize === 1 && check !== undefined && !check.settled) {
+            const code = check.note(outcomes)
+            if (code !== undefined) return Effect.fail(engine.misconfiguration!.error(code, check.seen))
+          }
+          return Effect.succeed(outcomes)
+        })
+      const sent = batchSize === 1
+        ? mapConcurrent(tokens, (token: string): Effect.Effect<Result.TokenOutcome, FcmError> => {
+          // One outcome per token, emitted as it is.
+          if (!isToken(token)) return Effect.succeed({ token, outcome: missing })
+          const targets = [token]
+          return Effect.flatMap(send(targets), (outcomes) => {
+            const outcome = outcomes[0]!
+            return retry !== false && outcome._tag === "Retryable"
+              ? Effect.map(resend(targets, outcomes), (emitted) => emitted[0]!)
+              : Effect.succeed({ token, outcome })
+          })
+        }, concurrency)
+        : mapConcurrent(Stream.grouped(tokens, batchSize), (chunk: Chunk.Chunk<string>) => {
+          const all = Chunk.toReadonlyArray(chunk)
+          const targets = all.filter(isToken)
+          const local: Array<Result.TokenOutcome> = all.length === targets.length
+            ? []
+            : all.filter((t) => !isToken(t)).map((token) => ({ token, outcome: missing }))
+          if (targets.length === 0) return Effect.succeed(local)
+          return Effect.flatMap(
+            send(targets),
+            (outcomes) =>
+              retry !== false && outcomes.some((o) => o._tag === "Retryable")
+                ? Effect.map(resend(targets, outcomes), (emitted) => local.concat(emitted))
+                : Effect.succeed(local.concat(targets.map((token, i) => ({ token, outcome: outcomes[i]! }))))
+          )
+        }, concurrency).pipe(Stream.flattenIterables)
+      return Stream.ensuring(sent, Effect.sync(() => engine.release(slot)))
+    })).pipe(
+      Stream.tapError((error) =>
+        error instanceof AuthenticationError || error instanceof InvalidMessage || error instanceof TransportError
+          ? countError(error)
+          : Effect.void
+      )
+    )
+  }
+
+  return { protocol: engine.name, send, sendWithRetry, sendStream }
+}
