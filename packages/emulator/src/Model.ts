@@ -58,6 +58,13 @@ export interface Config {
   readonly recordCapacity?: number
   /** Answer the `/__emulator/…` control routes (default true). */
   readonly controlRoutes?: boolean
+  /**
+   * The project's message quota: a token bucket of `perMinute` messages a minute holding `burst` (default a minute's
+   * worth), on the requests' clock. A v1 or legacy send whose messages it does not hold is answered with the
+   * project-quota 429 (v1 `RESOURCE_EXHAUSTED` with the `ErrorInfo` of `SendsPerMinutePerProject`, legacy a 429 for
+   * the whole request) and a `Retry-After`, and counts nothing. Default: no quota.
+   */
+  readonly quota?: { readonly perMinute: number; readonly burst?: number | undefined } | undefined
 }
 
 /**

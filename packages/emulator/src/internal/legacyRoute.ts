@@ -54,8 +54,8 @@ export const handle = (state: State, request: M.Request): Handled => {
       body: parsed.body
     }
   }
-  const queued = engine.takeQueued("legacy")
   const keys = parsed.keys
+  const queued = state.quota?.take(keys.length, now) ?? engine.takeQueued("legacy")
   const outcomes: Array<Engine.Outcome> = new Array(keys.length)
   let latency = 0
   let fault: Scenario.RequestFault | undefined

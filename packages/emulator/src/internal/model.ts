@@ -18,6 +18,7 @@ import * as LegacyRoute from "./legacyRoute.js"
 import * as MetadataRoute from "./metadataRoute.js"
 import * as OAuth from "./oauth.js"
 import * as Pages from "./pages.js"
+import { ProjectQuota } from "./quota.js"
 import { Ring } from "./ring.js"
 import type { Issued, State } from "./state.js"
 import * as TokenRoute from "./tokenRoute.js"
@@ -73,6 +74,7 @@ class ModelImpl implements M.Model, State {
   readonly enforceProject: boolean
   readonly apiKeySet: ReadonlySet<string>
   readonly engine: Engine
+  readonly quota: ProjectQuota | undefined
   readonly trusted = new Map<string, OAuth.TrustedKey>()
   readonly accessTokens = new Map<string, Issued>()
   readonly subscriptions = new Map<string, Set<string>>()
@@ -100,6 +102,7 @@ class ModelImpl implements M.Model, State {
     this.ring = new Ring(config.recordCapacity ?? 10_000)
     this.idSuffix = crypto.randomBytes(8).toString("hex")
     this.engine = new Engine(config.scenarios)
+    this.quota = config.quota === undefined ? undefined : new ProjectQuota(config.quota)
     for (const account of config.serviceAccounts ?? []) this.trust(account)
   }
 
@@ -136,6 +139,7 @@ class ModelImpl implements M.Model, State {
     this.c = emptyCounters()
     this.engine.forgetAttempts()
     this.engine.restore()
+    this.quota?.reset()
   }
 
   readonly setRecording = (enabled: boolean): void => {

@@ -7,6 +7,7 @@
 import type * as M from "../Model.js"
 import type { Engine } from "./engine.js"
 import type * as OAuth from "./oauth.js"
+import type { ProjectQuota } from "./quota.js"
 
 /** @internal */
 export interface Issued {
@@ -21,6 +22,8 @@ export interface State {
   readonly enforceProject: boolean
   readonly clockSkew: number
   readonly engine: Engine
+  /** The project's message quota, when one is configured (`quota.ts`). */
+  readonly quota: ProjectQuota | undefined
   readonly trusted: ReadonlyMap<string, OAuth.TrustedKey>
   readonly accessTokens: ReadonlyMap<string, Issued>
   readonly issueAccessToken: M.Model["issueAccessToken"]

@@ -82,7 +82,8 @@ export const handle = (state: State, request: M.Request, project: string): Handl
   if (fault !== undefined) return Faults.handled(fault, wording, route, protocol, now)
   const v = V1Request.validate(textOf(request.body))
   if (!v.ok) return error(v.error, { body: v.body, outcomes: ["InvalidArgument"], failed: 1 })
-  const o = engine.outcomeFor(v.key, engine.takeQueued(route))
+  const refused = state.quota?.take(1, now)
+  const o = engine.outcomeFor(v.key, refused ?? engine.takeQueued(route))
   const topicLike = v.target._tag !== "Token"
   const answer = o.answer
   let res: M.Response
