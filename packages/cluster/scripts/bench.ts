@@ -1,25 +1,31 @@
 /**
- * The price of durability: a campaign on the embedded set-up (SingleRunner on a SQLite file) against a plain
- * `sendStream` of the same tokens, both to the loopback emulator answering after a fixed latency, with the same
- * number of requests in flight.
+ * The price of durability: a campaign on the embedded set-up (SingleRunner on a SQLite file, the shared SQL quota)
+ * against a plain `sendStream` of the same tokens, both to the loopback emulator answering after a fixed latency,
+ * with the same number of requests in flight, in one run.
  *
- *   node --import tsx packages/cluster/scripts/bench.ts [TOKENS=20000] [LATENCY_MS=50]
+ *   node --import tsx packages/cluster/scripts/bench.ts [TOKENS=100000] [LATENCY_MS=50]
  *
- * Prints tokens per second of each, their ratio, and the database's size per token (before any pruning).
+ * Prints tokens per second of each and their ratio, then the database's size per token as the campaign left it and
+ * after pruning the engine's own messages (`Retention.pruneEngine`, then VACUUM), with the bytes of each table.
  */
-import { Broadcast, Quota, Setup, TokenSource } from "@effect-fcm/cluster"
+import { Broadcast, Quota, Retention, Setup, TokenSource } from "@effect-fcm/cluster"
 import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
 import { FcmClient, Result } from "@effect-fcm/fcm"
 import { NodeFcm } from "@effect-fcm/node"
+import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Stream } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 
-const tokens = Number(process.argv[2] ?? 20_000)
+const tokens = Number(process.argv[2] ?? 100_000)
 const latency = Number(process.argv[3] ?? 50)
 const config = Broadcast.defaultConfig
-const inFlight = config.segmentConcurrency * config.chunkConcurrency * config.sendConcurrency
+const chunkSize = 1000
+const segmentChunks = 100
+// the requests a campaign of this size keeps in flight: its segments running at once, their chunks, their requests
+const segments = Math.ceil(Math.ceil(tokens / chunkSize) / segmentChunks)
+const inFlight = Math.min(segments, config.segmentConcurrency) * config.chunkConcurrency * config.sendConcurrency
 
 const program = Effect.gen(function*() {
   const emulator = yield* FcmEmulator.make({ record: false, scenarios: { default: Scenario.latency(latency) } })
@@ -37,6 +43,8 @@ const program = Effect.gen(function*() {
   const plainSeconds = (performance.now() - plainStarted) / 1000
 
   const db = path.join(dir, "campaigns.db")
+  const size = () =>
+    ["", "-wal"].reduce((n, suffix) => n + (fs.existsSync(db + suffix) ? fs.statSync(db + suffix).size : 0), 0)
   const Runner = Broadcast.layer().pipe(
     Layer.provide([Quota.layerSql(), Fcm]),
     Layer.provideMerge(TokenSource.layerSql),
@@ -45,21 +53,37 @@ const program = Effect.gen(function*() {
   const campaign = yield* Effect.gen(function*() {
     yield* TokenSource.load("bench", Stream.fromIterable(list))
     const started = performance.now()
-    const summary = yield* Broadcast.run({ id: "bench", message: { data: { bench: "1" } }, source: "bench" })
-    return { summary, seconds: (performance.now() - started) / 1000 }
+    const summary = yield* Broadcast.run({
+      id: "bench",
+      message: { data: { bench: "1" } },
+      source: "bench",
+      chunkSize,
+      segmentChunks
+    })
+    const seconds = (performance.now() - started) / 1000
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`PRAGMA wal_checkpoint(TRUNCATE)`
+    const before = size()
+    yield* Retention.pruneEngine("bench")
+    yield* sql`VACUUM`
+    yield* sql`PRAGMA wal_checkpoint(TRUNCATE)`
+    const tables = yield* sql<{ name: string; bytes: number }>`
+      SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY bytes DESC
+    `.pipe(Effect.orElseSucceed(() => []))
+    return { summary, seconds, before, after: size(), tables }
   }).pipe(Effect.provide(Runner))
 
-  const bytes = ["", "-wal"].reduce(
-    (n, suffix) => n + (fs.existsSync(db + suffix) ? fs.statSync(db + suffix).size : 0),
-    0
-  )
   const plainRate = plain.success / plainSeconds
   const campaignRate = campaign.summary.counts.success / campaign.seconds
   console.log(`${tokens} tokens, ${latency} ms latency, ${inFlight} requests in flight`)
   console.log(`sendStream:         ${plainRate.toFixed(0)} tokens/s (${plainSeconds.toFixed(1)} s)`)
   console.log(`embedded campaign:  ${campaignRate.toFixed(0)} tokens/s (${campaign.seconds.toFixed(1)} s)`)
   console.log(`ratio:              ${(campaignRate / plainRate).toFixed(2)}`)
-  console.log(`database:           ${(bytes / tokens).toFixed(0)} bytes per token (engine messages not pruned)`)
+  console.log(`database:           ${(campaign.before / tokens).toFixed(0)} bytes per token as left`)
+  console.log(`                    ${(campaign.after / tokens).toFixed(0)} bytes per token, engine messages pruned`)
+  for (const { bytes, name } of campaign.tables.filter((t) => t.bytes >= 0.01 * campaign.after)) {
+    console.log(`  ${name.padEnd(34)} ${(bytes / tokens).toFixed(0)} bytes per token`)
+  }
   fs.rmSync(dir, { recursive: true, force: true })
 })
 

@@ -25,6 +25,7 @@ import type * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import type * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
@@ -79,7 +80,7 @@ export interface Config {
  */
 export const defaultConfig: Config = {
   segmentConcurrency: 4,
-  chunkConcurrency: 2,
+  chunkConcurrency: 8,
   sendConcurrency: 32,
   ledgerBatch: 100,
   quotaBatch: 50,
@@ -107,7 +108,10 @@ export const BroadcastWorkflow = Workflow.make({
   name: "effect-fcm/Broadcast",
   payload: { campaignId: Schema.String },
   success: Campaign.Summary,
-  idempotencyKey: ({ campaignId }) => campaignId
+  idempotencyKey: ({ campaignId }) => campaignId,
+  // a caller waiting on a suspended campaign asks again at most every 2 seconds (not 30): `resume` then `await`
+  // returns soon after the campaign is done
+  suspendedRetrySchedule: Schedule.exponential(200, 1.5).pipe(Schedule.either(Schedule.spaced("2 seconds")))
 }).annotate(Workflow.SuspendOnFailure, true)
 
 const ChunkResult = Schema.Struct({ sent: Schema.Number, skipped: Schema.Number })
@@ -616,8 +620,17 @@ export const resume = (
 ): Effect.Effect<void, Campaign.CampaignNotFound | SqlError, WorkflowEngine | SqlClient.SqlClient> =>
   Effect.gen(function*() {
     yield* Tables.migrate
-    yield* get(campaignId)
+    const campaign = yield* get(campaignId)
     yield* setState(campaignId, "running", ["paused"])
+    // a failure suspends the segment it happened in, and the campaign waiting on it: the segments first (a segment
+    // that completes resumes the campaign), then the campaign (suspended by a failure of its own)
+    const segments = Math.ceil(Math.ceil(campaign.total / campaign.chunkSize) / campaign.segmentChunks)
+    yield* Effect.forEach(
+      Array.from({ length: segments }, (_, segment) => segment),
+      (segment) =>
+        Effect.flatMap(SegmentWorkflow.executionId({ campaignId, segment }), (id) => SegmentWorkflow.resume(id)),
+      { concurrency: 16, discard: true }
+    )
     const executionId = yield* BroadcastWorkflow.executionId({ campaignId })
     yield* BroadcastWorkflow.resume(executionId)
   })

@@ -144,7 +144,9 @@ export const recordedSince = (
     const sql = yield* SqlClient.SqlClient
     yield* ensureTables
     const rows = yield* sql<{ n: number | string }>`
-      SELECT COUNT(*) AS n FROM fcm_ledger WHERE campaign = ${campaignId} AND at >= ${since}
+      SELECT COUNT(*) AS n FROM fcm_ledger WHERE at >= ${since} AND ${
+      // SQLite: `+campaign` keeps the planner on the time index (the last seconds' rows), off the campaign's whole key
+      sql.onDialectOrElse({ sqlite: () => sql`+campaign`, orElse: () => sql`campaign` })} = ${campaignId}
     `
     return Number(rows[0]?.n ?? 0)
   })

@@ -79,6 +79,21 @@ export * as Ledger from "./Ledger.js"
 export * as Quota from "./Quota.js"
 
 /**
+ * Retention: pruning what finished campaigns leave in the database, by hand or as a daily `ClusterCron` job.
+ *
+ * @example
+ * ```ts
+ * import { Retention } from "@effect-fcm/cluster"
+ *
+ * const Pruning = Retention.layer({ after: "30 days" })
+ * ```
+ *
+ * @since 0.1.0
+ * @category exports
+ */
+export * as Retention from "./Retention.js"
+
+/**
  * Ready set-ups: one process on SQLite, or runners on PostgreSQL.
  *
  * @example

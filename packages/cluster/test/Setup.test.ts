@@ -43,6 +43,16 @@ describe("Setup.embedded", () => {
     }))
 })
 
+describe("Setup.embedded's database", () => {
+  it.live("is in WAL mode with synchronous = NORMAL: a commit writes the log, without an fsync", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const context = yield* Layer.build(Setup.embedded({ filename: tempDb() }))
+      const sql = yield* Effect.provide(SqlClient.SqlClient, context)
+      assert.deepStrictEqual(yield* sql`PRAGMA journal_mode`, [{ journal_mode: "wal" }])
+      assert.deepStrictEqual(yield* sql`PRAGMA synchronous`, [{ synchronous: 1 }]) // NORMAL (FULL is 2)
+    })))
+})
+
 describe("Setup.distributed", () => {
   it("hides the password of a database URL", () => {
     assert.strictEqual(Setup.redactUrl("postgres://fcm:s3cret@db:5432/fcm"), "postgres://fcm:***@db:5432/fcm")

@@ -1,9 +1,12 @@
-import { Broadcast, Quota, TokenSource } from "@effect-fcm/cluster"
+import { Broadcast, Quota, Setup, TokenSource } from "@effect-fcm/cluster"
 import { Emulator, FcmFake, Scenario } from "@effect-fcm/emulator"
 import { Credentials, FcmV1 } from "@effect-fcm/fcm"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { WorkflowEngine } from "@effect/workflow"
 import { Effect, Layer } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 
 /** Counts, per token, the v1 requests the emulator delivered. */
 export const deliveries = Effect.gen(function*() {
@@ -56,3 +59,22 @@ export const memoryRunner = (
   )
 
 export const tokens = (n: number, prefix = "phone-") => Array.from({ length: n }, (_, i) => `${prefix}${i}`)
+
+/**
+ * A runner on the embedded set-up (SingleRunner on a SQLite file) with the fake, for campaigns over the given token
+ * sources: the engine's messages are in the file, as in production.
+ */
+export const embeddedRunner = (
+  filename: string,
+  sources: Readonly<Record<string, ReadonlyArray<string>>>,
+  config: Partial<Broadcast.Config> = {}
+) =>
+  Broadcast.layer({ backoffMillis: 1, ...config }).pipe(
+    Layer.provide(Quota.layerUnlimited),
+    Layer.provideMerge(TokenSource.layerMemory(sources)),
+    Layer.provideMerge(FakeFcm),
+    Layer.provideMerge(Setup.embedded({ filename }))
+  )
+
+/** A SQLite file in a directory of its own under the system's temp directory. */
+export const tempDb = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fcm-cluster-")), "campaigns.db")

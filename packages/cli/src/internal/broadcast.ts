@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import { Broadcast, type Campaign, Quota, Setup, TokenSource } from "@effect-fcm/cluster"
+import type * as Cluster from "@effect-fcm/cluster"
 import { FcmClient } from "@effect-fcm/fcm"
 import { Command, Options } from "@effect/cli"
 import * as Console from "effect/Console"
@@ -27,6 +27,34 @@ const value = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefi
 export const DEFAULT_DB = "fcm-campaigns.db"
 
 const usage = (message: string) => new CliError({ code: ExitCode.Usage, message })
+
+/** The package that holds campaigns, and what `fcm broadcast` says when it is missing. */
+export const CLUSTER_PACKAGE = "@effect-fcm/cluster"
+
+/**
+ * Loads `@effect-fcm/cluster`, an optional peer of the command line: campaigns need SQLite (a native module built at
+ * install), which `fcm send` and the other commands do not. Absent, the command fails with exit code 2, naming the
+ * package to install. `importer` is for tests.
+ *
+ * @internal
+ */
+export const loadCluster = (
+  importer: () => Promise<typeof Cluster> = () => import("@effect-fcm/cluster")
+): Effect.Effect<typeof Cluster, CliError> =>
+  Effect.tryPromise({
+    try: importer,
+    catch: (cause) => {
+      const error = cause as { readonly code?: string; readonly message?: string }
+      const missing = (error.code === "ERR_MODULE_NOT_FOUND" || error.code === "MODULE_NOT_FOUND") &&
+        String(error.message).includes(CLUSTER_PACKAGE)
+      return usage(
+        missing
+          ? `fcm broadcast and fcm runner need ${CLUSTER_PACKAGE}, which is not installed: ` +
+            `npm install ${CLUSTER_PACKAGE} (next to @effect-fcm/cli)`
+          : `fcm broadcast and fcm runner need ${CLUSTER_PACKAGE}, which failed to load: ${error.message ?? cause}`
+      )
+    }
+  })
 
 /** Every failure of the campaign layer, as the one error type of the commands. */
 const toCliError = (error: unknown): CliError => {
@@ -165,12 +193,13 @@ const database = (
     )
 
 type Database = Effect.Effect.Success<ReturnType<typeof database>>
-type Embedded = ReturnType<typeof Setup.embedded>
-type Client = ReturnType<typeof Setup.embeddedClient>
+type Embedded = ReturnType<typeof Cluster.Setup.embedded>
+type Client = ReturnType<typeof Cluster.Setup.embeddedClient>
 
 /** A runner: the set-up, the campaign workflows, and FCM as the flags say. */
 const runnerLayer = (db: Database, o: FcmFlags, options: { readonly host?: string; readonly port?: number } = {}) =>
   Layer.unwrapScoped(Effect.gen(function*() {
+    const { Broadcast, Quota, Setup, TokenSource } = yield* loadCluster()
     const connection = yield* Send.connect(sendInput(o), undefined)
     const concurrency = value(o.concurrency)
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
@@ -179,7 +208,7 @@ const runnerLayer = (db: Database, o: FcmFlags, options: { readonly host?: strin
     const perMinute = value(o.perMinute)
     const setup: Layer.Layer<
       Layer.Layer.Success<Embedded>,
-      Layer.Layer.Error<Embedded> | Setup.DatabaseUnavailable
+      Layer.Layer.Error<Embedded> | Cluster.Setup.DatabaseUnavailable
     > = db._tag === "Postgres"
       ? Setup.distributed({ url: db.url, host: options.host, port: options.port })
       : Setup.embedded({ filename: db.filename })
@@ -193,23 +222,25 @@ const runnerLayer = (db: Database, o: FcmFlags, options: { readonly host?: strin
 /** A client of the database only: no runner, the file not taken. */
 const clientLayer = (
   db: Database
-): Layer.Layer<Layer.Layer.Success<Client>, Layer.Layer.Error<Client> | Setup.DatabaseUnavailable> =>
-  db._tag === "Postgres"
-    ? Setup.distributed({ url: db.url, clientOnly: true })
-    : Setup.embeddedClient({ filename: db.filename })
+): Layer.Layer<Layer.Layer.Success<Client>, Layer.Layer.Error<Client> | Cluster.Setup.DatabaseUnavailable | CliError> =>
+  Layer.unwrapEffect(Effect.map(loadCluster(), ({ Setup }) =>
+    db._tag === "Postgres"
+      ? Setup.distributed({ url: db.url, clientOnly: true })
+      : Setup.embeddedClient({ filename: db.filename })))
 
 /** A client of a cluster on PostgreSQL: starts and resumes campaigns that the runners send. */
-const clusterClient = (url: Redacted.Redacted<string>) => Setup.distributed({ url, clientOnly: true })
+const clusterClient = (url: Redacted.Redacted<string>) =>
+  Layer.unwrapEffect(Effect.map(loadCluster(), ({ Setup }) => Setup.distributed({ url, clientOnly: true })))
 
 /** The exit code of a finished campaign, as `fcm send`'s. */
-const exitCodeOf = (counts: Campaign.Counts): ExitCode =>
+const exitCodeOf = (counts: Cluster.Campaign.Counts): ExitCode =>
   counts.retryable > 0
     ? ExitCode.Retryable
     : counts.notRegistered + counts.failed > 0
     ? ExitCode.Partial
     : ExitCode.Ok
 
-const describe = (s: Campaign.Status): string => {
+const describe = (s: Cluster.Campaign.Status): string => {
   const eta = s.etaSeconds === undefined ? "" : `, about ${Duration.format(Duration.seconds(s.etaSeconds))} left`
   return `${s.campaignId}: ${s.state}${s.workflow === "unknown" ? "" : ` (workflow ${s.workflow})`}, ` +
     `${s.done} of ${s.total} targets done at ${s.perSecond.toFixed(0)}/s${eta}\n` +
@@ -217,11 +248,13 @@ const describe = (s: Campaign.Status): string => {
     `failed ${s.counts.failed}, retryable ${s.counts.retryable}`
 }
 
-const printStatus = (s: Campaign.Status, asJson: boolean) => Console.log(asJson ? JSON.stringify(s) : describe(s))
+const printStatus = (s: Cluster.Campaign.Status, asJson: boolean) =>
+  Console.log(asJson ? JSON.stringify(s) : describe(s))
 
 /** Runs a stored campaign to its end on this process's runner, printing progress on stderr. */
 const runToEnd = (id: string, asJson: boolean) =>
   Effect.gen(function*() {
+    const { Broadcast } = yield* loadCluster()
     const progress = yield* Broadcast.status(id).pipe(
       Effect.flatMap((s) => Console.error(describe(s))),
       Effect.repeat(Schedule.spaced("5 seconds")),
@@ -277,6 +310,7 @@ const start = Command.make("start", {
 }, (o) =>
   Effect.gen(function*() {
     const db = yield* database(o)
+    const { Broadcast, TokenSource } = yield* loadCluster()
     const plan = yield* Send.plan(sendInput(o, {
       tokensFile: o.tokensFile,
       data: o.data,
@@ -308,6 +342,7 @@ const start = Command.make("start", {
 const statusCommand = Command.make("status", { id: campaignId, json, ...where }, (o) =>
   Effect.gen(function*() {
     const db = yield* database(o)
+    const { Broadcast } = yield* loadCluster()
     const status = yield* Effect.provide(Broadcast.status(o.id), clientLayer(db))
     yield* printStatus(status, o.json)
     return ExitCode.Ok
@@ -318,6 +353,7 @@ const statusCommand = Command.make("status", { id: campaignId, json, ...where },
 const pauseCommand = Command.make("pause", { id: campaignId, ...where }, (o) =>
   Effect.gen(function*() {
     const db = yield* database(o)
+    const { Broadcast } = yield* loadCluster()
     yield* Effect.provide(Broadcast.pause(o.id), clientLayer(db))
     yield* Console.log(`campaign ${o.id} paused: fcm broadcast resume --id ${o.id} to continue`)
     return ExitCode.Ok
@@ -328,6 +364,7 @@ const pauseCommand = Command.make("pause", { id: campaignId, ...where }, (o) =>
 const cancelCommand = Command.make("cancel", { id: campaignId, ...where }, (o) =>
   Effect.gen(function*() {
     const db = yield* database(o)
+    const { Broadcast } = yield* loadCluster()
     yield* Effect.provide(Broadcast.cancel(o.id), clientLayer(db))
     yield* Console.log(`campaign ${o.id} cancelled: no new target will be sent`)
     return ExitCode.Ok
@@ -341,6 +378,7 @@ const resumeCommand = Command.make(
   (o) =>
     Effect.gen(function*() {
       const db = yield* database(o)
+      const { Broadcast } = yield* loadCluster()
       if (db._tag === "Postgres") {
         yield* Effect.provide(Broadcast.resume(o.id), clusterClient(db.url))
         yield* Console.log(`campaign ${o.id} resumed: the runners send it`)
@@ -387,6 +425,7 @@ export const runner = Command.make("runner", {
 }, (o) =>
   Effect.gen(function*() {
     const db = yield* database(o)
+    const { Setup } = yield* loadCluster()
     yield* Console.error(
       db._tag === "Postgres"
         ? `runner ${o.host}:${o.port} on ${

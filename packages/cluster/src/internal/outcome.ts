@@ -16,7 +16,7 @@ export interface Row {
 export const encodeOutcome = (outcome: Result.Outcome): Row => {
   switch (outcome._tag) {
     case "Delivered":
-      return { outcome: "success", detail: outcome.messageId, message_id: outcome.messageId }
+      return { outcome: "success", detail: "", message_id: outcome.messageId } // the id once: it is most of a row
     case "Canonical":
       return { outcome: "canonical", detail: outcome.newToken, message_id: outcome.messageId }
     case "NotRegistered":
