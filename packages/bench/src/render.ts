@@ -21,6 +21,7 @@ interface Results {
     readonly loadAverageAtEnd?: ReadonlyArray<number>
   }
   readonly command: string
+  readonly commit?: string | undefined
   readonly lean: ReadonlyArray<Report>
   readonly emulator: ReadonlyArray<Report>
   readonly stream?: Report | undefined
@@ -39,13 +40,14 @@ const load = machine.loadAverageAtStart === undefined ?
 
 console.log(
   [
-    `\`${results.command}\`, ${results.date.slice(0, 10)}: ${machine.cpus} × ${machine.model ?? "unknown CPU"}, ` +
+    `\`${results.command}\`${results.commit === undefined ? "" : ` at ${results.commit}`}, ` +
+    `${results.date.slice(0, 10)}: ${machine.cpus} × ${machine.model ?? "unknown CPU"}, ` +
     `${machine.platform}, Node ${machine.node}${load === undefined ? "" : `, ${load}`}; ` +
     `${results.seconds.toFixed(0)} s.`,
     "",
-    "Against the lean server:",
-    "",
-    table(results.lean, results.stream),
+    ...(results.lean.length === 0 && results.stream === undefined ?
+      [] :
+      ["Against the lean server:", "", table(results.lean, results.stream)]),
     ...(results.emulator.length === 0 ? [] : ["", "Against the emulator:", "", table(results.emulator, undefined)])
   ].join("\n")
 )
