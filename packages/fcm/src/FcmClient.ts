@@ -16,6 +16,33 @@ import type * as Message from "./Message.js"
 import type * as Result from "./Result.js"
 
 /**
+ * What a sender does with a target whose request may have reached FCM without an answer saying what FCM did with it
+ * (the connection broke after the request was written, no answer within the timeout, an answer that cannot be read):
+ *
+ * - `atLeastOnce` (the default): the target is retryable, so `sendWithRetry` and `retry()` send it again; a device
+ *   may then get the message twice.
+ * - `atMostOnce`: the target lands in `Result.unknown` and is never sent again, by the retry schedule or by
+ *   `retry()`; a device gets the message once or not at all. A target that provably never reached FCM (no connection,
+ *   a refused stream, a 5xx or 429 answer) is still retried.
+ *
+ * Set it on the sender: `FcmV1.layer({ delivery: "atMostOnce" })`, `FcmLegacy.layer({ …, delivery })`, or
+ * `FCM_DELIVERY=atMostOnce` with `layerConfig`.
+ *
+ * @example
+ * ```ts
+ * import { FcmClient, FcmV1 } from "@effect-fcm/fcm"
+ *
+ * // security alerts: a duplicate is worse than a miss
+ * const delivery: FcmClient.Delivery = "atMostOnce"
+ * const Alerts = FcmV1.layer({ delivery })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Delivery = "atLeastOnce" | "atMostOnce"
+
+/**
  * How {@link FcmClient.sendWithRetry} retries.
  *
  * @example
@@ -186,6 +213,12 @@ export interface Protocol {
    * send: when they are all `Failed` with one of `codes`, the send fails as a whole with `error` rather than report
    * every target as failed. v1 counts bare `NOT_FOUND` and `SENDER_ID_MISMATCH`.
    */
+  /**
+   * The delivery semantics the protocol's outcomes follow (default `atLeastOnce`). Under `atMostOnce` the protocol
+   * reports targets whose request may have been processed as `Unknown`; the client does the same for the targets of
+   * a request whose answer failed the send as a whole while saying FCM took it (a 200 that cannot be read).
+   */
+  readonly delivery?: Delivery | undefined
   readonly misconfiguration?: {
     readonly codes: ReadonlySet<string>
     readonly error: (code: string, answers: number) => FcmError
@@ -370,6 +403,7 @@ export const make = (protocol: Protocol): FcmClient =>
       concurrency: protocol.concurrency,
       backoffMillis: protocol.backoffMillis,
       misconfiguration: protocol.misconfiguration,
+      delivery: protocol.delivery,
       send: (batch, targets) => batch(targets)
     }),
     protocol.prepare

@@ -16,10 +16,10 @@ import * as Redacted from "effect/Redacted"
 import * as Backoff from "./Backoff.js"
 import * as FcmClient from "./FcmClient.js"
 import * as Client from "./internal/client.js"
+import * as DeliveryRules from "./internal/delivery.js"
 import * as Engine from "./internal/engine.js"
-import { checkBaseUrl, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
+import { checkBaseUrl, checkDelivery, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
 import * as Legacy from "./internal/legacy.js"
-import { Outcome } from "./Result.js"
 
 /**
  * Google's legacy endpoint origin.
@@ -71,6 +71,11 @@ export interface Options {
   readonly concurrency?: number | undefined
   /** The backoff base `B` of results, in milliseconds (default 1000). */
   readonly backoffMillis?: number | undefined
+  /**
+   * `atLeastOnce` (default) resends tokens whose request may have reached FCM; `atMostOnce` reports them in
+   * `Result.unknown` and never sends them again (see {@link FcmClient.Delivery}).
+   */
+  readonly delivery?: FcmClient.Delivery | undefined
 }
 
 /**
@@ -108,6 +113,7 @@ export const make = (
     const timeout = options.timeout === false ? undefined : yield* checkTimeout(options.timeout ?? Duration.seconds(30))
     const concurrency = yield* checkPositiveInt("concurrency", options.concurrency ?? 8)
     const backoffMillis = yield* checkPositiveInt("backoffMillis", options.backoffMillis ?? Backoff.DEFAULT_BASE_MILLIS)
+    const delivery = yield* checkDelivery(options.delivery)
     const http = yield* HttpClient.HttpClient
     // scrubbed from any text of an answer that enters an error or an outcome
     const secrets = [apiKey]
@@ -121,6 +127,7 @@ export const make = (
       batchSize: Legacy.MAX_TOKENS_PER_REQUEST,
       concurrency,
       backoffMillis,
+      delivery,
       send: (body, targets) =>
         Engine.traced(
           Effect.flatMap(
@@ -129,7 +136,7 @@ export const make = (
               if (answer._tag === "Left") {
                 const failure = answer.left
                 if (failure._tag === "Fatal") return Effect.fail(failure.error)
-                const outcome = Outcome.Retryable({ reason: failure.reason, retryAfterMillis: undefined })
+                const outcome = DeliveryRules.unanswered(failure.reason, failure.mayHaveBeenProcessed, delivery)
                 return Effect.succeed(targets.map(() => outcome))
               }
               return Legacy.classify(answer.right, targets, secrets)
@@ -169,7 +176,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
 
 /**
  * A layer of a legacy-protocol `FcmClient` configured from the environment: `FCM_API_KEY` (required, redacted),
- * `FCM_BASE_URL`, `FCM_TIMEOUT` (a duration such as `10 seconds`), `FCM_CONCURRENCY`.
+ * `FCM_BASE_URL`, `FCM_TIMEOUT` (a duration such as `10 seconds`), `FCM_CONCURRENCY`, `FCM_DELIVERY` (`atLeastOnce`
+ * or `atMostOnce`).
  *
  * @example
  * ```ts
@@ -189,7 +197,8 @@ export const layerConfig = (
     apiKey: Config.redacted("FCM_API_KEY"),
     baseUrl: optional(Config.string("FCM_BASE_URL")),
     timeout: optional(Config.duration("FCM_TIMEOUT")),
-    concurrency: optional(Config.integer("FCM_CONCURRENCY"))
+    concurrency: optional(Config.integer("FCM_CONCURRENCY")),
+    delivery: optional(Config.literal("atLeastOnce", "atMostOnce")("FCM_DELIVERY"))
   })
 ): Layer.Layer<FcmClient.FcmClient, ConfigError.ConfigError, HttpClient.HttpClient> =>
   Layer.effect(FcmClient.FcmClient, Effect.flatMap(config, make))

@@ -26,8 +26,9 @@ import type * as FcmError from "./FcmError.js"
 import type { AuthenticationError, TransportError } from "./FcmError.js"
 import { InvalidMessage } from "./FcmError.js"
 import * as Client from "./internal/client.js"
+import * as DeliveryRules from "./internal/delivery.js"
 import * as Engine from "./internal/engine.js"
-import { checkBaseUrl, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
+import { checkBaseUrl, checkDelivery, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
 import { withPartial } from "./internal/partial.js"
 import * as V1 from "./internal/v1.js"
 import * as Message from "./Message.js"
@@ -93,6 +94,11 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | false | undefined
   /** The backoff base `B` of results, in milliseconds (default 1000). */
   readonly backoffMillis?: number | undefined
+  /**
+   * `atLeastOnce` (default) resends a target whose request may have reached FCM; `atMostOnce` reports it in
+   * `Result.unknown` and never sends it again (see {@link FcmClient.Delivery}).
+   */
+  readonly delivery?: FcmClient.Delivery | undefined
 }
 
 /**
@@ -282,6 +288,8 @@ const build = (
     const timeout = options.timeout === false ? undefined : yield* checkTimeout(options.timeout ?? Duration.seconds(30))
     const concurrency = yield* checkPositiveInt("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY)
     const backoffMillis = yield* checkPositiveInt("backoffMillis", options.backoffMillis ?? Backoff.DEFAULT_BASE_MILLIS)
+    const delivery = yield* checkDelivery(options.delivery)
+    const atMostOnce = delivery === "atMostOnce"
     const http = yield* HttpClient.HttpClient
     const endpoint = HttpClientRequest.post(`${baseUrl}/v1/projects/${encodeURIComponent(projectId)}/messages:send`)
 
@@ -327,12 +335,16 @@ const build = (
               if (answer._tag === "Left") {
                 const failure = answer.left
                 if (failure._tag === "Fatal") return Effect.fail(failure.error)
-                return Effect.succeed([Outcome.Retryable({ reason: failure.reason, retryAfterMillis: undefined })])
+                return Effect.succeed([
+                  DeliveryRules.unanswered(failure.reason, failure.mayHaveBeenProcessed, delivery)
+                ])
               }
               const classified = V1.classify(answer.right, token)
               switch (classified._tag) {
                 case "Outcome":
-                  return Effect.succeed([classified.outcome])
+                  return Effect.succeed([
+                    atMostOnce ? DeliveryRules.answered(classified.outcome, delivery) : classified.outcome
+                  ])
                 case "Fatal":
                   return Effect.fail(classified.error)
                 case "Unauthenticated":
@@ -356,6 +368,7 @@ const build = (
       batchSize: 1,
       concurrency,
       backoffMillis,
+      delivery,
       misconfiguration,
       send: (body, targets) => attempt(body.of(targets[0]!), body.clock, true)
     })
@@ -716,7 +729,8 @@ const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
   Config.map(Config.option(config), Option.getOrUndefined)
 
 /**
- * The options read from the environment: `FCM_PROJECT_ID`, `FCM_BASE_URL`, `FCM_CONCURRENCY`, `FCM_TIMEOUT`.
+ * The options read from the environment: `FCM_PROJECT_ID`, `FCM_BASE_URL`, `FCM_CONCURRENCY`, `FCM_TIMEOUT`,
+ * `FCM_DELIVERY` (`atLeastOnce` or `atMostOnce`).
  *
  * @example
  * ```ts
@@ -736,7 +750,8 @@ export const config: Config.Config<Options> = Config.all({
   projectId: optional(Config.string("FCM_PROJECT_ID")),
   baseUrl: optional(Config.string("FCM_BASE_URL")),
   concurrency: optional(Config.integer("FCM_CONCURRENCY")),
-  timeout: optional(Config.duration("FCM_TIMEOUT"))
+  timeout: optional(Config.duration("FCM_TIMEOUT")),
+  delivery: optional(Config.literal("atLeastOnce", "atMostOnce")("FCM_DELIVERY"))
 })
 
 /**

@@ -26,9 +26,11 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Tracer from "effect/Tracer"
 import * as Backoff from "../Backoff.js"
+import type { Delivery } from "../FcmClient.js"
 import type { FcmError } from "../FcmError.js"
 import type { Result } from "../Result.js"
 import { Outcome } from "../Result.js"
+import * as DeliveryRules from "./delivery.js"
 
 // ---------------------------------------------------------------------------------------------------------------------
 // metrics
@@ -161,6 +163,12 @@ export interface Wire<P> {
   /** The backoff base of results, in milliseconds. */
   readonly backoffMillis: number
   readonly misconfiguration?: Misconfiguration | undefined
+  /**
+   * The delivery semantics of the protocol's outcomes (default `atLeastOnce`). Under `atMostOnce` the engine reports
+   * the targets of a request whose answer failed the send while saying FCM took it (a 200 that cannot be read) as
+   * `Unknown`, not unanswered.
+   */
+  readonly delivery?: Delivery | undefined
   /** Sends `payload` to `targets` (one request); one outcome per target, in order. */
   readonly send: (payload: P, targets: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Outcome>, FcmError>
 }
@@ -363,6 +371,7 @@ export const debugEnabled: Effect.Effect<boolean> = Effect.map(
 export const make = <P>(wire: Wire<P>): Engine<P> => {
   const { backoffMillis, batchSize, misconfiguration, name } = wire
   const concurrency = wire.concurrency
+  const atMostOnce = wire.delivery === "atMostOnce"
   const spanAttributes = { "fcm.protocol": name }
 
   const inFlight = withTags(targetsInFlightKey, [["protocol", name]])
@@ -484,6 +493,12 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
           return Effect.matchEffect(request(slot, units.payload(first), targets, debug), {
             onFailure: (error) => {
               failure ??= error
+              if (atMostOnce && DeliveryRules.mayHaveBeenProcessed(error)) {
+                // FCM took the request but its answer cannot be read: its targets may have been delivered
+                const outcome = DeliveryRules.unreadable(error)
+                for (let k = from; k < to; k++) out[unitAt(k)] = outcome
+                recordOutcomes(targets.map(() => outcome))
+              }
               return Effect.void
             },
             onSuccess: (outcomes) => {

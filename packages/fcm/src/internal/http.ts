@@ -255,6 +255,16 @@ export const checkTimeout = (
 }
 
 /** @internal */
+export const checkDelivery = (
+  value: string | undefined
+): Effect.Effect<"atLeastOnce" | "atMostOnce", ConfigError.ConfigError> =>
+  value === undefined || value === "atLeastOnce" || value === "atMostOnce"
+    ? Effect.succeed(value ?? "atLeastOnce")
+    : Effect.fail(
+      ConfigError.InvalidData(["delivery"], `delivery must be "atLeastOnce" or "atMostOnce", got ${String(value)}`)
+    )
+
+/** @internal */
 export const checkBaseUrl = (value: string): Effect.Effect<string, ConfigError.ConfigError> => {
   try {
     const url = new URL(value)

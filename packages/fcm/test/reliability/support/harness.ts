@@ -685,7 +685,18 @@ export const jobQueue = (
 // the table
 // -----------------------------------------------------------------------------------------------------------------
 
-const HEADER = ["fault", "tokens", "delivered", "retried", "failed", "retryable", "lost", "duplicates", "answer lost"]
+const HEADER = [
+  "fault",
+  "tokens",
+  "delivered",
+  "retried",
+  "failed",
+  "retryable",
+  "unknown",
+  "lost",
+  "duplicates",
+  "answer lost"
+]
 
 export const formatTable = (rows: ReadonlyArray<Row>): string => {
   const lines = rows.map((r) =>
@@ -696,6 +707,7 @@ export const formatTable = (rows: ReadonlyArray<Row>): string => {
       r.retried,
       r.failed,
       r.retryable,
+      r.unknown,
       r.lost,
       r.duplicates,
       r.answerLost
