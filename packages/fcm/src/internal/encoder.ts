@@ -19,10 +19,125 @@ type Encode = (value: unknown) => unknown
  */
 export const FastEncodeId: unique symbol = Symbol.for("@effect-fcm/fcm/FastEncode")
 
-/** @internal */
-export type FastEncode = (param: Encode) => Encode
+/**
+ * A declaration's encoding, given its type parameter's encoder and AST.
+ *
+ * @internal
+ */
+export type FastEncode = (param: Encode, paramAst: AST.AST) => Encode
 
 const identity: Encode = (value) => value
+
+/**
+ * The encoding of an optional field (`optional` of wire.ts): absent or `undefined` on the type side, absent on the
+ * wire. A struct whose renames all encode with it is compiled into one pass over its fields, without an `Option`
+ * per field.
+ *
+ * @internal
+ */
+export const dropUndefined = <A>(o: Option.Option<A | undefined>): Option.Option<A> =>
+  Option.filter(o, (a): a is A => a !== undefined)
+
+/** Encoders whose objects never have an `undefined` member (the struct encoders compiled here). */
+const clean = new WeakSet<Encode>()
+
+/**
+ * Whether `encode` writes objects without `undefined` members: a declaration that removes them can skip the pass.
+ *
+ * @internal
+ */
+export const writesNoUndefined = (encode: Encode): boolean => clean.has(encode)
+
+interface Field {
+  /** The name on the wire (the encoded side). */
+  readonly wire: PropertyKey
+  /** The name on the type side. */
+  readonly name: PropertyKey
+  readonly encode: Encode
+  /** A rename whose encoding is not {@link dropUndefined}: run as the schema runs it. */
+  readonly custom: ((o: Option.Option<any>) => Option.Option<any>) | undefined
+}
+
+const hasOwn = Object.prototype.hasOwnProperty
+
+/**
+ * A struct with renamed or optional fields (a `TypeLiteralTransformation` over a `TypeLiteral`), or a plain one, in
+ * one pass over the keys the value has: each written under its wire name, encoded, in the value's order; the keys
+ * of an index signature as they are encoded. A message sets few of the fields its schema knows, so the pass goes
+ * over what is there rather than over every field of the schema. One object per struct, no copy, no `delete`.
+ * With `extra`, the value's `extra` member (not a field of the struct) is merged into the object by it.
+ */
+const fused = (
+  renames: ReadonlyArray<AST.PropertySignatureTransformation>,
+  from: AST.TypeLiteral,
+  extra?: (out: Record<PropertyKey, unknown>, extra: any) => void
+): Encode => {
+  const byWire = new Map<PropertyKey, AST.PropertySignatureTransformation>(renames.map((r) => [r.from, r]))
+  const fields: ReadonlyArray<Field> = from.propertySignatures.map((ps) => {
+    const r = byWire.get(ps.name)
+    return {
+      wire: ps.name,
+      name: r === undefined ? ps.name : r.to,
+      encode: encoderOf(ps.type),
+      custom: r === undefined || r.encode === dropUndefined ? undefined : r.encode
+    }
+  })
+  const byName = new Map<PropertyKey, Field>(fields.map((f) => [f.name, f]))
+  // A wire-named key written as such in a free-form object, which the schema's own encoding keeps.
+  const byWireName = new Map<PropertyKey, Field>(fields.filter((f) => f.wire !== f.name).map((f) => [f.wire, f]))
+  const customs = fields.filter((f) => f.custom !== undefined)
+  const index = from.indexSignatures.length > 0 ? encoderOf(from.indexSignatures[0]!.type) : undefined
+  const encode: Encode = (value) => {
+    const input = value as Record<string, unknown>
+    const out: Record<PropertyKey, unknown> = {}
+    let extraValue: unknown
+    for (const key in input) {
+      if (!hasOwn.call(input, key)) continue
+      const member = input[key]
+      if (member === undefined) continue
+      const f = byName.get(key)
+      if (f !== undefined) {
+        if (f.custom === undefined) out[f.wire] = f.encode(member)
+      } else if (extra !== undefined && key === "extra") {
+        extraValue = member
+      } else if (index !== undefined) {
+        const w = byWireName.get(key)
+        if (w === undefined) out[key] = index(member)
+        else if (input[w.name as string] === undefined) out[key] = w.encode(member)
+      }
+    }
+    for (let i = 0; i < customs.length; i++) {
+      const f = customs[i]!
+      const encoded = f.custom!(hasOwn.call(input, f.name) ? Option.some(input[f.name as string]) : Option.none())
+      if (Option.isSome(encoded) && encoded.value !== undefined) out[f.wire] = f.encode(encoded.value)
+    }
+    if (extraValue !== undefined) extra!(out, extraValue)
+    return out
+  }
+  clean.add(encode)
+  return encode
+}
+
+/**
+ * The struct encoder of `ast` that also merges the value's `extra` member into the wire object with `merge`, when
+ * `ast` is a struct without free-form keys (else `undefined`).
+ *
+ * @internal
+ */
+export const structWithExtra = (
+  ast: AST.AST,
+  merge: (out: Record<PropertyKey, unknown>, extra: any) => void
+): Encode | undefined => {
+  if (ast._tag === "TypeLiteral") return ast.indexSignatures.length === 0 ? fused([], ast, merge) : undefined
+  if (
+    ast._tag === "Transformation" && ast.transformation._tag === "TypeLiteralTransformation" &&
+    ast.from._tag === "TypeLiteral" && ast.from.indexSignatures.length === 0 &&
+    !ast.from.propertySignatures.some((ps) => ps.name === "extra")
+  ) {
+    return fused(ast.transformation.propertySignatureTransformations, ast.from, merge)
+  }
+  return undefined
+}
 
 const memo = new WeakMap<AST.AST, Encode>()
 
@@ -45,7 +160,10 @@ const compile = (ast: AST.AST): Encode => {
     case "Declaration": {
       const hook = AST.getAnnotation<FastEncode>(ast, FastEncodeId)
       if (ast.typeParameters.length === 0) return identity
-      if (Option.isSome(hook) && ast.typeParameters.length === 1) return hook.value(encoderOf(ast.typeParameters[0]!))
+      if (Option.isSome(hook) && ast.typeParameters.length === 1) {
+        const param = ast.typeParameters[0]!
+        return hook.value(encoderOf(param), param)
+      }
       return bySchema(ast)
     }
     case "Refinement":
@@ -60,6 +178,7 @@ const compile = (ast: AST.AST): Encode => {
       const t = ast.transformation
       switch (t._tag) {
         case "TypeLiteralTransformation": {
+          if (ast.from._tag === "TypeLiteral") return fused(t.propertySignatureTransformations, ast.from)
           const renames = t.propertySignatureTransformations
           return (value) => {
             const out: Record<PropertyKey, unknown> = { ...(value as object) }
@@ -82,27 +201,8 @@ const compile = (ast: AST.AST): Encode => {
       }
       return bySchema(ast)
     }
-    case "TypeLiteral": {
-      const props = ast.propertySignatures.map((ps) => [ps.name, encoderOf(ps.type)] as const)
-      const names = new Set<PropertyKey>(ast.propertySignatures.map((ps) => ps.name))
-      const index = ast.indexSignatures.length > 0 ? encoderOf(ast.indexSignatures[0]!.type) : undefined
-      return (value) => {
-        const input = value as Record<PropertyKey, unknown>
-        const out: Record<PropertyKey, unknown> = {}
-        for (const [name, encode] of props) {
-          const member = input[name]
-          if (member !== undefined && Object.prototype.hasOwnProperty.call(input, name)) out[name] = encode(member)
-        }
-        if (index !== undefined) {
-          for (const key of Object.keys(input)) {
-            if (names.has(key)) continue
-            const member = input[key]
-            if (member !== undefined) out[key] = index(member)
-          }
-        }
-        return out
-      }
-    }
+    case "TypeLiteral":
+      return fused([], ast)
     case "TupleType": {
       if (ast.elements.length > 0 || ast.rest.length !== 1) return bySchema(ast)
       const item = encoderOf(ast.rest[0]!.type)

@@ -3,12 +3,11 @@
  * uses, enums and durations as the wire writes them, the `extra` escape hatch, and the guard that keeps a `__proto__`
  * key from being silently dropped by a JavaScript object.
  */
-import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as AST from "effect/SchemaAST"
 import type { FastEncode } from "./encoder.js"
-import { FastEncodeId } from "./encoder.js"
+import { dropUndefined, FastEncodeId, structWithExtra, writesNoUndefined } from "./encoder.js"
 
 /**
  * The annotation that says what a field looks like on the wire, for the generated field tables.
@@ -28,7 +27,7 @@ export const mustBe = (what: string) => ({ message: () => `must be ${what}` })
 export const optional = <A, I, R>(schema: Schema.Schema<A, I, R>) =>
   Schema.optionalToOptional(schema, Schema.UndefinedOr(Schema.typeSchema(schema)), {
     decode: (o) => o,
-    encode: (o) => Option.filter(o, (a): a is A => a !== undefined)
+    encode: dropUndefined<A>
   })
 
 /**
@@ -158,7 +157,10 @@ export const noProto = <A, I, R>(self: Schema.Schema<A, I, R>): Schema.Schema<A,
         : distinct && s.ast !== self.ast
         ? typeSidePass(input)
         : ParseResult.map(ParseResult.encodeUnknown(s)(input, options), withoutUndefined)
-  }, { [FastEncodeId]: ((param) => (value) => withoutUndefined(param(value))) satisfies FastEncode }) as any
+  }, {
+    [FastEncodeId]: ((param) =>
+      writesNoUndefined(param) ? param : (value) => withoutUndefined(param(value))) satisfies FastEncode
+  }) as any
 }
 
 /**
@@ -227,15 +229,24 @@ const extraIssue = (
   return undefined
 }
 
-const fastWithExtra: FastEncode = (param) => (value) => {
-  const { extra, ...rest } = value as { readonly extra?: Extra }
-  const wire = param(rest) as Record<string, unknown>
-  if (extra === undefined) return wire
+const copyExtra = (wire: Record<string, unknown>, extra: Extra): void => {
   for (const key of Object.keys(extra)) {
     const member = extra[key]
+    // a copy, without undefined members, as JSON writes it
     if (member !== undefined) wire[key] = JSON.parse(JSON.stringify(member))
   }
-  return wire
+}
+
+const fastWithExtra: FastEncode = (param, paramAst) => {
+  // A struct without free-form keys reads `extra` in its own pass over the value, and merges it.
+  const fused = structWithExtra(paramAst, copyExtra)
+  if (fused !== undefined) return fused
+  return (value) => {
+    const { extra, ...rest } = value as { readonly extra?: Extra }
+    const wire = param(rest) as Record<string, unknown>
+    if (extra !== undefined) copyExtra(wire, extra)
+    return wire
+  }
 }
 
 /**
