@@ -80,8 +80,8 @@ export interface Config {
  */
 export const defaultConfig: Config = {
   segmentConcurrency: 4,
-  chunkConcurrency: 8,
-  sendConcurrency: 32,
+  chunkConcurrency: 4,
+  sendConcurrency: 64,
   ledgerBatch: 100,
   quotaBatch: 50,
   attempts: 4,

@@ -121,7 +121,7 @@ const fcmFlags = {
   concurrency: optional(
     Options.integer("concurrency").pipe(
       Options.withPseudoName("N"),
-      Options.withDescription("Requests in flight per chunk (default 32).")
+      Options.withDescription("Requests in flight per chunk (default 64).")
     )
   ),
   perMinute: optional(
