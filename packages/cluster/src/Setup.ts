@@ -60,7 +60,8 @@ export class DatabaseInUse extends Schema.TaggedError<DatabaseInUse>("@effect-fc
 }
 
 /**
- * The database could not be reached: `url` is the address with its password replaced by `***`.
+ * The database could not be reached: `url` is the address with its password replaced by `***`. The message says what
+ * to do from the driver's reason (start the server, create the database, check the user and password).
  *
  * @example
  * ```ts
@@ -68,6 +69,7 @@ export class DatabaseInUse extends Schema.TaggedError<DatabaseInUse>("@effect-fc
  *
  * const error = new Setup.DatabaseUnavailable({ url: "postgres://fcm:***@db:5432/fcm", reason: "connect ECONNREFUSED" })
  * assert.ok(error.message.includes("postgres://fcm:***@db:5432/fcm"))
+ * assert.ok(error.message.endsWith("Start PostgreSQL, or correct the host and port in the URL"))
  * ```
  *
  * @since 0.1.0
@@ -80,9 +82,22 @@ export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>
    * @since 0.1.0
    */
   override get message(): string {
-    return `cannot reach the database at ${this.url}: ${this.reason}. ` +
-      `Check that it is running and that the URL, user and password are right`
+    return `cannot reach the database at ${this.url}: ${this.reason}. ${fixFor(this.reason)}`
   }
+}
+
+/** What to do about a database that cannot be opened, from the driver's reason. */
+const fixFor = (reason: string): string => {
+  const missing = /database "([^"]+)" does not exist/.exec(reason)
+  if (missing) return `Create it (createdb ${missing[1]}) or correct the database name in the URL`
+  if (/password authentication failed|no pg_hba\.conf entry|role "[^"]+" does not exist/.test(reason)) {
+    return "Check the user and password in the URL, and that the server lets this user connect from this host"
+  }
+  if (/ECONNREFUSED/.test(reason)) return "Start PostgreSQL, or correct the host and port in the URL"
+  if (/ENOTFOUND|EAI_AGAIN/.test(reason)) return "Correct the host name in the URL"
+  if (/timeout|ETIMEDOUT|EHOSTUNREACH/i.test(reason)) return "Check that the host is reachable from this machine"
+  if (reason.includes("npm install")) return "Install it and start again"
+  return "Check that it is running and that the URL, user and password are right"
 }
 
 /**

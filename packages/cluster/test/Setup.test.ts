@@ -68,5 +68,6 @@ describe("Setup.distributed", () => {
       assert.strictEqual(error._tag, "DatabaseUnavailable")
       assert.include(error.message, "postgres://fcm:***@127.0.0.1:1/fcm")
       assert.notInclude(error.message, "s3cret")
+      assert.include(error.message, "Start PostgreSQL, or correct the host and port in the URL")
     }))
 })
