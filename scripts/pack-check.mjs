@@ -149,14 +149,14 @@ const programEsm = `
 import { FcmClient, Message } from "@effect-fcm/fcm"
 import * as Credentials from "@effect-fcm/fcm/Credentials"
 import { NodeFcm } from "@effect-fcm/node"
-import { FcmEmulator } from "@effect-fcm/emulator"
+import { FcmServer } from "@effect-fcm/emulator"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 
 const tokens = ["esm-1", "esm-2", "esm-3"]
 const program = Effect.gen(function*() {
-  const emulator = yield* FcmEmulator.make({ tls: true })
+  const emulator = yield* FcmServer.make({ tls: true })
   const keyFile = path.join(process.cwd(), "esm-service-account.json")
   fs.writeFileSync(keyFile, JSON.stringify(emulator.serviceAccount))
   process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile
@@ -181,7 +181,7 @@ console.log("delivered " + delivered + " over HTTP v1 (HTTP/2, TLS), internals n
 const programCjs = `
 const { FcmClient, Message } = require("@effect-fcm/fcm")
 const { NodeFcm } = require("@effect-fcm/node")
-const { FcmEmulator } = require("@effect-fcm/emulator")
+const { FcmServer } = require("@effect-fcm/emulator")
 const { Cli } = require("@effect-fcm/cli")
 const { Effect } = require("effect")
 const fs = require("node:fs")
@@ -190,7 +190,7 @@ const path = require("node:path")
 if (typeof Cli.run !== "function") throw new Error("@effect-fcm/cli: no Cli.run")
 const tokens = ["cjs-1", "cjs-2", "cjs-3"]
 const program = Effect.gen(function*() {
-  const emulator = yield* FcmEmulator.make({ tls: true })
+  const emulator = yield* FcmServer.make({ tls: true })
   const keyFile = path.join(process.cwd(), "cjs-service-account.json")
   fs.writeFileSync(keyFile, JSON.stringify(emulator.serviceAccount))
   process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile
@@ -222,21 +222,21 @@ const send: Effect.Effect<Result.Result, FcmError.FcmError, FcmClient.FcmClient>
 )
 const layer = NodeFcm.layer({ requestTimeout: "5 seconds" })
 const provided: Effect.Effect<Result.Result, unknown> = send.pipe(Effect.provide(layer))
-const server: Effect.Effect<FcmEmulator.Service, FcmEmulator.ServerError, Scope.Scope> = FcmEmulator.make({ tls: true })
+const server: Effect.Effect<FcmServer.Service, FcmServer.ServerError, Scope.Scope> = FcmServer.make({ tls: true })
 export const typed: ReadonlyArray<"typed"> = [] as ReadonlyArray<
   | Typed<typeof send>
   | Typed<Layer.Layer.Success<typeof layer>>
   | Typed<Layer.Layer.Error<typeof layer>>
   | Typed<NodeFcm.Options["baseUrl"]>
   | Typed<typeof provided>
-  | Typed<FcmEmulator.Service["baseUrl"]>
+  | Typed<FcmServer.Service["baseUrl"]>
   | Typed<typeof server>
 >
 // @ts-expect-error a send needs an FcmClient
 export const missing: Effect.Effect<Result.Result, unknown> = send
 `
 const consumerEsm = `import { FcmClient, FcmError, Message, Result } from "@effect-fcm/fcm"
-import { FcmEmulator } from "@effect-fcm/emulator"
+import { FcmServer } from "@effect-fcm/emulator"
 import { NodeFcm } from "@effect-fcm/node"
 import { Effect, Layer, Scope } from "effect"
 ${consumerBody}`
@@ -248,7 +248,7 @@ import FcmClient = fcm.FcmClient
 import FcmError = fcm.FcmError
 import Message = fcm.Message
 import Result = fcm.Result
-import FcmEmulator = emulator.FcmEmulator
+import FcmServer = emulator.FcmServer
 import NodeFcm = node.NodeFcm
 import Effect = effect.Effect
 import Layer = effect.Layer

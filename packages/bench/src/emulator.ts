@@ -1,5 +1,5 @@
 /**
- * The emulator process of the benchmark: `FcmEmulator` over TLS on loopback, records off, every send answered
+ * The emulator process of the benchmark: `FcmServer` over TLS on loopback, records off, every send answered
  * "delivered" after `--latency` milliseconds. It runs in its own process so that it never shares an event loop
  * (or a core's time slice) with the client being measured.
  *
@@ -7,7 +7,7 @@
  * `{ baseUrl, port, keyPath, caPath, apiKey, projectId, accessToken }`, then runs until it gets SIGTERM or the
  * parent goes away. It answers the parent's `"cpu"` message with its own `process.cpuUsage()`.
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -18,7 +18,7 @@ import * as ServerProcess from "./serverProcess.js"
 const { dir, host, latency } = ServerProcess.flags()
 
 const program = Effect.gen(function*() {
-  const emulator = yield* FcmEmulator.make({
+  const emulator = yield* FcmServer.make({
     tls: true,
     host,
     record: false,

@@ -2,7 +2,7 @@
  * The commands run in-process (`Cli.run`) against an emulator in the test process, and the pure parts: `--data`,
  * message files, CSV fields, the progress bar, exit codes.
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import * as fs from "node:fs"
@@ -189,7 +189,7 @@ describe("reports", () => {
   })
 })
 
-const Emulator = FcmEmulator.layer({
+const Emulator = FcmServer.layer({
   projectId: "in-process",
   scenarios: { prefixes: { "gone-": Scenario.notRegistered } }
 })
@@ -198,7 +198,7 @@ describe("fcm send (in process)", () => {
   layer(Emulator, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
     it.effect("a topic and a condition, with the per-target report in --json", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const key = writeKey(emulator)
         const topic = yield* fcmInProcess([
           "send",
@@ -234,7 +234,7 @@ describe("fcm send (in process)", () => {
 
     it.effect("an HTTP v1 message file goes out as written, platform blocks included, to each of its tokens", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const file = writeJson("v1.json", {
           tokens: ["v1-a", "gone-v1"],
           notification: { title: "Match update", body: "3-0" },
@@ -266,7 +266,7 @@ describe("fcm send (in process)", () => {
 
     it.effect("a legacy message file over the legacy API; a v1 file refuses --legacy", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const seed = writeJson("seed.json", {
           registration_ids: ["seed-a", "seed-b"],
           data: { str: "string", int: 10 },
@@ -299,7 +299,7 @@ describe("fcm send (in process)", () => {
 
     it.effect("a wrong legacy server key: exit 3, nothing delivered", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const run = yield* fcmInProcess(
           ["send", "--legacy", "--base-url", emulator.baseUrl, "--token", "wrong-key-1"],
           { FCM_API_KEY: "not-the-key" }
@@ -313,7 +313,7 @@ describe("fcm send (in process)", () => {
 
     it.effect("GOOGLE_APPLICATION_CREDENTIALS names the key when --credentials is absent", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const run = yield* fcmInProcess(
           ["send", "--base-url", emulator.baseUrl, "--token", "env-key-1"],
           { GOOGLE_APPLICATION_CREDENTIALS: writeKey(emulator) }
@@ -338,7 +338,7 @@ describe("fcm send (in process)", () => {
 
     it.effect("an empty tokens file is a usage error", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const empty = path.join(tempDir(), "empty.txt")
         fs.writeFileSync(empty, "\n\n")
         const run = yield* fcmInProcess([

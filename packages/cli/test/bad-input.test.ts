@@ -3,7 +3,7 @@
  * is given a valid key and URL in every case, so it would receive the send if the input were let through; the last
  * test checks that it received nothing at all.
  */
-import { FcmEmulator } from "@effect-fcm/emulator"
+import { FcmServer } from "@effect-fcm/emulator"
 import { Command, CommandDescriptor } from "@effect/cli"
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect, HashMap } from "effect"
@@ -224,13 +224,13 @@ const wrongValues: Record<string, Record<string, readonly [ReadonlyArray<string>
 }
 
 describe("fcm send: bad input", () => {
-  layer(FcmEmulator.layer({ projectId: "bad-input-project" }), { excludeTestServices: true, timeout: "60 seconds" })(
+  layer(FcmServer.layer({ projectId: "bad-input-project" }), { excludeTestServices: true, timeout: "60 seconds" })(
     (it) => {
       for (const c of cases) {
         if (c.subprocess !== true) continue
         it.effect(`${c.name}: exit 2, one line naming the fix (subprocess)`, () =>
           Effect.gen(function*() {
-            const emulator = yield* FcmEmulator.FcmEmulator
+            const emulator = yield* FcmServer.FcmServer
             const run = yield* fcm(c.args(writeKey(emulator), emulator.baseUrl))
             assert.strictEqual(run.code, 2, run.stderr)
             assert.match(oneLineError(run), c.error)
@@ -241,7 +241,7 @@ describe("fcm send: bad input", () => {
       for (const c of cases) {
         it.effect(`${c.name}: exit 2 (in process)`, () =>
           Effect.gen(function*() {
-            const emulator = yield* FcmEmulator.FcmEmulator
+            const emulator = yield* FcmServer.FcmServer
             const run = yield* fcmInProcess(c.args(writeKey(emulator), emulator.baseUrl))
             assert.strictEqual(run.code, 2, run.stderr)
             assert.match(oneLineError(run), c.error)
@@ -282,7 +282,7 @@ describe("fcm send: bad input", () => {
         "every flag of every command, given without its value or with a wrong one: exit 2, one line naming it",
         () =>
           Effect.gen(function*() {
-            const emulator = yield* FcmEmulator.FcmEmulator
+            const emulator = yield* FcmServer.FcmServer
             const key = writeKey(emulator)
             const expect = (args: ReadonlyArray<string>, error: RegExp) =>
               Effect.gen(function*() {
@@ -329,7 +329,7 @@ describe("fcm send: bad input", () => {
 
       it.effect("the emulator received nothing: no token request, no send", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const counters = yield* emulator.counters
           assert.strictEqual(counters.requests, 0, JSON.stringify(counters))
           assert.deepStrictEqual(yield* emulator.records, [])

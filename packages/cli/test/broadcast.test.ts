@@ -1,17 +1,17 @@
 /**
  * `fcm broadcast` and `fcm runner` in-process, on a SQLite file, against the loopback emulator of the test process.
  */
-import { FcmEmulator } from "@effect-fcm/emulator"
+import { FcmServer } from "@effect-fcm/emulator"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fcmInProcess, tempDir, writeKey } from "./support.js"
 
-layer(FcmEmulator.layer({ scenarios: { prefixes: { "stale-": { _tag: "NotRegistered" } } } }), {
+layer(FcmServer.layer({ scenarios: { prefixes: { "stale-": { _tag: "NotRegistered" } } } }), {
   excludeTestServices: true
 })("fcm broadcast", (it) => {
-  const setUp = (emulator: FcmEmulator.Service, tokens: ReadonlyArray<string>) => {
+  const setUp = (emulator: FcmServer.Service, tokens: ReadonlyArray<string>) => {
     const dir = tempDir()
     const file = path.join(dir, "tokens.txt")
     fs.writeFileSync(file, tokens.join("\n") + "\n")
@@ -22,7 +22,7 @@ layer(FcmEmulator.layer({ scenarios: { prefixes: { "stale-": { _tag: "NotRegiste
 
   it.effect("start sends a campaign, a second start sends nothing, status reports it", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.FcmEmulator
+      const emulator = yield* FcmServer.FcmServer
       const tokens = [...Array.from({ length: 40 }, (_, i) => `bc-${i}`), "stale-1"]
       const { db, fcmFlags, file } = setUp(emulator, tokens)
       const args = ["broadcast", "start", "--id", "promo", "--tokens-file", file, "--data", "k=v", "--db", db]
@@ -46,7 +46,7 @@ layer(FcmEmulator.layer({ scenarios: { prefixes: { "stale-": { _tag: "NotRegiste
 
   it.effect("status, resume and cancel of an unknown campaign name it and exit 2", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.FcmEmulator
+      const emulator = yield* FcmServer.FcmServer
       const { db, fcmFlags } = setUp(emulator, [])
       for (const command of ["status", "cancel", "pause"]) {
         const run = yield* fcmInProcess(["broadcast", command, "--id", "nope", "--db", db])
@@ -60,7 +60,7 @@ layer(FcmEmulator.layer({ scenarios: { prefixes: { "stale-": { _tag: "NotRegiste
 
   it.effect("an invalid message is refused before anything is stored or sent", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.FcmEmulator
+      const emulator = yield* FcmServer.FcmServer
       const { db, fcmFlags, file } = setUp(emulator, ["bc-x"])
       const before = (yield* emulator.counters).requests
       const run = yield* fcmInProcess([

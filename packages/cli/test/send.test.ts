@@ -2,14 +2,14 @@
  * `fcm send` as a subprocess against an emulator running in the test process: the buckets, the report files, the
  * retries and every exit code a finished send can have.
  */
-import { FcmEmulator, Scenario, ServiceAccount } from "@effect-fcm/emulator"
+import { FcmServer, Scenario, ServiceAccount } from "@effect-fcm/emulator"
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fcm, lines, oneLineError, sendsTo, tempDir, writeKey } from "./support.js"
 
-const Emulator = FcmEmulator.layer({
+const Emulator = FcmServer.layer({
   scenarios: {
     prefixes: {
       "gone-": Scenario.notRegistered,
@@ -30,7 +30,7 @@ describe("fcm send (subprocess)", () => {
       "HTTP v1 to every bucket: summary, report files, a retry that honours Retry-After, exit 4",
       () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const reports = path.join(tempDir(), "reports")
           const tokens = ["ok-a1", "ok-a2", "busy-a", "gone-a", "bad-a", "other-a"]
           const run = yield* fcm([
@@ -83,7 +83,7 @@ describe("fcm send (subprocess)", () => {
 
     it.effect("everything delivered, tokens streamed from stdin, --json: exit 0", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const run = yield* fcm([
           "send",
           "--credentials",
@@ -108,7 +108,7 @@ describe("fcm send (subprocess)", () => {
 
     it.effect("still retryable after --max-attempts 2: retryable.txt, exit 5", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const reports = tempDir()
         const run = yield* fcm([
           "send",
@@ -135,7 +135,7 @@ describe("fcm send (subprocess)", () => {
       "legacy API: a replaced token goes to canonical.csv and counts as delivered (exit 0)",
       () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const reports = tempDir()
           const run = yield* fcm([
             "send",
@@ -165,7 +165,7 @@ describe("fcm send (subprocess)", () => {
 
     it.effect("credentials the token endpoint rejects: one line, exit 3, nothing sent", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const stranger = ServiceAccount.unsafeGenerate({ projectId: emulator.projectId, tokenUri: emulator.tokenUri })
         const key = path.join(tempDir(), "stranger.json")
         fs.writeFileSync(key, JSON.stringify(stranger))
@@ -178,7 +178,7 @@ describe("fcm send (subprocess)", () => {
 
     it.effect("an endpoint that answers an HTML 404: transport failure, exit 6", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const run = yield* fcm([
           "send",
           "--credentials",

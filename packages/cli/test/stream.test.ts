@@ -2,7 +2,7 @@
  * A 100,000-token file streamed through `fcm send` (a subprocess) to an emulator in the test process: every outcome is
  * accounted for in the summary and in the report files, which are written as the outcomes come in.
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fs from "node:fs"
@@ -21,7 +21,7 @@ const tokenAt = (i: number): string => {
   return `ok-${id}`
 }
 
-const Emulator = FcmEmulator.layer({
+const Emulator = FcmServer.layer({
   record: false,
   scenarios: {
     prefixes: {
@@ -39,7 +39,7 @@ describe("fcm send --tokens-file (subprocess)", () => {
       "streams 100,000 tokens: every outcome in the summary and the report files",
       () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const dir = tempDir()
           const file = path.join(dir, "tokens.txt")
           const all = Array.from({ length: TOTAL }, (_, i) => tokenAt(i))

@@ -1,4 +1,4 @@
-import type { FcmEmulator } from "@effect-fcm/emulator"
+import type { FcmServer } from "@effect-fcm/emulator"
 import { Model } from "@effect-fcm/emulator"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { afterAll } from "@effect/vitest"
@@ -125,7 +125,7 @@ export const tempDir = (prefix = "fcm-cli-test-"): string => {
 }
 
 /** Writes the emulator's trusted service-account key to a file and returns its path. */
-export const writeKey = (emulator: FcmEmulator.Service, dir = tempDir()): string => {
+export const writeKey = (emulator: FcmServer.Service, dir = tempDir()): string => {
   const file = path.join(dir, "service-account.json")
   fs.writeFileSync(file, JSON.stringify(emulator.serviceAccount))
   return file
@@ -133,7 +133,7 @@ export const writeKey = (emulator: FcmEmulator.Service, dir = tempDir()): string
 
 /** The send requests (legacy and v1) the emulator received for any of `tokens`. */
 export const sendsTo = (
-  emulator: FcmEmulator.Service,
+  emulator: FcmServer.Service,
   tokens: ReadonlyArray<string>
 ): Effect.Effect<ReadonlyArray<Model.Record>> =>
   Effect.map(emulator.messages, (records) => records.filter((r) => Model.targetsOf(r).some((t) => tokens.includes(t))))

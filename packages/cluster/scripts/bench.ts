@@ -10,7 +10,7 @@
  * after pruning the engine's own messages (`Retention.pruneEngine`, then VACUUM), with the bytes of each table.
  */
 import { Broadcast, Quota, Retention, Setup, TokenSource } from "@effect-fcm/cluster"
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import { FcmClient, Result } from "@effect-fcm/fcm"
 import { NodeFcm } from "@effect-fcm/node"
 import { SqlClient } from "@effect/sql"
@@ -31,7 +31,7 @@ const segments = Math.ceil(Math.ceil(perRound / chunkSize) / segmentChunks)
 const inFlight = Math.min(segments, config.segmentConcurrency) * config.chunkConcurrency * config.sendConcurrency
 
 const program = Effect.gen(function*() {
-  const emulator = yield* FcmEmulator.make({ record: false, scenarios: { default: Scenario.latency(latency) } })
+  const emulator = yield* FcmServer.make({ record: false, scenarios: { default: Scenario.latency(latency) } })
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fcm-cluster-bench-"))
   const key = path.join(dir, "service-account.json")
   fs.writeFileSync(key, JSON.stringify(emulator.serviceAccount))

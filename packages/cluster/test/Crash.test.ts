@@ -1,5 +1,5 @@
 import { Broadcast } from "@effect-fcm/cluster"
-import { Emulator, FcmEmulator } from "@effect-fcm/emulator"
+import { Emulator, FcmServer } from "@effect-fcm/emulator"
 import { SqlClient } from "@effect/sql"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { assert, describe, it } from "@effect/vitest"
@@ -46,13 +46,13 @@ const ledgerRows = (filename: string, campaign: string) =>
   )
 
 describe("a runner killed mid-campaign", () => {
-  const Server = FcmEmulator.layer({ recordCapacity: 200_000 })
+  const Server = FcmServer.layer({ recordCapacity: 200_000 })
 
   it.live(
     "resumes after kill -9: every token one outcome, none missing, repeats only those in flight",
     () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fcm-crash-"))
         const db = path.join(dir, "campaigns.db")
         const key = path.join(dir, "service-account.json")

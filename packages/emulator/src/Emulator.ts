@@ -1,7 +1,9 @@
 /**
- * The inspection and control service shared by both front ends (the fake
- * `HttpClient` and the loopback server): what was received, counters, and
- * scenarios that can be changed while running.
+ * The emulator, whichever way it is served: what it received, its counters,
+ * its credentials, and scenarios that can be changed while it runs. Both
+ * front ends provide it: `FcmFake` (the emulator as an in-memory
+ * `HttpClient`) and `FcmServer` (the emulator as a loopback server, whose own
+ * service adds its URL, port and certificate).
  *
  * @since 0.1.0
  */

@@ -1,7 +1,7 @@
 /**
  * The emulator's command line, defined once as an `@effect/cli` command: the `fcm-emulator` executable
  * (`bin.ts`) runs it, and the `fcm` command line mounts it as `fcm emulator`. Its flags become a typed
- * {@link FcmEmulator.Config} ({@link toConfig}), which {@link serve} runs with `FcmEmulator.layer`.
+ * {@link FcmServer.Config} ({@link toConfig}), which {@link serve} runs with `FcmServer.layer`.
  *
  * ```
  * fcm-emulator [--port 0] [--host 127.0.0.1] [--tls] [--project emulator-project]
@@ -29,7 +29,7 @@ import * as Option from "effect/Option"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import type * as FcmEmulator from "./FcmEmulator.js"
+import type * as FcmServer from "./FcmServer.js"
 import * as Scenario from "./Scenario.js"
 
 const invalid = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
@@ -219,7 +219,7 @@ export type Flags = Command.Command.ParseConfig<typeof flags>
  * @since 0.1.0
  * @category config
  */
-export const toConfig = (parsed: Flags): { readonly config: FcmEmulator.Config; readonly out: string | undefined } => {
+export const toConfig = (parsed: Flags): { readonly config: FcmServer.Config; readonly out: string | undefined } => {
   let defaultScenario = Option.getOrUndefined(parsed.defaultScenario)
   if (Option.isSome(parsed.mix)) {
     defaultScenario = Scenario.mix({ seed: Option.getOrElse(parsed.mixSeed, () => 1), rates: parsed.mix.value })
@@ -248,7 +248,7 @@ export const toConfig = (parsed: Flags): { readonly config: FcmEmulator.Config; 
 }
 
 /**
- * Runs `FcmEmulator.layer(config)`, writes its throwaway service-account key (and its certificate with TLS) to
+ * Runs `FcmServer.layer(config)`, writes its throwaway service-account key (and its certificate with TLS) to
  * `out` (default: a new temporary directory), prints the URLs and paths, and serves until interrupted.
  *
  * @example
@@ -263,16 +263,16 @@ export const toConfig = (parsed: Flags): { readonly config: FcmEmulator.Config; 
  * @category running
  */
 export const serve = (
-  config: FcmEmulator.Config,
+  config: FcmServer.Config,
   out?: string
-): Effect.Effect<never, FcmEmulator.ServerError> =>
+): Effect.Effect<never, FcmServer.ServerError> =>
   Effect.gen(function*() {
     // Loaded when the command runs, so that a command line mounting this command starts without the server.
-    const { FcmEmulator, layer } = yield* Effect.promise(() => import("./FcmEmulator.js"))
-    return yield* Effect.flatMap(FcmEmulator, (emulator) => announce(emulator, out)).pipe(Effect.provide(layer(config)))
+    const { FcmServer, layer } = yield* Effect.promise(() => import("./FcmServer.js"))
+    return yield* Effect.flatMap(FcmServer, (emulator) => announce(emulator, out)).pipe(Effect.provide(layer(config)))
   }).pipe(Effect.onInterrupt(() => Console.log("FCM emulator stopped")))
 
-const announce = (emulator: FcmEmulator.Service, out: string | undefined): Effect.Effect<never> =>
+const announce = (emulator: FcmServer.Service, out: string | undefined): Effect.Effect<never> =>
   Effect.gen(function*() {
     const dir = out ?? fs.mkdtempSync(path.join(os.tmpdir(), "fcm-emulator-"))
     fs.mkdirSync(dir, { recursive: true })
@@ -312,7 +312,7 @@ const announce = (emulator: FcmEmulator.Service, out: string | undefined): Effec
  * @since 0.1.0
  * @category commands
  */
-export const command: Command.Command<"emulator", never, FcmEmulator.ServerError, Flags> = Command.make(
+export const command: Command.Command<"emulator", never, FcmServer.ServerError, Flags> = Command.make(
   "emulator",
   flags,
   (parsed) => {

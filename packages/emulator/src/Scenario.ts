@@ -1509,10 +1509,10 @@ export const quotaExceeded = (
 /**
  * @example
  * ```ts
- * import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+ * import { FcmServer, Scenario } from "@effect-fcm/emulator"
  *
  * // every answer 200 ms late; "slow-" tokens 5 s late (longer than a 1 s client timeout)
- * const Server = FcmEmulator.layer({
+ * const Server = FcmServer.layer({
  *   scenarios: { default: Scenario.latency(200), prefixes: { "slow-": Scenario.latency(5_000) } }
  * })
  * ```
@@ -1544,10 +1544,10 @@ export const sequence = (...steps: ReadonlyArray<Scenario>): Scenario => ({
 /**
  * @example
  * ```ts
- * import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+ * import { FcmServer, Scenario } from "@effect-fcm/emulator"
  *
  * // a reproducible load test: the same seed gives every token the same fate
- * const Server = FcmEmulator.layer({
+ * const Server = FcmServer.layer({
  *   record: false,
  *   scenarios: { default: Scenario.mix({ seed: 1, rates: { unavailable: 0.01, notRegistered: 0.001 } }) }
  * })

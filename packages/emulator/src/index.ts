@@ -1,6 +1,6 @@
 /**
  * A Firebase Cloud Messaging emulator for tests: one `Model` answers both protocols, the OAuth2 token endpoint and
- * the metadata server, as `Scenario`s say; `FcmFake` serves it as an in-memory `HttpClient`, `FcmEmulator` as a
+ * the metadata server, as `Scenario`s say; `FcmFake` serves it as an in-memory `HttpClient`, `FcmServer` as a
  * loopback server, and `Emulator` inspects and steers both.
  *
  * @example
@@ -65,7 +65,8 @@ export * as Control from "./Control.js"
 export * as Model from "./Model.js"
 
 /**
- * The inspection and control service shared by both front ends.
+ * The emulator whichever way it is served: what it received, its counters, its scenarios (changed while it runs),
+ * its credentials. `FcmFake.layer` and `FcmServer.layer` both provide it.
  *
  * @example
  * ```ts
@@ -81,7 +82,7 @@ export * as Model from "./Model.js"
 export * as Emulator from "./Emulator.js"
 
 /**
- * The in-memory fake `HttpClient`.
+ * The emulator served as an in-memory fake `HttpClient`.
  *
  * @example
  * ```ts
@@ -96,19 +97,19 @@ export * as Emulator from "./Emulator.js"
 export * as FcmFake from "./FcmFake.js"
 
 /**
- * The loopback HTTP/2 + HTTP/1.1 server.
+ * The emulator served as a loopback HTTP/2 + HTTP/1.1 server.
  *
  * @example
  * ```ts
- * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { FcmServer } from "@effect-fcm/emulator"
  *
- * const Server = FcmEmulator.layer({ tls: true }) // a loopback server on a free port
+ * const Server = FcmServer.layer({ tls: true }) // a loopback server on a free port
  * ```
  *
  * @since 0.1.0
  * @category exports
  */
-export * as FcmEmulator from "./FcmEmulator.js"
+export * as FcmServer from "./FcmServer.js"
 
 /**
  * Throwaway service accounts and their JWT assertions.

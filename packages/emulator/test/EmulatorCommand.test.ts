@@ -10,13 +10,13 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as EmulatorCommand from "../src/EmulatorCommand.js"
-import type * as FcmEmulator from "../src/FcmEmulator.js"
+import type * as FcmServer from "../src/FcmServer.js"
 import * as Scenario from "../src/Scenario.js"
 
 /** Parses a command line with the command's own flags, and returns the config `serve` would get. */
 const parse = (args: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    let parsed: { readonly config: FcmEmulator.Config; readonly out: string | undefined } | undefined
+    let parsed: { readonly config: FcmServer.Config; readonly out: string | undefined } | undefined
     const probe = Command.make("emulator", EmulatorCommand.flags, (flags) =>
       Effect.sync(() => {
         parsed = EmulatorCommand.toConfig(flags)

@@ -14,7 +14,7 @@
  * `--sessions N` (HTTP/2 connections, default 4), `--request-timeout MS` (default 2000), `--emulator child|inprocess`,
  * `--json`. Exits 1 when an invariant does not hold.
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import type { Model } from "@effect-fcm/emulator"
 import { Credentials, FcmClient, FcmV1, Result } from "@effect-fcm/fcm"
 import { Http2Client } from "@effect-fcm/node"
@@ -98,7 +98,7 @@ const inProcess = (
   seed: number
 ): Effect.Effect<EmulatorHandle, unknown, Scope.Scope> =>
   Effect.map(
-    FcmEmulator.make({ tls: true, record: false, scenarios: { default: faultMix(faultRate, seed) } }),
+    FcmServer.make({ tls: true, record: false, scenarios: { default: faultMix(faultRate, seed) } }),
     (emulator) => ({
       baseUrl: emulator.baseUrl,
       certificatePem: emulator.certificatePem!,
@@ -242,7 +242,7 @@ export const runLoad = (options: LoadOptions): Effect.Effect<LoadReport, unknown
 
 const serve = (faultRate: number, seed: number) =>
   Effect.gen(function*() {
-    const emulator = yield* FcmEmulator.make({
+    const emulator = yield* FcmServer.make({
       tls: true,
       record: false,
       scenarios: { default: faultMix(faultRate, seed) }

@@ -195,12 +195,12 @@ export interface Stats {
  *
  * @example
  * ```ts
- * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { FcmServer } from "@effect-fcm/emulator"
  * import { Http2Client } from "@effect-fcm/node"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
- *   const emulator = yield* FcmEmulator.make() // a loopback server speaking h2c
+ *   const emulator = yield* FcmServer.make() // a loopback server speaking h2c
  *   const pool: Http2Client.Pool = yield* Http2Client.makePool({ h2c: true })
  *   const response = yield* pool.client.get(`${emulator.baseUrl}/__emulator/counters`)
  *   assert.strictEqual(response.status, 200)
@@ -223,19 +223,19 @@ export interface Pool {
  *
  * @example
  * ```ts
- * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { FcmServer } from "@effect-fcm/emulator"
  * import { Http2Client } from "@effect-fcm/node"
  * import { HttpClient } from "@effect/platform"
  * import { Effect, Layer } from "effect"
  *
  * const program = Effect.gen(function*() {
- *   const emulator = yield* FcmEmulator.FcmEmulator
+ *   const emulator = yield* FcmServer.FcmServer
  *   yield* HttpClient.get(`${emulator.baseUrl}/__emulator/counters`)
  *   const pool = yield* Http2Client.Pool
  *   assert.strictEqual((yield* pool.stats).sessionsOpen, 1)
  * })
  *
- * Effect.runPromise(program.pipe(Effect.provide(Layer.merge(FcmEmulator.layer(), Http2Client.layer({ h2c: true })))))
+ * Effect.runPromise(program.pipe(Effect.provide(Layer.merge(FcmServer.layer(), Http2Client.layer({ h2c: true })))))
  * ```
  *
  * @since 0.1.0

@@ -107,13 +107,13 @@ export interface Options extends TransportOptions, Omit<FcmV1.Options, "timeout"
  *
  * @example
  * ```ts
- * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { FcmServer } from "@effect-fcm/emulator"
  * import { FcmClient, Message } from "@effect-fcm/fcm"
  * import { NodeFcm } from "@effect-fcm/node"
  * import { Effect, Redacted } from "effect"
  *
  * const program = Effect.gen(function*() {
- *   const emulator = yield* FcmEmulator.FcmEmulator // a loopback server speaking h2c
+ *   const emulator = yield* FcmServer.FcmServer // a loopback server speaking h2c
  *   const options: NodeFcm.LegacyOptions = {
  *     apiKey: Redacted.make(emulator.apiKey),
  *     baseUrl: emulator.baseUrl,
@@ -125,7 +125,7 @@ export interface Options extends TransportOptions, Omit<FcmV1.Options, "timeout"
  *   assert.strictEqual(result.success.size, 1)
  * })
  *
- * Effect.runPromise(program.pipe(Effect.provide(FcmEmulator.layer())))
+ * Effect.runPromise(program.pipe(Effect.provide(FcmServer.layer())))
  * ```
  *
  * @since 0.1.0

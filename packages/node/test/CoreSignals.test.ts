@@ -3,7 +3,7 @@
  * have been processed, and configuration failures (a certificate that does not verify, an unknown host, nothing
  * listening on first contact) that fail a send at once instead of spending its backoff.
  */
-import { Emulator, FcmEmulator } from "@effect-fcm/emulator"
+import { Emulator, FcmServer } from "@effect-fcm/emulator"
 import { FcmClient, FcmError, FcmLegacy, Message } from "@effect-fcm/fcm"
 import { exchange, type Failure } from "@effect-fcm/fcm/internal/http"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
@@ -160,7 +160,7 @@ describe("configuration failures fail the send at once", () => {
 
   it.scoped("NodeFcm against the TLS emulator without its certificate: the token request fails at once", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.make({ tls: true })
+      const emulator = yield* FcmServer.make({ tls: true })
       const dir = yield* Effect.acquireRelease(
         Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "node-fcm-"))),
         (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))

@@ -1,4 +1,4 @@
-import { Emulator, FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { Emulator, FcmServer, Scenario } from "@effect-fcm/emulator"
 import { FcmClient, Message } from "@effect-fcm/fcm"
 import { assert, describe, it } from "@effect/vitest"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -12,11 +12,11 @@ import { Http2Client, NodeFcm } from "../src/index.js"
 
 /** The emulator over TLS, its service-account key written where `GOOGLE_APPLICATION_CREDENTIALS` points. */
 const withEmulator = <A, E>(
-  config: FcmEmulator.Config,
-  use: (emulator: FcmEmulator.Service, keyFile: string) => Effect.Effect<A, E>
+  config: FcmServer.Config,
+  use: (emulator: FcmServer.Service, keyFile: string) => Effect.Effect<A, E>
 ) =>
   Effect.gen(function*() {
-    const emulator = yield* FcmEmulator.make({ tls: true, ...config })
+    const emulator = yield* FcmServer.make({ tls: true, ...config })
     const dir = yield* Effect.acquireRelease(
       Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "node-fcm-"))),
       (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))

@@ -3,7 +3,7 @@
  * process, with tokens set up to land in every bucket; then a legacy send that shows a replaced (canonical) token;
  * then the report, what to do with each bucket, and the same send against real FCM.
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import type { Model } from "@effect-fcm/emulator"
 import type { Result } from "@effect-fcm/fcm"
 import { Credentials, FcmLegacy, FcmV1, Message } from "@effect-fcm/fcm"
@@ -114,7 +114,7 @@ const section = (title: string, advice: string, lines: ReadonlyArray<string>): A
 export const run: Effect.Effect<ExitCode, CliError> = Effect.scoped(
   Effect.gen(function*() {
     const started = Date.now()
-    const emulator = yield* FcmEmulator.make({ scenarios: { tokens: scenarios } }).pipe(
+    const emulator = yield* FcmServer.make({ scenarios: { tokens: scenarios } }).pipe(
       Effect.mapError((e) => new CliError({ code: ExitCode.Transport, message: e.message }))
     )
     yield* Console.log(`FCM emulator running in this process at ${emulator.baseUrl} (project ${emulator.projectId})`)

@@ -3,7 +3,7 @@
  * anything; then the message goes out with the library's retries, and the outcomes stream through the report files,
  * the progress bar and the summary.
  */
-import type { FcmEmulator } from "@effect-fcm/emulator"
+import type { FcmServer } from "@effect-fcm/emulator"
 import type { FcmClient, FcmError } from "@effect-fcm/fcm"
 import { Backoff, Credentials, FcmLegacy, FcmV1, Message, Result } from "@effect-fcm/fcm"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -265,7 +265,7 @@ export const connect = (
     let baseUrl = input.baseUrl
     let apiKey = input.apiKey
     let project = input.project
-    let emulatorKey: FcmEmulator.Service["serviceAccount"] | undefined
+    let emulatorKey: FcmServer.Service["serviceAccount"] | undefined
 
     if (input.emulator) {
       const clash = [
@@ -278,8 +278,8 @@ export const connect = (
         return yield* usage(`--emulator provides the credentials and the URL: drop ${clash.join(", ")}`)
       }
       // Loaded only when asked for, so that ordinary sends start faster.
-      const { FcmEmulator } = yield* Effect.promise(() => import("@effect-fcm/emulator"))
-      const emulator = yield* FcmEmulator.make(compact({ projectId: input.project })).pipe(
+      const { FcmServer } = yield* Effect.promise(() => import("@effect-fcm/emulator"))
+      const emulator = yield* FcmServer.make(compact({ projectId: input.project })).pipe(
         Effect.mapError((e) => new CliError({ code: ExitCode.Transport, message: e.message }))
       )
       baseUrl = emulator.baseUrl

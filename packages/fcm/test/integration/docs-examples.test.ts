@@ -1,4 +1,4 @@
-import { Emulator, FcmEmulator, FcmFake, Scenario } from "@effect-fcm/emulator"
+import { Emulator, FcmFake, FcmServer, Scenario } from "@effect-fcm/emulator"
 import { Credentials, FcmClient, FcmV1, Message } from "@effect-fcm/fcm"
 import { FetchHttpClient } from "@effect/platform"
 import { assert, describe, it, layer } from "@effect/vitest"
@@ -56,12 +56,12 @@ describe("remind, against the in-memory fake", () => {
 })
 
 // A real server on 127.0.0.1 (a free port) with a throwaway service account; "stale-" tokens are not registered.
-const LoopbackFcm = FcmEmulator.layer({ scenarios: { prefixes: { "stale-": Scenario.notRegistered } } })
+const LoopbackFcm = FcmServer.layer({ scenarios: { prefixes: { "stale-": Scenario.notRegistered } } })
 
 // The real v1 client over a real HTTP stack (Node's fetch), pointed at the emulator.
 const FcmOverHttp = Layer.unwrapEffect(
   Effect.map(
-    FcmEmulator.FcmEmulator,
+    FcmServer.FcmServer,
     (emulator) =>
       FcmV1.layer({ baseUrl: emulator.baseUrl, timeout: "500 millis" }).pipe(
         Layer.provide(Credentials.layerServiceAccount(emulator.serviceAccount))
@@ -73,7 +73,7 @@ const FcmOverHttp = Layer.unwrapEffect(
 layer(FcmOverHttp, { excludeTestServices: true })("remind, against the loopback emulator", (it) => {
   it.effect("gets through a reset, honours Retry-After, and gives up on a device that never answers", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.FcmEmulator
+      const emulator = yield* FcmServer.FcmServer
       yield* emulator.reset // forget earlier tests: records, counters, attempts; configured scenarios only
       yield* emulator.setToken("phone-1", Scenario.sequence(Scenario.reset, Scenario.delivered))
       yield* emulator.setToken("busy-1", Scenario.unavailable({ times: 1, retryAfter: 1 }))

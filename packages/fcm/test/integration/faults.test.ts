@@ -2,7 +2,7 @@
  * Transient errors and transport faults, for both protocols, over the loopback emulator and a real HTTP client:
  * what lands in which bucket (docs/results.md), what is resent, and when.
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import { Message, type Result } from "@effect-fcm/fcm"
 import { assert, describe, layer } from "@effect/vitest"
 import { Duration, Effect, Option } from "effect"
@@ -17,7 +17,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
     describe(name, () => {
       it.effect("unavailable twice then delivered, Retry-After in seconds: only the flaky tokens are resent, ≥ 1 s apart", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client()
           const tokens = ["ok-1", "flaky-1", "ok-2", "flaky-2"]
           const flaky = () => emulator.setPrefix("flaky-", Scenario.unavailable({ times: 2, retryAfter: 1 }))
@@ -73,7 +73,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("unavailable once, Retry-After as an HTTP date: the retry waits until that date", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client()
           const tokens = ["ok-1", "dated", "ok-2"]
           const dated = () =>
@@ -108,7 +108,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("internal error twice (no Retry-After) is retried on the caller's schedule", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client()
           yield* fresh
           yield* emulator.setToken("shaky", Scenario.internalError({ times: 2 }))
@@ -144,7 +144,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("a schedule that runs out leaves the token retryable; delivered tokens are never resent", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client()
           yield* fresh
           yield* emulator.setToken("down", Scenario.unavailable())
@@ -161,7 +161,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("latency: waited for within the timeout; beyond it the token is retryable and the send returns", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           yield* fresh
           yield* emulator.setToken("slow", Scenario.latency(150))
           yield* emulator.setToken("slower", Scenario.latency(1500))
@@ -181,7 +181,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("reset: the token is retryable (a network error) and the retry goes through", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client()
           yield* fresh
           yield* emulator.setToken("cut", Scenario.reset)
@@ -199,7 +199,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("hang: with a timeout the token is retryable and the send does not hang", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client({ timeout: "250 millis" })
           yield* fresh
           yield* emulator.setToken("stuck", Scenario.hang)
@@ -221,7 +221,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("malformed JSON in a 200 is never resent: legacy fails the request, v1 fails that token alone", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client()
           yield* fresh
           yield* emulator.setToken("garbled", Scenario.malformedJson())
@@ -253,7 +253,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("Google's HTML 502 page: retryable, with its Retry-After", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client()
           yield* fresh
           yield* emulator.setToken("gw", Scenario.htmlBadGateway)
@@ -274,7 +274,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("empty body: a 200 is not trusted (legacy fails the request, v1 the token), a 503 is retryable", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client()
           yield* fresh
           yield* emulator.setToken("void", Scenario.emptyBody())
@@ -295,7 +295,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("GOAWAY: without an answer the token is retryable; after an answer it is delivered and sending goes on", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client()
           yield* fresh
           yield* emulator.setToken("away", Scenario.goAway())
@@ -317,7 +317,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("400 bad request: InvalidMessage with FCM's explanation; nothing is retried", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client()
           yield* fresh
           yield* emulator.setToken("x", Scenario.badRequest("Invalid JSON payload received."))
@@ -332,7 +332,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("faults over the loopback 
 
       it.effect("a later attempt that fails as a whole fails the send; its partial result keeps the earlier ones", () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const fcm = yield* protocol.client()
           yield* fresh
           yield* emulator.setToken("flip", Scenario.sequence(Scenario.unavailable(), Scenario.malformedJson()))

@@ -2,7 +2,7 @@
  * Shared plumbing of the integration suites: the loopback emulator behind a real HTTP stack (Node's fetch, i.e.
  * undici, over plain HTTP/1.1), clients of both protocols pointed at it, and readers of the emulator's records.
  */
-import { Emulator, FcmEmulator, Model } from "@effect-fcm/emulator"
+import { Emulator, FcmServer, Model } from "@effect-fcm/emulator"
 import { Credentials, FcmLegacy, FcmV1 } from "@effect-fcm/fcm"
 import type { Result } from "@effect-fcm/fcm"
 import { FetchHttpClient } from "@effect/platform"
@@ -10,29 +10,29 @@ import { assert } from "@effect/vitest"
 import { Effect, Layer, Redacted, Schedule } from "effect"
 
 /** The emulator (started once per `layer(…)` block, i.e. once per file) and a real HTTP client. */
-export const emulatorLayer = (config: FcmEmulator.Config = {}) =>
-  Layer.merge(FcmEmulator.layer(config), FetchHttpClient.layer)
+export const emulatorLayer = (config: FcmServer.Config = {}) =>
+  Layer.merge(FcmServer.layer(config), FetchHttpClient.layer)
 
 /** Clears records, counters and attempt counts, and restores the configured scenarios: each test starts clean. */
-export const fresh = Effect.flatMap(FcmEmulator.FcmEmulator, (emulator) => emulator.reset)
+export const fresh = Effect.flatMap(FcmServer.FcmServer, (emulator) => emulator.reset)
 
 /** A legacy client with the emulator's API key. */
 export const legacyClient = (options: Omit<FcmLegacy.Options, "apiKey"> = {}) =>
   Effect.gen(function*() {
-    const emulator = yield* FcmEmulator.FcmEmulator
+    const emulator = yield* FcmServer.FcmServer
     return yield* FcmLegacy.make({ apiKey: Redacted.make(emulator.apiKey), baseUrl: emulator.baseUrl, ...options })
   }).pipe(Effect.orDie)
 
 /** Service-account credentials for the emulator's throwaway key (its token_uri is the emulator's `/token`). */
 export const serviceAccountCredentials = Effect.gen(function*() {
-  const emulator = yield* FcmEmulator.FcmEmulator
+  const emulator = yield* FcmServer.FcmServer
   return yield* Credentials.serviceAccount(emulator.serviceAccount)
 }).pipe(Effect.orDie)
 
 /** A v1 client; with fresh credentials unless some are given (to share their token cache). */
 export const v1Client = (options: FcmV1.Options = {}, credentials?: Credentials.Service) =>
   Effect.gen(function*() {
-    const emulator = yield* FcmEmulator.FcmEmulator
+    const emulator = yield* FcmServer.FcmServer
     const service = credentials ?? (yield* serviceAccountCredentials)
     return yield* FcmV1.make({ baseUrl: emulator.baseUrl, ...options }).pipe(
       Effect.provideService(Credentials.Credentials, service)

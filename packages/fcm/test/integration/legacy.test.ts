@@ -1,7 +1,7 @@
 /**
  * The legacy protocol (`POST /fcm/send`, `Authorization: key=…`) over the loopback emulator and a real HTTP client.
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import { FcmLegacy, Message } from "@effect-fcm/fcm"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
@@ -45,7 +45,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmLegacy over the loopba
 
   it.effect("a wrong API key is an AuthenticationError (401), and nothing is retried", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.FcmEmulator
+      const emulator = yield* FcmServer.FcmServer
       const fcm = yield* FcmLegacy.make({ apiKey: Redacted.make("not-the-key"), baseUrl: emulator.baseUrl })
       yield* fresh
       const error = yield* Effect.flip(fcm.sendWithRetry(Message.multicast(["t"]), { schedule: quickRetries() }))
@@ -56,7 +56,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmLegacy over the loopba
 
   it.effect("the unauthenticated scenario: AuthenticationError, one request", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.FcmEmulator
+      const emulator = yield* FcmServer.FcmServer
       const fcm = yield* legacyClient()
       yield* fresh
       yield* emulator.setToken("t", Scenario.unauthenticated())
@@ -67,7 +67,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmLegacy over the loopba
 
   it.effect("every per-token outcome lands in its documented bucket", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.FcmEmulator
+      const emulator = yield* FcmServer.FcmServer
       const fcm = yield* legacyClient()
       yield* fresh
       const scenarios: ReadonlyArray<readonly [string, Scenario.Scenario]> = [
@@ -142,7 +142,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmLegacy over the loopba
 
   it.effect("quota, message variant: DeviceMessageRateExceeded is retryable and the retry honours Retry-After", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.FcmEmulator
+      const emulator = yield* FcmServer.FcmServer
       const fcm = yield* legacyClient()
       yield* fresh
       yield* emulator.setToken("hot", Scenario.quotaExceeded({ times: 1, retryAfter: 1 }))
@@ -158,7 +158,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmLegacy over the loopba
 
   it.effect("quota, project variant: the legacy 429 makes every token retryable for at least a minute", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.FcmEmulator
+      const emulator = yield* FcmServer.FcmServer
       const fcm = yield* legacyClient()
       yield* fresh
       yield* emulator.setToken("hot", Scenario.quotaExceeded({ times: 1, variant: "project" }))

@@ -3,7 +3,7 @@
  * `Scenario.mix`. Every token must land in exactly one bucket, the one its last answer calls for, and the emulator's
  * records must agree: no token delivered twice, none lost, none resent after its delivery.
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import type { Model } from "@effect-fcm/emulator"
 import { Message } from "@effect-fcm/fcm"
 import type { Result } from "@effect-fcm/fcm"
@@ -71,7 +71,7 @@ layer(emulatorLayer({ recordCapacity: 20_000 }), { excludeTestServices: true })(
   (it) => {
     it.effect("legacy: two requests of 1,000, only retryable tokens resent, every token in the bucket its answers call for", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* fresh
         yield* emulator.setDefault(Scenario.mix({
           seed: 42,
@@ -128,7 +128,7 @@ layer(emulatorLayer({ recordCapacity: 20_000 }), { excludeTestServices: true })(
 
     it.effect("v1: 2,000 requests with transport faults, every token in the bucket its answers call for", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* fresh
         yield* emulator.setDefault(Scenario.mix({
           seed: 7,

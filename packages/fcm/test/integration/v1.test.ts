@@ -3,7 +3,7 @@
  * emulator trusts: the JWT-bearer exchange at the key's token_uri, token caching, 401 → refresh → resend, and
  * every per-token outcome.
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import { Credentials, FcmClient, FcmV1, Message } from "@effect-fcm/fcm"
 import { assert, describe, layer } from "@effect/vitest"
 import { Chunk, Clock, Duration, Effect, Fiber, Layer, TestClock, TestContext } from "effect"
@@ -28,7 +28,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
   describe("credentials", () => {
     it.effect("exchanges a signed JWT at the key's token_uri once, and reuses the token across sends", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         assert.strictEqual(emulator.serviceAccount.token_uri, `${emulator.baseUrl}/token`)
         yield* fresh
         const fcm = yield* v1Client()
@@ -41,7 +41,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
         const second = yield* fcm.send(Message.multicast(["again"]))
         assert.strictEqual(second.success.size, 1)
 
-        const records = yield* (yield* FcmEmulator.FcmEmulator).records
+        const records = yield* (yield* FcmServer.FcmServer).records
         const [exchange, ...rest] = records
         assert.deepStrictEqual([exchange!.route, exchange!.status, exchange!.outcomes], ["token", 200, ["issued"]])
         assert.strictEqual(rest.length, 21)
@@ -60,7 +60,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
 
     it.effect("the key as JSON text, through the layers a program uses", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* fresh
         const Fcm = FcmV1.layer({ baseUrl: emulator.baseUrl }).pipe(
           Layer.provide(Credentials.layerServiceAccount(JSON.stringify(emulator.serviceAccount, null, 2)))
@@ -72,7 +72,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
 
     it.effect("expired access tokens: 401 → one refresh, however many requests got the 401 → every token delivered once", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* fresh
         const credentials = yield* serviceAccountCredentials
         const fcm = yield* v1Client({}, credentials)
@@ -98,7 +98,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
 
     it.effect("a one-off 401: the token is refreshed and the message resent once", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* fresh
         const fcm = yield* v1Client()
         yield* emulator.enqueue("v1", Scenario.unauthenticated())
@@ -115,7 +115,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
 
     it.effect("a 401 that persists after the refresh is an AuthenticationError, after exactly one resend", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* fresh
         const fcm = yield* v1Client()
         yield* emulator.setToken("t", Scenario.unauthenticated({ expired: true }))
@@ -134,7 +134,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
 
     it.effect("the token endpoint unavailable: the targets are retryable with its Retry-After; the next send succeeds", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* fresh
         const fcm = yield* v1Client()
         yield* emulator.enqueue("token", Scenario.unavailable({ retryAfter: 3 }))
@@ -152,7 +152,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
 
     it.effect("the token endpoint refusing the assertion (invalid_grant) is an AuthenticationError", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* fresh
         const fcm = yield* v1Client()
         yield* emulator.enqueue("token", Scenario.unauthenticated())
@@ -166,7 +166,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
   describe("outcomes", () => {
     it.effect("every per-token outcome lands in its documented bucket", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* fresh
         const fcm = yield* v1Client()
         const scenarios: ReadonlyArray<readonly [string, Scenario.Scenario]> = [
@@ -223,7 +223,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
     for (const [code, field] of payloadErrors) {
       it.effect(`a payload error (${code}) fails the send as an InvalidMessage naming ${field}`, () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           yield* fresh
           const fcm = yield* v1Client()
           yield* emulator.setToken("t", Scenario.legacyError(code))
@@ -245,7 +245,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
 
     it.effect("message quota (QUOTA_EXCEEDED, no QuotaFailure): a device's limit holds back that token alone", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* fresh
         const fcm = yield* v1Client()
         yield* emulator.setToken("hot", Scenario.quotaExceeded({ variant: "message" }))
@@ -264,7 +264,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
 
     it.effect("message quota: sendWithRetry resends the device after its own backoff, not a minute (TestClock)", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* fresh
         yield* TestClock.setTime(Date.now())
         const fcm = yield* v1Client({ timeout: false })
@@ -294,7 +294,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
     for (const [variant, code] of variants.filter(([v]) => v === "project")) {
       it.effect(`${variant} quota (${code}): retryable, and the retry waits at least a minute`, () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           yield* fresh
           const fcm = yield* v1Client()
           yield* emulator.setToken("hot", Scenario.quotaExceeded({ variant }))
@@ -310,7 +310,7 @@ layer(emulatorLayer(), { excludeTestServices: true })("FcmV1 over the loopback e
 
       it.effect(`${variant} quota: sendWithRetry sleeps a full minute (TestClock) before the one resend`, () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           yield* fresh
           // The emulator checks the JWT's iat against the wall clock: start the TestClock there.
           yield* TestClock.setTime(Date.now())

@@ -5,7 +5,7 @@
  * emulator's records, no exception may escape, and every session and socket must be closed with the client's scope.
  * The suite prints the fault table (and writes it into docs/reliability.md with RELIABILITY_WRITE_DOCS=1).
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import { Model } from "@effect-fcm/emulator"
 import { FcmClient, Message } from "@effect-fcm/fcm"
 import { Http2Client } from "@effect-fcm/node"
@@ -40,12 +40,12 @@ const tokens = (n: number, prefix = "t-") =>
 /** A latency of `min`–`max` ms on every token (a mix with no faults), so that many streams are in flight at once. */
 const jitter = (min: number, max: number, seed = 1) => Scenario.mix({ seed, rates: {}, latency: { min, max } })
 
-const sendsReceived = (emulator: FcmEmulator.Service) => () => emulator.model.counters().routes.v1 ?? 0
+const sendsReceived = (emulator: FcmServer.Service) => () => emulator.model.counters().routes.v1 ?? 0
 
 const rows: Array<Row> = []
 const notes: Array<string> = []
 
-const run = (emulator: FcmEmulator.Service, spec: Spec) =>
+const run = (emulator: FcmServer.Service, spec: Spec) =>
   Effect.tap(runScenario(emulator, spec), (r) =>
     Effect.sync(() => {
       rows.push(r.row)
@@ -65,12 +65,12 @@ afterAll(() => {
   publish("faults", table)
 })
 
-layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "30 seconds" })(
+layer(FcmServer.layer({ tls: true }), { excludeTestServices: true, timeout: "30 seconds" })(
   "fault injection over HTTP/2 (v1, TLS)",
   (it) => {
     it.effect("no fault: the baseline", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* run(emulator, { fault: "none", tokens: tokens(200) })
         assert.strictEqual(r.row.delivered, 200)
         assert.strictEqual(r.row.retried, 0)
@@ -80,7 +80,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("connection reset mid-request: the one request in flight is retried; its delivery may repeat", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const { proxy, r } = yield* Effect.scoped(Effect.gen(function*() {
           const proxy = yield* relay({ host: "127.0.0.1", port: emulator.port, tls: true })
           const r = yield* run(emulator, {
@@ -113,7 +113,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("connection reset mid-fan-out (twice): only requests in flight are resent", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const concurrency = 32
         const { proxy, r } = yield* Effect.scoped(Effect.gen(function*() {
           const proxy = yield* relay({ host: "127.0.0.1", port: emulator.port, tls: true })
@@ -140,7 +140,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("at-most-once, connection reset mid-request: the request in flight is unknown, never resent", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const { r } = yield* Effect.scoped(Effect.gen(function*() {
           const proxy = yield* relay({ host: "127.0.0.1", port: emulator.port, tls: true })
           const r = yield* run(emulator, {
@@ -172,7 +172,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("at-most-once, connection reset mid-fan-out (twice): no token delivered twice, the ambiguous unknown", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const concurrency = 32
         const input = tokens(300)
         const { r } = yield* Effect.scoped(Effect.gen(function*() {
@@ -218,7 +218,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("GOAWAY with streams in flight (graceful: the session drains, new streams go elsewhere)", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* run(emulator, {
           fault: "GOAWAY with streams in flight",
           tokens: tokens(300),
@@ -237,7 +237,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("GOAWAY refusing the stream (last stream id below it): resent once by the transport", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         // One stream at a time: the refused stream is the last the session has, so the GOAWAY leaves nothing in flight.
         const r = yield* run(emulator, {
           fault: "GOAWAY refusing the stream",
@@ -258,7 +258,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("GOAWAY refusing a stream with others in flight: those are answered, the refused one is resent", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const refused = ["t-0050", "t-0150", "t-0250"]
         // The GOAWAY names the last stream the server received: every stream in flight on the session is answered
         // (no duplicate, no lost answer); the refused stream and those opened after the GOAWAY go to a new session.
@@ -282,7 +282,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("hung requests: cut off by the transport's request timeout, then retried", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const hung = ["t-0007", "t-0019", "t-0031", "t-0043", "t-0055"]
         const r = yield* run(emulator, {
           fault: "hung request (timeout)",
@@ -302,7 +302,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("answers slower than the timeout: processed, answer lost, delivered again on retry (counted)", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const slow = ["t-0002", "t-0009", "t-0015"]
         const r = yield* run(emulator, {
           fault: "answer slower than the timeout",
@@ -324,7 +324,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("slow token endpoint: past the credentials' deadline every waiting token is retryable, then sent", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* run(emulator, {
           fault: "slow token endpoint (past its deadline)",
           tokens: tokens(50),
@@ -344,7 +344,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("token endpoint failures: 503 with Retry-After twice, then a token", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* run(emulator, {
           fault: "token endpoint 503 ×2 (Retry-After 1 s)",
           tokens: tokens(50),
@@ -358,7 +358,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("token endpoint connection reset: retryable, then a token", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* run(emulator, {
           fault: "token endpoint reset",
           tokens: tokens(50),
@@ -370,7 +370,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("token endpoint refuses the key (invalid_grant): the send fails, nothing was sent", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* run(emulator, {
           fault: "token endpoint invalid_grant",
           tokens: tokens(50),
@@ -387,7 +387,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("malformed JSON with a 503: retryable, then delivered", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const bad = ["t-0004", "t-0020", "t-0033"]
         const r = yield* run(emulator, {
           fault: "malformed JSON (503)",
@@ -405,7 +405,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("malformed JSON with a 200 in a fan-out: that token fails (MALFORMED_RESPONSE), never resent", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const garbled = ["t-0010", "t-0050", "t-0090"]
         const r = yield* run(emulator, {
           fault: "malformed JSON (200)",
@@ -429,7 +429,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("HTML 502 from the front end: retryable, then delivered", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const html = tokens(100).filter((_, i) => i % 10 === 3)
         const r = yield* run(emulator, {
           fault: "HTML 502",
@@ -445,7 +445,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("empty body: with a 503 retryable, then delivered; with a 200 that token fails (MALFORMED_RESPONSE)", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const empty = ["t-0001", "t-0011", "t-0021"]
         const r = yield* run(emulator, {
           fault: "empty body (503)",
@@ -473,7 +473,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("503 with Retry-After in seconds: the retry waits that long", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const busy = ["t-0002", "t-0012"]
         const r = yield* run(emulator, {
           fault: "503 + Retry-After: 2 (seconds)",
@@ -502,7 +502,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("500 with Retry-After as an HTTP-date: the retry waits until that date", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* run(emulator, {
           fault: "500 + Retry-After (HTTP-date, +3 s)",
           tokens: tokens(20),
@@ -519,7 +519,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("429 QUOTA_EXCEEDED of a device (FcmError, no QuotaFailure): that token backs off alone", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* run(emulator, {
           fault: "429 QUOTA_EXCEEDED of a device (FcmError)",
           tokens: tokens(20),
@@ -535,7 +535,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("429 without an FcmError (RESOURCE_EXHAUSTED, and an HTML 429): retryable, the longer wait wins", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* run(emulator, {
           fault: "429 RESOURCE_EXHAUSTED (no FcmError, Retry-After 90)",
           tokens: tokens(20),
@@ -555,7 +555,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("401 ACCESS_TOKEN_EXPIRED mid-send: one refresh, every token sent once", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* run(emulator, {
           fault: "401 ACCESS_TOKEN_EXPIRED mid-send",
           tokens: tokens(300),
@@ -576,7 +576,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
       const n = 240
       it.effect(`mixed at random (seed ${seed}): faults, resets, token expiry`, () =>
         Effect.gen(function*() {
-          const emulator = yield* FcmEmulator.FcmEmulator
+          const emulator = yield* FcmServer.FcmServer
           const random = prng(seed)
           const cuts = [40 + Math.floor(random() * 60), 140 + Math.floor(random() * 60)]
           const expireAt = 100 + Math.floor(random() * 40)
@@ -627,7 +627,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("token refresh refused mid-send: the error's partial result keeps every delivered token", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* run(emulator, {
           fault: "401 mid-send, then the refresh is refused",
           tokens: tokens(300),
@@ -646,7 +646,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
 
     it.effect("a send that fails as a whole mid-fan-out reports the tokens already delivered", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* runScenario(emulator, {
           fault: "401 mid-send, then the refresh is refused",
           tokens: ["a", "b", "c"],
@@ -666,7 +666,7 @@ layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "3
     // is still closing its socket: `Pool.close` waits for it as for the others.
     it.effect("a session closed by the server right after the last answer is closed when the scope closes", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const r = yield* runScenario(emulator, {
           fault: "GOAWAY after the last answer",
           tokens: ["a", "b", "c"],
@@ -691,12 +691,12 @@ layer(Layer.empty, { excludeTestServices: true, timeout: "30 seconds" })(
       Effect.gen(function*() {
         const guards = processGuards()
         const first = yield* Scope.make()
-        const emulatorA = yield* FcmEmulator.make({}).pipe(Scope.extend(first))
+        const emulatorA = yield* FcmServer.make({}).pipe(Scope.extend(first))
         yield* emulatorA.setDefault(jitter(5, 15))
         const socketsBefore = openSockets()
         const retriesBefore = yield* retriesCount
         let recordsA: ReadonlyArray<Model.Record> = []
-        let emulatorB: FcmEmulator.Service | undefined
+        let emulatorB: FcmServer.Service | undefined
         const second = yield* Scope.make()
         const log = new AttemptLog()
         const input = tokens(200, "r-")
@@ -709,7 +709,7 @@ layer(Layer.empty, { excludeTestServices: true, timeout: "30 seconds" })(
           recordsA = emulatorA.model.records()
           yield* realSleep(300)
           // the same port, and the same service account (a new emulator would otherwise trust a new one)
-          emulatorB = yield* FcmEmulator.make({ port: emulatorA.port, serviceAccounts: [emulatorA.serviceAccount] })
+          emulatorB = yield* FcmServer.make({ port: emulatorA.port, serviceAccounts: [emulatorA.serviceAccount] })
             .pipe(
               Scope.extend(second)
             )

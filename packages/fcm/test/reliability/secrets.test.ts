@@ -9,7 +9,7 @@
  * And TLS: verification is on by default (the emulator's throwaway certificate is refused, even with
  * NODE_TLS_REJECT_UNAUTHORIZED=0), and only an explicit `rejectUnauthorized: false` or `ca` loosens it.
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import type { FcmError } from "@effect-fcm/fcm"
 import { Credentials, FcmClient, FcmLegacy, FcmV1, Message } from "@effect-fcm/fcm"
 import { Http2Client } from "@effect-fcm/node"
@@ -184,7 +184,7 @@ const observed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     Logger.withMinimumLogLevel(LogLevel.All)
   )
 
-const transport = (emulator: FcmEmulator.Service, options: Http2Client.Options = {}) =>
+const transport = (emulator: FcmServer.Service, options: Http2Client.Options = {}) =>
   Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, harvest)).pipe(
     Layer.provide(
       Http2Client.layer({ ca: [emulator.certificatePem!], proxy: "none", requestTimeout: "1 second", ...options })
@@ -224,14 +224,14 @@ const sendAndExpose = (
 
 const quickSchedule = Schedule.spaced("20 millis").pipe(Schedule.intersect(Schedule.recurs(3)))
 
-layer(FcmEmulator.layer({ tls: true, apiKeys: [API_KEY], accessTokenLifetime: 2 }), {
+layer(FcmServer.layer({ tls: true, apiKeys: [API_KEY], accessTokenLifetime: 2 }), {
   excludeTestServices: true,
   timeout: "30 seconds"
 })("secret hygiene", (it) => {
   it.effect("no secret appears in logs, spans, errors, results or configuration, whatever happens", () =>
     Effect.gen(function*() {
       const guards = processGuards()
-      const emulator = yield* FcmEmulator.FcmEmulator
+      const emulator = yield* FcmServer.FcmServer
       const key = emulator.serviceAccount
       addSecret("the private key", key.private_key)
       for (const line of key.private_key.split("\n")) {
@@ -360,8 +360,8 @@ layer(FcmEmulator.layer({ tls: true, apiKeys: [API_KEY], accessTokenLifetime: 2 
 })
 
 describe("TLS verification", () => {
-  layer(FcmEmulator.layer({ tls: true }), { excludeTestServices: true, timeout: "30 seconds" })((it) => {
-    const send = (emulator: FcmEmulator.Service, options: Http2Client.Options) =>
+  layer(FcmServer.layer({ tls: true }), { excludeTestServices: true, timeout: "30 seconds" })((it) => {
+    const send = (emulator: FcmServer.Service, options: Http2Client.Options) =>
       FcmClient.send(Message.multicast(["tls-1"])).pipe(
         Effect.provide(
           FcmLegacy.layer({ apiKey: Redacted.make(emulator.apiKey), baseUrl: emulator.baseUrl }).pipe(
@@ -372,7 +372,7 @@ describe("TLS verification", () => {
 
     it.effect("is on by default: the emulator's throwaway certificate is refused, nothing reaches it", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* emulator.reset
         // a certificate that does not verify is a configuration error: the send fails at once, not retryable
         const error = yield* Effect.flip(send(emulator, {}))
@@ -384,7 +384,7 @@ describe("TLS verification", () => {
 
     it.effect("cannot be turned off by the environment (NODE_TLS_REJECT_UNAUTHORIZED=0)", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* emulator.reset
         const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED
         process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0"
@@ -401,7 +401,7 @@ describe("TLS verification", () => {
 
     it.effect("is loosened only explicitly: with the certificate as a CA, or rejectUnauthorized: false", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* emulator.reset
         const trusted = yield* send(emulator, { ca: emulator.certificatePem! })
         assert.strictEqual(trusted.success.size, 1)

@@ -10,7 +10,7 @@
  * - what the emulator received and answered, per token (its records).
  */
 import { Model } from "@effect-fcm/emulator"
-import type { FcmEmulator } from "@effect-fcm/emulator"
+import type { FcmServer } from "@effect-fcm/emulator"
 import type { FcmError, Result } from "@effect-fcm/fcm"
 import { Credentials, FcmClient, FcmV1, Message } from "@effect-fcm/fcm"
 import { Http2Client } from "@effect-fcm/node"
@@ -479,7 +479,7 @@ export interface ClientOptions {
  * timeout off: the transport enforces it).
  */
 export const clientLayer = (
-  emulator: FcmEmulator.Service,
+  emulator: FcmServer.Service,
   log: AttemptLog,
   options: ClientOptions = {}
 ): Layer.Layer<FcmClient.FcmClient | Http2Client.Pool, unknown> => {
@@ -510,7 +510,7 @@ export const clientLayer = (
 // -----------------------------------------------------------------------------------------------------------------
 
 export interface Context_ {
-  readonly emulator: FcmEmulator.Service
+  readonly emulator: FcmServer.Service
   readonly log: AttemptLog
 }
 
@@ -518,7 +518,7 @@ export interface Spec extends ClientOptions {
   readonly fault: string
   readonly tokens: ReadonlyArray<string>
   /** Scenarios to install on the emulator before the send. */
-  readonly setup?: (emulator: FcmEmulator.Service) => Effect.Effect<void>
+  readonly setup?: (emulator: FcmServer.Service) => Effect.Effect<void>
   /** Runs alongside the send (e.g. expires the emulator's tokens mid-send); interrupted when the send ends. */
   readonly during?: (context: Context_) => Effect.Effect<void>
   /**
@@ -573,7 +573,7 @@ export const quickRetries = (retries = 8): Schedule.Schedule<unknown, Result.Res
  * Runs one send against the emulator through a fresh client stack, closes the stack, and checks the invariants:
  * the table row, no escaped exception, every session and socket closed.
  */
-export const runScenario = (emulator: FcmEmulator.Service, spec: Spec): Effect.Effect<Run> =>
+export const runScenario = (emulator: FcmServer.Service, spec: Spec): Effect.Effect<Run> =>
   Effect.gen(function*() {
     installProcessGuards()
     if (spec.keepEmulatorState !== true) {

@@ -9,7 +9,7 @@ import * as http2 from "node:http2"
 import * as https from "node:https"
 import * as net from "node:net"
 import * as Emulator from "../src/Emulator.js"
-import * as FcmEmulator from "../src/FcmEmulator.js"
+import * as FcmServer from "../src/FcmServer.js"
 import * as Scenario from "../src/Scenario.js"
 import * as ServiceAccount from "../src/ServiceAccount.js"
 import { account } from "./helpers.js"
@@ -34,7 +34,7 @@ class StreamClosed extends Error {
   }
 }
 
-const connect = (emulator: FcmEmulator.Service) =>
+const connect = (emulator: FcmServer.Service) =>
   Effect.acquireRelease(
     Effect.async<http2.ClientHttp2Session, Error>((resume) => {
       const session = http2.connect(emulator.baseUrl, emulator.certificatePem ? { ca: emulator.certificatePem } : {})
@@ -85,7 +85,7 @@ interface H1Options extends H2Options {
   readonly agent?: http.Agent
 }
 
-const h1 = (emulator: FcmEmulator.Service, o: H1Options) =>
+const h1 = (emulator: FcmServer.Service, o: H1Options) =>
   Effect.tryPromise({
     try: () =>
       new Promise<Reply>((resolve, reject) => {
@@ -128,7 +128,7 @@ const v1Request = (token: string, message: unknown, timeout?: number): H2Options
   ...(timeout !== undefined ? { timeout } : {})
 })
 
-const tokenRequest = (emulator: FcmEmulator.Service): H2Options => ({
+const tokenRequest = (emulator: FcmServer.Service): H2Options => ({
   path: "/token",
   headers: { "content-type": "application/x-www-form-urlencoded" },
   body: ServiceAccount.tokenRequestBody(
@@ -136,14 +136,14 @@ const tokenRequest = (emulator: FcmEmulator.Service): H2Options => ({
   )
 })
 
-const config: FcmEmulator.Config = { projectId: "proj-a", serviceAccounts: [account] }
+const config: FcmServer.Config = { projectId: "proj-a", serviceAccounts: [account] }
 
 const suite = (tls: boolean) =>
-  describe(tls ? "FcmEmulator over TLS" : "FcmEmulator in plain text", () => {
-    const server = FcmEmulator.layer({ ...config, tls })
+  describe(tls ? "FcmServer over TLS" : "FcmServer in plain text", () => {
+    const server = FcmServer.layer({ ...config, tls })
     it.scopedLive("HTTP/2: token exchange, then v1 sends", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* emulator.reset
         assert.strictEqual(emulator.baseUrl.startsWith(tls ? "https://127.0.0.1:" : "http://127.0.0.1:"), true)
         const session = yield* connect(emulator)
@@ -171,7 +171,7 @@ const suite = (tls: boolean) =>
 
     it.scopedLive("HTTP/1.1 on the same port, with keep-alive", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* emulator.reset
         const agent = new (tls ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 1 })
         yield* Effect.addFinalizer(() => Effect.sync(() => agent.destroy()))
@@ -200,7 +200,7 @@ const suite = (tls: boolean) =>
 
     it.scopedLive("faults over HTTP/2: reset, GOAWAY, hang, HTML, empty, latency", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* emulator.reset
         const token = yield* emulator.issueAccessToken
         const session = yield* connect(emulator)
@@ -258,7 +258,7 @@ const suite = (tls: boolean) =>
 
     it.scopedLive("a refusing GOAWAY with streams in flight: they are answered, only the refused one is not", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* emulator.reset
         const token = yield* emulator.issueAccessToken
         const session = yield* connect(emulator)
@@ -286,7 +286,7 @@ const suite = (tls: boolean) =>
 
     it.scopedLive("faults over HTTP/1.1: reset, GOAWAY, hang", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* emulator.reset
         const token = yield* emulator.issueAccessToken
         const send = (t: string, timeout?: number) => h1(emulator, v1Request(token, { token: t }, timeout))
@@ -319,10 +319,10 @@ const suite = (tls: boolean) =>
 suite(false)
 suite(true)
 
-describe("FcmEmulator", () => {
+describe("FcmServer", () => {
   it.scopedLive("serves a self-signed certificate for 127.0.0.1 and localhost", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.make({ ...config, tls: true })
+      const emulator = yield* FcmServer.make({ ...config, tls: true })
       const cert = new crypto.X509Certificate(emulator.certificatePem!)
       assert.isTrue(cert.checkIP("127.0.0.1") === "127.0.0.1")
       assert.strictEqual(cert.checkHost("localhost"), "localhost")
@@ -341,7 +341,7 @@ describe("FcmEmulator", () => {
 
   it.scopedLive("h2c and HTTP/1.1 share the plain port, even when the body arrives later", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.make(config)
+      const emulator = yield* FcmServer.make(config)
       const body = JSON.stringify({ to: "a" })
       const raw = yield* Effect.tryPromise(() =>
         new Promise<string>((resolve, reject) => {
@@ -364,7 +364,7 @@ describe("FcmEmulator", () => {
   it.live("stops cleanly with hung requests, and the client sees the connection go", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
-      const emulator = yield* FcmEmulator.make({ ...config, scenarios: { default: Scenario.hang } }).pipe(
+      const emulator = yield* FcmServer.make({ ...config, scenarios: { default: Scenario.hang } }).pipe(
         Scope.extend(scope)
       )
       const token = yield* emulator.issueAccessToken
@@ -378,7 +378,7 @@ describe("FcmEmulator", () => {
 
   it.scopedLive("scenarios change while running, through the shared Emulator service", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.FcmEmulator
+      const emulator = yield* FcmServer.FcmServer
       const shared = yield* Emulator.Emulator
       const token = yield* emulator.issueAccessToken
       const session = yield* connect(emulator)
@@ -387,11 +387,11 @@ describe("FcmEmulator", () => {
       const gone = yield* h2(session, v1Request(token, { token: "t" }))
       assert.strictEqual(gone.status, 404)
       assert.strictEqual(JSON.parse(gone.body).error.details[0].errorCode, "UNREGISTERED")
-    }).pipe(Effect.provide(Layer.fresh(FcmEmulator.layer(config)))))
+    }).pipe(Effect.provide(Layer.fresh(FcmServer.layer(config)))))
 
   it.scopedLive("answers thousands of concurrent HTTP/2 requests with recording off, counting each", () =>
     Effect.gen(function*() {
-      const emulator = yield* FcmEmulator.make({ ...config, record: false })
+      const emulator = yield* FcmServer.make({ ...config, record: false })
       const token = yield* emulator.issueAccessToken
       const session = yield* connect(emulator)
       const request = v1Request(token, { token: "bench", data: { k: "v" } })

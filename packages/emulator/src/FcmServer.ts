@@ -1,7 +1,9 @@
 /**
- * The emulator as a real server on loopback: `node:http2` with HTTP/1.1 on
- * the same port, plain (h2c with prior knowledge, and HTTP/1.1) or TLS with a
- * throwaway self-signed certificate (ALPN `h2` and `http/1.1`).
+ * The emulator served as a real server on loopback: `node:http2` with
+ * HTTP/1.1 on the same port, plain (h2c with prior knowledge, and HTTP/1.1)
+ * or TLS with a throwaway self-signed certificate (ALPN `h2` and `http/1.1`).
+ * `FcmFake` serves the same emulator as an in-memory `HttpClient`; both
+ * provide `Emulator`.
  *
  * Faults: a reset cancels the HTTP/2 stream (RST_STREAM CANCEL) or resets the
  * HTTP/1.1 connection; a hang never answers until the server stops; a GOAWAY
@@ -22,14 +24,14 @@ import * as Model from "./Model.js"
 /**
  * @example
  * ```ts
- * import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+ * import { FcmServer, Scenario } from "@effect-fcm/emulator"
  *
- * const config: FcmEmulator.Config = {
+ * const config: FcmServer.Config = {
  *   tls: true, // a throwaway self-signed certificate: trust emulator.certificatePem
  *   maxConcurrentStreams: 10,
  *   scenarios: { prefixes: { "stale-": Scenario.notRegistered } }
  * }
- * const Server = FcmEmulator.layer(config)
+ * const Server = FcmServer.layer(config)
  * ```
  *
  * @since 0.1.0
@@ -51,11 +53,11 @@ export interface Config extends Model.Config {
 /**
  * @example
  * ```ts
- * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { FcmServer } from "@effect-fcm/emulator"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
- *   const emulator: FcmEmulator.Service = yield* FcmEmulator.make()
+ *   const emulator: FcmServer.Service = yield* FcmServer.make()
  *   assert.strictEqual(emulator.baseUrl, `http://127.0.0.1:${emulator.port}`)
  *   assert.strictEqual(emulator.serviceAccount.token_uri, emulator.tokenUri) // its own /token
  * }).pipe(Effect.scoped)
@@ -81,16 +83,16 @@ export interface Service extends Emulator.Service {
 /**
  * @example
  * ```ts
- * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { FcmServer } from "@effect-fcm/emulator"
  * import { Credentials, FcmClient, FcmV1, Message } from "@effect-fcm/fcm"
  * import { FetchHttpClient } from "@effect/platform"
  * import { Effect, Layer } from "effect"
  *
  * // the real v1 client over Node's fetch, pointed at the loopback server
- * const Fcm = Layer.unwrapEffect(Effect.map(FcmEmulator.FcmEmulator, (emulator) =>
+ * const Fcm = Layer.unwrapEffect(Effect.map(FcmServer.FcmServer, (emulator) =>
  *   FcmV1.layer({ baseUrl: emulator.baseUrl }).pipe(
  *     Layer.provide(Credentials.layerServiceAccount(emulator.serviceAccount))
- *   ))).pipe(Layer.provideMerge(FcmEmulator.layer()), Layer.provide(FetchHttpClient.layer))
+ *   ))).pipe(Layer.provideMerge(FcmServer.layer()), Layer.provide(FetchHttpClient.layer))
  *
  * const program = FcmClient.send(Message.multicast(["phone-1"], { data: { ping: "1" } }))
  * Effect.runPromise(program.pipe(Effect.provide(Fcm))).then((result) => assert.strictEqual(result.success.size, 1))
@@ -99,19 +101,19 @@ export interface Service extends Emulator.Service {
  * @since 0.1.0
  * @category tags
  */
-export class FcmEmulator extends Context.Tag("@effect-fcm/emulator/FcmEmulator")<FcmEmulator, Service>() {}
+export class FcmServer extends Context.Tag("@effect-fcm/emulator/FcmServer")<FcmServer, Service>() {}
 
 /**
  * The server could not start.
  *
  * @example
  * ```ts
- * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { FcmServer } from "@effect-fcm/emulator"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
- *   const first = yield* FcmEmulator.make()
- *   const error = yield* Effect.flip(FcmEmulator.make({ port: first.port })) // the port is taken
+ *   const first = yield* FcmServer.make()
+ *   const error = yield* Effect.flip(FcmServer.make({ port: first.port })) // the port is taken
  *   assert.strictEqual(error._tag, "FcmEmulatorServerError")
  * }).pipe(Effect.scoped)
  *
@@ -131,11 +133,11 @@ export class ServerError extends Data.TaggedError("FcmEmulatorServerError")<{
  *
  * @example
  * ```ts
- * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { FcmServer } from "@effect-fcm/emulator"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
- *   const emulator = yield* FcmEmulator.make({ tls: true })
+ *   const emulator = yield* FcmServer.make({ tls: true })
  *   assert.ok(emulator.baseUrl.startsWith("https://127.0.0.1:"))
  *   assert.ok(emulator.certificatePem?.includes("BEGIN CERTIFICATE")) // trust it as a CA
  * }).pipe(Effect.scoped) // the server stops with the scope
@@ -189,24 +191,24 @@ export const make = (config: Config = {}): Effect.Effect<Service, ServerError, S
  *
  * @example
  * ```ts
- * import { FcmEmulator } from "@effect-fcm/emulator"
+ * import { FcmServer } from "@effect-fcm/emulator"
  * import { Effect } from "effect"
  *
  * const program = Effect.gen(function*() {
- *   const emulator = yield* FcmEmulator.FcmEmulator
+ *   const emulator = yield* FcmServer.FcmServer
  *   assert.strictEqual((yield* emulator.counters).requests, 0)
  * })
  *
- * Effect.runPromise(program.pipe(Effect.provide(FcmEmulator.layer({ projectId: "my-project" }))))
+ * Effect.runPromise(program.pipe(Effect.provide(FcmServer.layer({ projectId: "my-project" }))))
  * ```
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (config: Config = {}): Layer.Layer<FcmEmulator | Emulator.Emulator, ServerError> =>
+export const layer = (config: Config = {}): Layer.Layer<FcmServer | Emulator.Emulator, ServerError> =>
   Layer.scopedContext(
     Effect.map(
       make(config),
-      (service) => Context.make(FcmEmulator, service).pipe(Context.add(Emulator.Emulator, service))
+      (service) => Context.make(FcmServer, service).pipe(Context.add(Emulator.Emulator, service))
     )
   )
