@@ -30,6 +30,35 @@ const sources = [
     console.error(`docs/architecture.md names files that do not exist: ${missing.join(", ") || "(none found)"}`)
     process.exit(1)
   }
+  // "What each change touches": each row names instances of a kind of change and the source files they are named
+  // in. Every packages/*/src file naming an instance in code (as a string literal) must be one of the row's files.
+  const section = architecture.split("### What each change touches")[1]?.split(/\n#/)[0] ?? ""
+  const rows = section.split("\n").filter((line) =>
+    line.startsWith("| ") && !line.startsWith("| change") && !line.startsWith("| ---")
+  )
+  const sources = readdirSync(join(root, "packages"))
+    .filter((p) => existsSync(join(root, "packages", p, "src")))
+    .flatMap((p) =>
+      readdirSync(join(root, "packages", p, "src"), { recursive: true })
+        .filter((f) => f.endsWith(".ts"))
+        .map((f) => `${p}/src/${f}`)
+    )
+    .map((f) => [f, readFileSync(join(root, "packages", f), "utf8")])
+  const problems = []
+  for (const row of rows) {
+    const [change, instances, files] = row.split(" | ").map((cell) => cell.replace(/^\| /, ""))
+    const allowed = new Set([...files.matchAll(/`([^`]+)`/g)].map((m) => m[1]))
+    for (const [, instance] of instances.matchAll(/`([^`]+)`/g)) {
+      const found = sources.filter(([, text]) => text.includes(`"${instance}"`)).map(([f]) => f)
+      const outside = found.filter((f) => !allowed.has(f))
+      if (found.length === 0) problems.push(`${change}: ${instance} is named in no source file`)
+      if (outside.length > 0) problems.push(`${change}: ${instance} is also named in ${outside.join(", ")}`)
+    }
+  }
+  if (rows.length < 3 || problems.length > 0) {
+    console.error(`docs/architecture.md, what each change touches:\n  ${problems.join("\n  ") || "fewer than 3 rows"}`)
+    process.exit(1)
+  }
 }
 const tests = join(root, "packages/fcm/test/docs-generated")
 rmSync(tests, { recursive: true, force: true })
