@@ -18,6 +18,19 @@ import * as Option from "effect/Option"
 import * as Argv from "./internal/argv.js"
 import * as Broadcast from "./internal/broadcast.js"
 import { CliError, ExitCode as Codes } from "./internal/errors.js"
+import {
+  boolean,
+  connection,
+  httpUrl,
+  integer,
+  invalid,
+  nonEmpty,
+  optional,
+  redacted,
+  repeatable,
+  text,
+  value
+} from "./internal/flags.js"
 import * as Send from "./internal/send.js"
 import * as Token from "./internal/token.js"
 import * as Version from "./internal/version.js"
@@ -79,31 +92,6 @@ export type ExitCode = (typeof Codes)[keyof typeof Codes]
  */
 export const VERSION: string = Version.version
 
-const optional = <A>(options: Options.Options<A>) => Options.optional(options)
-/** A value `@effect/cli` refuses, naming what it should be (the flag is named by `run`). */
-const invalid = (message: string) => ValidationError.invalidValue(HelpDoc.p(message))
-
-/** A text flag whose value must not be empty (a path, a token, a URL, …). */
-const nonEmpty = (options: Options.Options<string>): Options.Options<string> =>
-  Options.mapEffect(options, (s) => s.trim() === "" ? Effect.fail(invalid("must not be empty")) : Effect.succeed(s))
-
-/** A text flag whose value is an http(s) URL. */
-const httpUrl = (options: Options.Options<string>): Options.Options<string> =>
-  Options.mapEffect(options, (s) => {
-    try {
-      const url = new URL(s)
-      if (url.protocol === "http:" || url.protocol === "https:") return Effect.succeed(s)
-    } catch {
-      // not a URL at all
-    }
-    return Effect.fail(invalid("must be an http(s) URL, such as https://example.com/image.png"))
-  })
-
-/** A flag that may be given any number of times, none included (shown as optional by --help). */
-const repeatable = (options: Options.Options<string>): Options.Options<ReadonlyArray<string>> =>
-  Options.withDefault(Options.repeated(options), [] as ReadonlyArray<string>)
-const value = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
-
 /** Runs a command's program, turning its exit code into the command's result. */
 const exitWith = <R>(program: Effect.Effect<ExitCode, CliError, R>): Effect.Effect<void, CliError, R> =>
   Effect.flatMap(program, (code) => code === Codes.Ok ? Effect.void : Effect.fail(new CliError({ code, message: "" })))
@@ -113,163 +101,79 @@ const exitWith = <R>(program: Effect.Effect<ExitCode, CliError, R>): Effect.Effe
 // -----------------------------------------------------------------------------
 
 const sendOptions = {
-  tokens: Options.text("token").pipe(
-    Options.withPseudoName("TOKEN"),
-    Options.withDescription("A registration token to send to (repeat for several)."),
+  tokens: text("token", "TOKEN", "A registration token to send to (repeat for several).").pipe(
     repeatable,
     Options.mapEffect((tokens) =>
       tokens.some((t) => t.trim() === "") ? Effect.fail(invalid("must not be empty")) : Effect.succeed(tokens)
     )
   ),
   tokensFile: optional(
-    Options.text("tokens-file").pipe(
-      Options.withPseudoName("FILE"),
-      Options.withDescription(
+    nonEmpty(
+      text(
+        "tokens-file",
+        "FILE",
         "A file of registration tokens, one a line (`-` for stdin), streamed: any size, constant memory."
-      ),
-      nonEmpty
+      )
     )
   ),
-  topic: optional(
-    Options.text("topic").pipe(
-      Options.withPseudoName("TOPIC"),
-      Options.withDescription("A topic to send to (`news` or `/topics/news`)."),
-      nonEmpty
-    )
-  ),
+  topic: optional(nonEmpty(text("topic", "TOPIC", "A topic to send to (`news` or `/topics/news`)."))),
   condition: optional(
-    Options.text("condition").pipe(
-      Options.withPseudoName("CONDITION"),
-      Options.withDescription("A topic condition, e.g. \"'dogs' in topics || 'cats' in topics\"."),
-      nonEmpty
-    )
+    nonEmpty(text("condition", "CONDITION", "A topic condition, e.g. \"'dogs' in topics || 'cats' in topics\"."))
   ),
-  data: Options.text("data").pipe(
-    Options.withPseudoName("KEY=VALUE"),
-    Options.withDescription("A data pair key=value (repeat for several)."),
-    repeatable
-  ),
-  dataJson: optional(
-    Options.text("data-json").pipe(
-      Options.withPseudoName("JSON"),
-      Options.withDescription("Data as a JSON object of scalar values.")
-    )
-  ),
-  title: optional(
-    Options.text("notification-title").pipe(
-      Options.withPseudoName("TEXT"),
-      Options.withDescription("The notification's title.")
-    )
-  ),
-  body: optional(
-    Options.text("notification-body").pipe(
-      Options.withPseudoName("TEXT"),
-      Options.withDescription("The notification's body.")
-    )
-  ),
-  image: optional(
-    Options.text("notification-image").pipe(
-      Options.withPseudoName("URL"),
-      Options.withDescription("The notification's image URL."),
-      httpUrl
-    )
-  ),
+  data: repeatable(text("data", "KEY=VALUE", "A data pair key=value (repeat for several).")),
+  dataJson: optional(text("data-json", "JSON", "Data as a JSON object of scalar values.")),
+  title: optional(text("notification-title", "TEXT", "The notification's title.")),
+  body: optional(text("notification-body", "TEXT", "The notification's body.")),
+  image: optional(httpUrl(text("notification-image", "URL", "The notification's image URL."))),
   messageFile: optional(
-    Options.text("message-file").pipe(
-      Options.withPseudoName("FILE"),
-      Options.withDescription(
+    nonEmpty(
+      text(
+        "message-file",
+        "FILE",
         "A whole message as JSON: an HTTP v1 message in firebase-admin's camelCase shape (token/topic/condition or tokens, data, notification, android, apns, webpush, fcmOptions), or a legacy message (registration_ids, data, notification, collapse_key, time_to_live, …)."
-      ),
-      nonEmpty
+      )
     )
   ),
-  ttl: optional(
-    Options.integer("ttl").pipe(
-      Options.withPseudoName("SECONDS"),
-      Options.withDescription("Time to live in seconds (0 to 2419200).")
-    )
-  ),
+  ttl: optional(integer("ttl", "SECONDS", "Time to live in seconds (0 to 2419200).")),
   priority: optional(
     Options.choice("priority", ["high", "normal"]).pipe(Options.withDescription("Delivery priority."))
   ),
-  collapseKey: optional(
-    Options.text("collapse-key").pipe(Options.withPseudoName("KEY"), Options.withDescription("Collapse key."))
-  ),
+  collapseKey: optional(text("collapse-key", "KEY", "Collapse key.")),
   restrictedPackageName: optional(
-    Options.text("restricted-package-name").pipe(
-      Options.withPseudoName("PACKAGE"),
-      Options.withDescription("Only deliver to this Android package."),
-      nonEmpty
-    )
+    nonEmpty(text("restricted-package-name", "PACKAGE", "Only deliver to this Android package."))
   ),
-  contentAvailable: Options.boolean("content-available").pipe(
-    Options.withDescription("Wake the iOS app in the background (APNs content-available).")
-  ),
-  mutableContent: Options.boolean("mutable-content").pipe(
-    Options.withDescription("Let an iOS notification service extension modify the notification.")
-  ),
-  dryRun: Options.boolean("dry-run").pipe(
-    Options.withDescription("Have FCM validate the message without delivering it.")
-  ),
+  contentAvailable: boolean("content-available", "Wake the iOS app in the background (APNs content-available)."),
+  mutableContent: boolean("mutable-content", "Let an iOS notification service extension modify the notification."),
+  dryRun: boolean("dry-run", "Have FCM validate the message without delivering it."),
   credentials: optional(
-    Options.text("credentials").pipe(
-      Options.withPseudoName("FILE"),
-      Options.withDescription("Service-account key file for HTTP v1 (default: GOOGLE_APPLICATION_CREDENTIALS)."),
-      nonEmpty
+    nonEmpty(
+      text("credentials", "FILE", "Service-account key file for HTTP v1 (default: GOOGLE_APPLICATION_CREDENTIALS).")
     )
   ),
-  project: optional(
-    Options.text("project").pipe(
-      Options.withPseudoName("ID"),
-      Options.withDescription("Firebase project id (default: the key's project_id)."),
-      nonEmpty
-    )
-  ),
-  apiKey: optional(
-    Options.redacted("api-key").pipe(
-      Options.withPseudoName("KEY"),
-      Options.withDescription("Server key for the legacy API (default: FCM_API_KEY).")
-    )
-  ),
-  legacy: Options.boolean("legacy").pipe(Options.withDescription("Use the legacy API (/fcm/send) with a server key.")),
-  baseUrl: optional(
-    Options.text("base-url").pipe(
-      Options.withPseudoName("URL"),
-      Options.withDescription("FCM origin (default https://fcm.googleapis.com)."),
-      nonEmpty
-    )
-  ),
-  ca: optional(
-    Options.text("ca").pipe(
-      Options.withPseudoName("FILE"),
-      Options.withDescription("A PEM certificate to trust too (an emulator's ca.pem)."),
-      nonEmpty
-    )
-  ),
-  emulator: Options.boolean("emulator").pipe(
-    Options.withDescription("Start an FCM emulator in this process and send to it (it provides credentials and URL).")
+  project: optional(nonEmpty(text("project", "ID", "Firebase project id (default: the key's project_id)."))),
+  apiKey: optional(redacted("api-key", "KEY", "Server key for the legacy API (default: FCM_API_KEY).")),
+  legacy: boolean("legacy", "Use the legacy API (/fcm/send) with a server key."),
+  baseUrl: optional(nonEmpty(text("base-url", "URL", "FCM origin (default https://fcm.googleapis.com)."))),
+  ca: optional(nonEmpty(text("ca", "FILE", "A PEM certificate to trust too (an emulator's ca.pem)."))),
+  emulator: boolean(
+    "emulator",
+    "Start an FCM emulator in this process and send to it (it provides credentials and URL)."
   ),
   maxAttempts: optional(
-    Options.integer("max-attempts").pipe(
-      Options.withPseudoName("N"),
-      Options.withDescription(`Attempts per target, the first included (default ${Send.DEFAULT_MAX_ATTEMPTS}).`)
-    )
+    integer("max-attempts", "N", `Attempts per target, the first included (default ${Send.DEFAULT_MAX_ATTEMPTS}).`)
   ),
-  noRetry: Options.boolean("no-retry").pipe(Options.withDescription("Send once: the same as --max-attempts 1.")),
+  noRetry: boolean("no-retry", "Send once: the same as --max-attempts 1."),
   concurrency: optional(
-    Options.integer("concurrency").pipe(
-      Options.withPseudoName("N"),
-      Options.withDescription("Requests in flight at once (default 256 for HTTP v1, 8 for legacy).")
-    )
+    integer("concurrency", "N", "Requests in flight at once (default 256 for HTTP v1, 8 for legacy).")
   ),
-  json: Options.boolean("json").pipe(Options.withDescription("Print a machine-readable report on stdout.")),
+  json: boolean("json", "Print a machine-readable report on stdout."),
   reportDir: optional(
-    Options.text("report-dir").pipe(
-      Options.withPseudoName("DIR"),
-      Options.withDescription(
+    nonEmpty(
+      text(
+        "report-dir",
+        "DIR",
         "Write not-registered.txt, canonical.csv (old,new), failed.csv (token,code), retryable.txt and summary.json here."
-      ),
-      nonEmpty
+      )
     )
   )
 }
@@ -293,13 +197,7 @@ const send = Command.make("send", sendOptions, (o) =>
     contentAvailable: o.contentAvailable,
     mutableContent: o.mutableContent,
     dryRun: o.dryRun,
-    credentials: value(o.credentials),
-    project: value(o.project),
-    apiKey: value(o.apiKey),
-    legacy: o.legacy,
-    baseUrl: value(o.baseUrl),
-    ca: value(o.ca),
-    emulator: o.emulator,
+    ...connection(o),
     maxAttempts: value(o.maxAttempts),
     noRetry: o.noRetry,
     concurrency: value(o.concurrency),
@@ -329,27 +227,11 @@ const emulator = EmulatorCommand.command.pipe(
 
 const token = Command.make("token", {
   credentials: optional(
-    Options.text("credentials").pipe(
-      Options.withPseudoName("FILE"),
-      Options.withDescription("Service-account key file (default: GOOGLE_APPLICATION_CREDENTIALS)."),
-      nonEmpty
-    )
+    nonEmpty(text("credentials", "FILE", "Service-account key file (default: GOOGLE_APPLICATION_CREDENTIALS)."))
   ),
-  project: optional(
-    Options.text("project").pipe(
-      Options.withPseudoName("ID"),
-      Options.withDescription("Project id (default: the key's project_id)."),
-      nonEmpty
-    )
-  ),
-  ca: optional(
-    Options.text("ca").pipe(
-      Options.withPseudoName("FILE"),
-      Options.withDescription("A PEM certificate to trust too (an emulator's ca.pem)."),
-      nonEmpty
-    )
-  ),
-  reveal: Options.boolean("reveal").pipe(Options.withDescription("Print the token itself instead of its length."))
+  project: optional(nonEmpty(text("project", "ID", "Project id (default: the key's project_id)."))),
+  ca: optional(nonEmpty(text("ca", "FILE", "A PEM certificate to trust too (an emulator's ca.pem)."))),
+  reveal: boolean("reveal", "Print the token itself instead of its length.")
 }, (o) =>
   exitWith(Token.run({
     credentials: value(o.credentials),

@@ -17,11 +17,9 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import { CliError, ExitCode } from "./errors.js"
+import { boolean, connection, type ConnectionFlags, integer, optional, redacted, text, value } from "./flags.js"
 import * as Parse from "./parse.js"
 import * as Send from "./send.js"
-
-const optional = <A>(options: Options.Options<A>) => Options.optional(options)
-const value = <A>(option: Option.Option<A>): A | undefined => Option.getOrUndefined(option)
 
 /** The default campaign database of the embedded set-up. */
 export const DEFAULT_DB = "fcm-campaigns.db"
@@ -77,69 +75,33 @@ const toCliError = (error: unknown): CliError => {
 }
 
 const where = {
-  db: optional(
-    Options.text("db").pipe(
-      Options.withPseudoName("FILE"),
-      Options.withDescription(`The SQLite campaign database (default ${DEFAULT_DB}); this process is the runner.`)
-    )
-  ),
+  db: optional(text("db", "FILE", `The SQLite campaign database (default ${DEFAULT_DB}); this process is the runner.`)),
   postgres: optional(
-    Options.redacted("postgres").pipe(
-      Options.withPseudoName("URL"),
-      Options.withDescription("A PostgreSQL URL: campaigns are sent by the runners (`fcm runner --postgres URL`).")
-    )
+    redacted("postgres", "URL", "A PostgreSQL URL: campaigns are sent by the runners (`fcm runner --postgres URL`).")
   )
 }
 
-const campaignId = Options.text("id").pipe(Options.withPseudoName("ID"), Options.withDescription("The campaign id."))
-const json = Options.boolean("json").pipe(Options.withDescription("Print a machine-readable report on stdout."))
+const campaignId = text("id", "ID", "The campaign id.")
+const json = boolean("json", "Print a machine-readable report on stdout.")
 
 /** The flags that say how to reach FCM (those of `fcm send`). */
 const fcmFlags = {
   credentials: optional(
-    Options.text("credentials").pipe(
-      Options.withPseudoName("FILE"),
-      Options.withDescription("Service-account key file for HTTP v1 (default: GOOGLE_APPLICATION_CREDENTIALS).")
-    )
+    text("credentials", "FILE", "Service-account key file for HTTP v1 (default: GOOGLE_APPLICATION_CREDENTIALS).")
   ),
-  project: optional(
-    Options.text("project").pipe(Options.withPseudoName("ID"), Options.withDescription("Firebase project id."))
-  ),
-  apiKey: optional(
-    Options.redacted("api-key").pipe(Options.withPseudoName("KEY"), Options.withDescription("Server key (legacy API)."))
-  ),
-  legacy: Options.boolean("legacy").pipe(Options.withDescription("Use the legacy API with a server key.")),
-  baseUrl: optional(
-    Options.text("base-url").pipe(Options.withPseudoName("URL"), Options.withDescription("FCM origin."))
-  ),
-  ca: optional(
-    Options.text("ca").pipe(Options.withPseudoName("FILE"), Options.withDescription("A PEM certificate to trust too."))
-  ),
-  emulator: Options.boolean("emulator").pipe(
-    Options.withDescription("Start an FCM emulator in this process and send to it.")
-  ),
-  concurrency: optional(
-    Options.integer("concurrency").pipe(
-      Options.withPseudoName("N"),
-      Options.withDescription("Requests in flight per chunk (default 64).")
-    )
-  ),
+  project: optional(text("project", "ID", "Firebase project id.")),
+  apiKey: optional(redacted("api-key", "KEY", "Server key (legacy API).")),
+  legacy: boolean("legacy", "Use the legacy API with a server key."),
+  baseUrl: optional(text("base-url", "URL", "FCM origin.")),
+  ca: optional(text("ca", "FILE", "A PEM certificate to trust too.")),
+  emulator: boolean("emulator", "Start an FCM emulator in this process and send to it."),
+  concurrency: optional(integer("concurrency", "N", "Requests in flight per chunk (default 64).")),
   perMinute: optional(
-    Options.integer("per-minute").pipe(
-      Options.withPseudoName("N"),
-      Options.withDescription("The project's budget shared by every runner, messages a minute (default 600000).")
-    )
+    integer("per-minute", "N", "The project's budget shared by every runner, messages a minute (default 600000).")
   )
 }
 
-interface FcmFlags {
-  readonly credentials: Option.Option<string>
-  readonly project: Option.Option<string>
-  readonly apiKey: Option.Option<Redacted.Redacted<string>>
-  readonly legacy: boolean
-  readonly baseUrl: Option.Option<string>
-  readonly ca: Option.Option<string>
-  readonly emulator: boolean
+interface FcmFlags extends ConnectionFlags {
   readonly concurrency: Option.Option<number>
   readonly perMinute: Option.Option<number>
 }
@@ -165,13 +127,7 @@ const sendInput = (
   contentAvailable: false,
   mutableContent: false,
   dryRun: false,
-  credentials: value(o.credentials),
-  project: value(o.project),
-  apiKey: value(o.apiKey),
-  legacy: o.legacy,
-  baseUrl: value(o.baseUrl),
-  ca: value(o.ca),
-  emulator: o.emulator,
+  ...connection(o),
   maxAttempts: undefined,
   noRetry: false,
   concurrency: undefined,
@@ -271,39 +227,16 @@ const runToEnd = (id: string, asJson: boolean) =>
 
 const start = Command.make("start", {
   id: campaignId,
-  tokensFile: Options.text("tokens-file").pipe(
-    Options.withPseudoName("FILE"),
-    Options.withDescription("The campaign's tokens, one a line: loaded once into the database.")
-  ),
-  data: Options.text("data").pipe(
-    Options.withPseudoName("KEY=VALUE"),
-    Options.withDescription("A data pair key=value (repeat for several)."),
-    Options.repeated
-  ),
-  dataJson: optional(
-    Options.text("data-json").pipe(Options.withPseudoName("JSON"), Options.withDescription("Data as JSON."))
-  ),
-  title: optional(
-    Options.text("notification-title").pipe(Options.withPseudoName("TEXT"), Options.withDescription("Title."))
-  ),
-  body: optional(
-    Options.text("notification-body").pipe(Options.withPseudoName("TEXT"), Options.withDescription("Body."))
-  ),
-  ttl: optional(
-    Options.integer("ttl").pipe(Options.withPseudoName("SECONDS"), Options.withDescription("Time to live."))
-  ),
+  tokensFile: text("tokens-file", "FILE", "The campaign's tokens, one a line: loaded once into the database."),
+  data: text("data", "KEY=VALUE", "A data pair key=value (repeat for several).").pipe(Options.repeated),
+  dataJson: optional(text("data-json", "JSON", "Data as JSON.")),
+  title: optional(text("notification-title", "TEXT", "Title.")),
+  body: optional(text("notification-body", "TEXT", "Body.")),
+  ttl: optional(integer("ttl", "SECONDS", "Time to live.")),
   collapseKey: optional(
-    Options.text("collapse-key").pipe(
-      Options.withPseudoName("KEY"),
-      Options.withDescription("Collapse key: a message sent twice replaces itself on the device.")
-    )
+    text("collapse-key", "KEY", "Collapse key: a message sent twice replaces itself on the device.")
   ),
-  chunkSize: optional(
-    Options.integer("chunk-size").pipe(
-      Options.withPseudoName("N"),
-      Options.withDescription("Targets per chunk (1000).")
-    )
-  ),
+  chunkSize: optional(integer("chunk-size", "N", "Targets per chunk (1000).")),
   json,
   ...where,
   ...fcmFlags
