@@ -3,7 +3,7 @@
  * pool, fid targets, and messages validated and encoded once per send whatever the retries.
  */
 import type { Model } from "@effect-fcm/emulator"
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import type { MessageV1 } from "@effect-fcm/fcm"
 import { Credentials, FcmV1, Message, Result } from "@effect-fcm/fcm"
 import { assert, describe, layer } from "@effect/vitest"
@@ -12,7 +12,7 @@ import { emulatorLayer, fresh, perToken, quickRetries, sends, serviceAccountCred
 
 const v1Service = (options: FcmV1.Options = {}) =>
   Effect.gen(function*() {
-    const emulator = yield* FcmEmulator.FcmEmulator
+    const emulator = yield* FcmServer.FcmServer
     const credentials = yield* serviceAccountCredentials
     return yield* FcmV1.makeService({ baseUrl: emulator.baseUrl, ...options }).pipe(
       Effect.provideService(Credentials.Credentials, credentials)
