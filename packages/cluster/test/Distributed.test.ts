@@ -1,5 +1,5 @@
 import { Setup } from "@effect-fcm/cluster"
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import { assert, it } from "@effect/vitest"
 import { Effect, Layer, Redacted, Schedule } from "effect"
 import {
@@ -38,11 +38,11 @@ describePostgres("two runners on PostgreSQL", () => {
       Effect.gen(function*() {
         const url = yield* freshDatabase
         // one emulator per runner: their records tell which runner sent what
-        const emulatorA = yield* FcmEmulator.make({
+        const emulatorA = yield* FcmServer.make({
           recordCapacity: 50_000,
           scenarios: { default: Scenario.latency(5) }
         })
-        const emulatorB = yield* FcmEmulator.make({
+        const emulatorB = yield* FcmServer.make({
           recordCapacity: 50_000,
           scenarios: { default: Scenario.latency(5) }
         })
@@ -120,8 +120,8 @@ describePostgres("two runners on PostgreSQL", () => {
           segmentChunks: 1
         }
         const url = yield* freshDatabase
-        const emulatorA = yield* FcmEmulator.make({ recordCapacity: 10_000 })
-        const emulatorB = yield* FcmEmulator.make({ recordCapacity: 10_000 })
+        const emulatorA = yield* FcmServer.make({ recordCapacity: 10_000 })
+        const emulatorB = yield* FcmServer.make({ recordCapacity: 10_000 })
         yield* startRunner({ url, emulator: emulatorB, config: limited })
         const a = yield* startRunner({
           url,

@@ -3,7 +3,7 @@
  * test, runner processes of the distributed set-up, and reads of the ledger through a connection of the test's own.
  */
 import { Broadcast } from "@effect-fcm/cluster"
-import type { FcmEmulator } from "@effect-fcm/emulator"
+import type { FcmServer } from "@effect-fcm/emulator"
 import { PgClient } from "@effect/sql-pg"
 import { describe } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
@@ -94,7 +94,7 @@ const runnerScript = path.join(import.meta.dirname, "fixtures/pgRunner.ts")
  */
 export const startRunner = (options: {
   readonly url: string
-  readonly emulator: FcmEmulator.Service
+  readonly emulator: FcmServer.Service
   readonly config: RunnerConfig
   /** Load the tokens and start a campaign once this many runners hold shards. */
   readonly start?: { readonly id: string; readonly tokens: number; readonly runners: number } | undefined
@@ -148,7 +148,7 @@ export const startRunner = (options: {
   })
 
 /** Per token, the v1 requests an emulator delivered. */
-export const deliveries = (emulator: FcmEmulator.Service) =>
+export const deliveries = (emulator: FcmServer.Service) =>
   Effect.map(emulator.records, (records) => {
     const counts = new Map<string, number>()
     for (const record of records) {
