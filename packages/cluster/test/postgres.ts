@@ -19,8 +19,8 @@ export const postgresUrl = process.env.FCM_TEST_POSTGRES_URL
 /** A `describe` that runs on PostgreSQL, or is skipped with the reason in its name. */
 export const describePostgres = (name: string, body: () => void) => {
   if (postgresUrl !== undefined && postgresUrl !== "") return describe(name, body)
-  const reason = "FCM_TEST_POSTGRES_URL is not set (.ci/run starts a PostgreSQL server and sets it; " +
-    "see docs/contributing.md)"
+  const reason = "FCM_TEST_POSTGRES_URL is not set (scripts/with-postgres.sh, which .ci/run uses, starts a server " +
+    "and sets it; see docs/contributing.md)"
   console.warn(`skipped "${name}": ${reason}`)
   return describe.skip(`${name} (skipped: ${reason})`, body)
 }
