@@ -12,7 +12,7 @@ set -euo pipefail
 stamp() { echo "with-postgres: $(date +%T) $*" >&2; }
 
 # The newest PostgreSQL server binaries on the machine, if any.
-pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true; }
 
 install_postgres() {
   local started=$SECONDS
