@@ -12,7 +12,7 @@
  * server from the campaign's start to its end (from /proc: Linux only; the runners' start-up is not counted), and the
  * rows each table holds at the end (PostgreSQL's statistics: approximate).
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted, Schedule } from "effect"
 import { spawn } from "node:child_process"
@@ -78,7 +78,7 @@ const freePort = () =>
 
 const runOnce = (runners: number) =>
   Effect.gen(function*() {
-    const emulator = yield* FcmEmulator.make({
+    const emulator = yield* FcmServer.make({
       recordCapacity: tokens + 1000,
       scenarios: { default: Scenario.latency(latency) }
     })
