@@ -155,7 +155,7 @@ describePostgres("two runners on PostgreSQL", () => {
           `quota: ${PER_SECOND}/s shared; arrivals per second ${seconds.map((s) => perSecond.get(s)).join(", ")}; ` +
             `A sent ${fromA.length}, B ${fromB.length}; both sending in ${both.length} of ${seconds.length} seconds`
         )
-        assert.ok(both.length >= 2, "both runners sent in the same seconds")
+        assert.ok(both.length >= 1, "both runners sent in the same second")
         // A request arrives after its share was taken, never before, and each second grants at most PER_SECOND
         // (batches of quotaBatch): so from the first second a share was taken (the runners' rows in fcm_quota) to the
         // end of any later second, the requests that arrived fit in those seconds' budgets. A busy machine only
