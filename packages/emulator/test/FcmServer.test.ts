@@ -320,6 +320,22 @@ suite(false)
 suite(true)
 
 describe("FcmServer", () => {
+  it.scopedLive("answers 413 to a body over maxBodyBytes, on HTTP/2 and HTTP/1.1, and handles one at the limit", () =>
+    Effect.gen(function*() {
+      const legacyBody = JSON.stringify({ registration_ids: ["a"] })
+      const emulator = yield* FcmServer.make({ ...config, maxBodyBytes: legacyBody.length })
+      const headers = { authorization: `key=${emulator.apiKey}`, "content-type": "application/json" }
+      const atLimit = { path: "/fcm/send", headers, body: legacyBody }
+      const over = { ...atLimit, body: `${legacyBody} ` }
+      const session = yield* connect(emulator)
+      assert.strictEqual((yield* h2(session, atLimit)).status, 200)
+      assert.strictEqual((yield* h1(emulator, atLimit)).status, 200)
+      const [tooBig2, tooBig1] = [yield* h2(session, over), yield* h1(emulator, over)]
+      assert.deepStrictEqual([tooBig2.status, tooBig2.body], [413, "Request Entity Too Large\n"])
+      assert.deepStrictEqual([tooBig1.status, tooBig1.body], [413, "Request Entity Too Large\n"])
+      assert.strictEqual((yield* emulator.messages).length, 2) // the two at the limit only
+    }))
+
   it.scopedLive("serves a self-signed certificate for 127.0.0.1 and localhost", () =>
     Effect.gen(function*() {
       const emulator = yield* FcmServer.make({ ...config, tls: true })

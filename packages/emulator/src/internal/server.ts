@@ -140,21 +140,35 @@ export const start = (model: M.Model, options: Options): Promise<Running> => {
     timers.add(t)
   }
 
-  const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void => {
-    stream.on("error", noop)
+  /** Reads a request's body, then calls `done` with it, or with `undefined` when it is over `maxBodyBytes`. */
+  const readBody = (request: NodeJS.ReadableStream, done: (body: string | Buffer | undefined) => void): void => {
     const chunks: Array<Buffer> = []
     let size = 0
-    stream.on("data", (chunk: Buffer) => {
+    request.on("data", (chunk: Buffer) => {
       size += chunk.length
       if (size <= options.maxBodyBytes) chunks.push(chunk)
     })
-    stream.on("end", () => {
-      if (size > options.maxBodyBytes) return answerH2(stream, TOO_BIG)
+    request.on("end", () =>
+      done(
+        size > options.maxBodyBytes
+          ? undefined
+          : chunks.length === 0
+          ? ""
+          : chunks.length === 1
+          ? chunks[0]!
+          : Buffer.concat(chunks)
+      ))
+  }
+
+  const onStream = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void => {
+    stream.on("error", noop)
+    readBody(stream, (body) => {
+      if (body === undefined) return answerH2(stream, TOO_BIG)
       const r = model.handle({
         method: headers[":method"] ?? "GET",
         path: headers[":path"] ?? "/",
         headers,
-        body: chunks.length === 0 ? "" : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+        body,
         now: Date.now(),
         httpVersion: "2"
       })
@@ -166,19 +180,13 @@ export const start = (model: M.Model, options: Options): Promise<Running> => {
   const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     req.on("error", noop)
     res.on("error", noop)
-    const chunks: Array<Buffer> = []
-    let size = 0
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length
-      if (size <= options.maxBodyBytes) chunks.push(chunk)
-    })
-    req.on("end", () => {
-      if (size > options.maxBodyBytes) return respondH1(res, TOO_BIG, true)
+    readBody(req, (body) => {
+      if (body === undefined) return respondH1(res, TOO_BIG, true)
       const r = model.handle({
         method: req.method ?? "GET",
         path: req.url ?? "/",
         headers: req.headers,
-        body: chunks.length === 0 ? "" : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+        body,
         now: Date.now(),
         httpVersion: req.httpVersion
       })
