@@ -359,18 +359,11 @@ export class Result<M = Message.Message> {
   }
 
   /**
-   * Counts per bucket.
+   * Counts per bucket: a {@link Summary} without its `total` and `failedByCode`.
    *
    * @since 0.1.0
    */
-  get counts(): {
-    readonly success: number
-    readonly canonical: number
-    readonly notRegistered: number
-    readonly failed: number
-    readonly retryable: number
-    readonly unknown: number
-  } {
+  get counts(): Omit<Summary, "total" | "failedByCode"> {
     return {
       success: this.success.size,
       canonical: this.canonical.size,
