@@ -264,6 +264,56 @@ describe("fcm send (in process)", () => {
         })
       }))
 
+    it.effect("a message file holding a JSON array of v1 messages goes out through FcmV1.sendEach, one request each", () =>
+      Effect.gen(function*() {
+        const emulator = yield* FcmEmulator.FcmEmulator
+        const file = writeJson("each.json", [
+          { token: "each-a", notification: { title: "Your order shipped" } },
+          { token: "gone-each", data: { kind: "sync" } },
+          { fid: "each-installation", data: { kind: "sync" } },
+          { topic: "each-news", android: { ttl: "60s" } }
+        ])
+        const run = yield* fcmInProcess([
+          "send",
+          "--credentials",
+          writeKey(emulator),
+          "--base-url",
+          emulator.baseUrl,
+          "--message-file",
+          file,
+          "--json"
+        ])
+        assert.strictEqual(run.code, 4, run.stderr)
+        const report = JSON.parse(run.stdout)
+        assert.strictEqual(report.target, "4 messages")
+        assert.deepStrictEqual([report.total, report.delivered, report.notRegistered], [4, 3, 1])
+        assert.deepStrictEqual(report.tokens.notRegistered, ["gone-each"])
+        assert.deepStrictEqual(Object.keys(report.tokens.delivered).sort(), [
+          "/topics/each-news",
+          "each-a",
+          "each-installation"
+        ])
+        const [a] = yield* sendsTo(emulator, ["each-a"])
+        assert.deepStrictEqual(a!.body, { message: { token: "each-a", notification: { title: "Your order shipped" } } })
+        const [fid] = yield* sendsTo(emulator, ["each-installation"])
+        assert.deepStrictEqual(fid!.body, { message: { fid: "each-installation", data: { kind: "sync" } } })
+        assert.strictEqual((yield* sendsTo(emulator, ["gone-each"])).length, 1)
+
+        const bad = writeJson("bad-each.json", [{ token: "x" }, { token: "y", android: { ttl: "soon" } }])
+        const refused = yield* fcmInProcess([
+          "send",
+          "--credentials",
+          writeKey(emulator),
+          "--base-url",
+          emulator.baseUrl,
+          "--message-file",
+          bad
+        ])
+        assert.strictEqual(refused.code, 2)
+        assert.match(refused.stderr, /message file .*bad-each\.json: \[1\]\.android\.ttl: /)
+        assert.strictEqual((yield* sendsTo(emulator, ["x", "y"])).length, 0)
+      }))
+
     it.effect("a legacy message file over the legacy API; a v1 file refuses --legacy", () =>
       Effect.gen(function*() {
         const emulator = yield* FcmServer.FcmServer

@@ -121,6 +121,44 @@ export interface Options {
 export type Payload = Omit<MessageV1.MessageV1, "token" | "fid" | "topic" | "condition">
 
 /**
+ * How {@link Service.send} and {@link Service.sendEach} send.
+ *
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ *
+ * // FCM checks the messages (validate_only) without delivering them
+ * const check: FcmV1.SendOptions = { dryRun: true }
+ * const program = FcmV1.sendEach([{ token: "token-1", data: { kind: "sync" } }], check)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SendOptions {
+  /** Sends the requests with `validate_only`: FCM checks each message and delivers none (firebase-admin's `dryRun`). */
+  readonly dryRun?: boolean | undefined
+}
+
+/**
+ * How {@link Service.sendWithRetry} and {@link Service.sendEachWithRetry} send: the retry schedule (as
+ * `FcmClient.sendWithRetry`'s) and `dryRun`.
+ *
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ * import { Schedule } from "effect"
+ *
+ * const options: FcmV1.RetryOptions = { schedule: Schedule.recurs(3), dryRun: false }
+ * const program = FcmV1.sendWithRetry({ topic: "news", notification: { title: "Launch day" } }, options)
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryOptions extends FcmClient.RetryOptions, SendOptions {}
+
+/**
  * What the v1 sender offers beyond {@link FcmClient.FcmClient}: sending messages in the v1 shape firebase-admin
  * users write (`android`, `apns`, `webpush` and `fcmOptions` blocks included), with the same fan-out, retries,
  * streams, metrics and result model.
@@ -143,14 +181,17 @@ export interface Service {
    * Sends a v1 message to its own target (token, fid, topic or condition), once. The result has one outcome, keyed
    * by the target, and its `retry()` is the message itself when that outcome is retryable.
    */
-  readonly send: (message: MessageV1.MessageV1) => Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError>
+  readonly send: (
+    message: MessageV1.MessageV1,
+    options?: SendOptions
+  ) => Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError>
   /**
    * Sends a v1 message, then sends it again as the schedule allows while its outcome is retryable. The message is
    * validated and encoded once.
    */
   readonly sendWithRetry: (
     message: MessageV1.MessageV1,
-    options?: FcmClient.RetryOptions
+    options?: RetryOptions
   ) => Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError>
   /**
    * Sends distinct v1 messages (any number, each to its own target) once, through the sender's worker pool: one
@@ -159,7 +200,8 @@ export interface Service {
    * (`"0"`, `"1"`, …), in input order; its `retry()` gives back the messages whose outcome is retryable.
    */
   readonly sendEach: (
-    messages: Iterable<MessageV1.MessageV1>
+    messages: Iterable<MessageV1.MessageV1>,
+    options?: SendOptions
   ) => Effect.Effect<Result.Result<ReadonlyArray<MessageV1.MessageV1>>, FcmError.FcmError>
   /**
    * {@link Service.sendEach}, then sends the messages whose outcome is retryable again as the schedule allows (only
@@ -167,7 +209,7 @@ export interface Service {
    */
   readonly sendEachWithRetry: (
     messages: Iterable<MessageV1.MessageV1>,
-    options?: FcmClient.RetryOptions
+    options?: RetryOptions
   ) => Effect.Effect<Result.Result<ReadonlyArray<MessageV1.MessageV1>>, FcmError.FcmError>
   /**
    * An `FcmClient` whose every send carries `payload` to the targets the send names: `send`, `sendWithRetry` and
@@ -414,6 +456,7 @@ const build = (
     const unitsOf = (
       messages: ReadonlyArray<MessageV1.MessageV1>,
       field: (i: number, field: string) => string,
+      validateOnly: boolean,
       clock: Clock.Clock
     ): Either.Either<Engine.Units<Body> & { readonly keys: ReadonlyArray<string> }, InvalidMessage> => {
       const targets = new Array<string>(messages.length)
@@ -435,7 +478,7 @@ const build = (
         const target = token ?? fid ?? (topic !== undefined ? Message.topicName(topic) : condition!)
         targets[i] = target
         keys[i] = topic !== undefined ? Message.topicPath(topic) : target
-        bodies[i] = bodyOf(key, MessageV1.toWire(payload), false, clock)
+        bodies[i] = bodyOf(key, MessageV1.toWire(payload), validateOnly, clock)
       }
       return Either.right({ targets, keys, payload: (i) => bodies[i]! })
     }
@@ -463,10 +506,11 @@ const build = (
     /** The result of one v1 message, keyed by its target, with that message as the one `retry()` gives back. */
     const sendMessage = (
       message: MessageV1.MessageV1,
+      options: SendOptions | undefined,
       schedule: Schedule.Schedule<unknown, Result.Result> | undefined
     ): Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError> =>
       Effect.clockWith((clock) => {
-        const units = unitsOf([message], (_, field) => field, clock)
+        const units = unitsOf([message], (_, field) => field, options?.dryRun === true, clock)
         if (Either.isLeft(units)) return Effect.tapError(Effect.fail(units.left), countError)
         const key = units.right.keys[0]!
         const view = (outcomes: ReadonlyArray<Outcome>) =>
@@ -477,11 +521,12 @@ const build = (
     /** The result of many v1 messages, keyed by each message's index. */
     const sendMessages = (
       input: Iterable<MessageV1.MessageV1>,
+      options: SendOptions | undefined,
       schedule: Schedule.Schedule<unknown, Result.Result> | undefined
     ): Effect.Effect<Result.Result<ReadonlyArray<MessageV1.MessageV1>>, FcmError.FcmError> =>
       Effect.clockWith((clock) => {
         const messages = Array.isArray(input) ? input as ReadonlyArray<MessageV1.MessageV1> : Array.from(input)
-        const units = unitsOf(messages, (i, field) => `[${i}].${field}`, clock)
+        const units = unitsOf(messages, (i, field) => `[${i}].${field}`, options?.dryRun === true, clock)
         if (Either.isLeft(units)) return Effect.tapError(Effect.fail(units.left), countError)
         const view = (outcomes: ReadonlyArray<Outcome>) => {
           const map = new Map<string, Outcome>()
@@ -491,16 +536,17 @@ const build = (
         return sendUnits(units.right, view, schedule, messages.length)
       })
 
-    const send = (message: MessageV1.MessageV1) => sendMessage(message, undefined)
-    const sendWithRetry = (message: MessageV1.MessageV1, options?: FcmClient.RetryOptions) =>
+    const send = (message: MessageV1.MessageV1, options?: SendOptions) => sendMessage(message, options, undefined)
+    const sendWithRetry = (message: MessageV1.MessageV1, options?: RetryOptions) =>
       engine.span(
-        sendMessage(message, options?.schedule ?? Engine.defaultSchedule(backoffMillis)),
+        sendMessage(message, options, options?.schedule ?? Engine.defaultSchedule(backoffMillis)),
         "FcmClient.sendWithRetry"
       )
-    const sendEach = (messages: Iterable<MessageV1.MessageV1>) => sendMessages(messages, undefined)
-    const sendEachWithRetry = (messages: Iterable<MessageV1.MessageV1>, options?: FcmClient.RetryOptions) =>
+    const sendEach = (messages: Iterable<MessageV1.MessageV1>, options?: SendOptions) =>
+      sendMessages(messages, options, undefined)
+    const sendEachWithRetry = (messages: Iterable<MessageV1.MessageV1>, options?: RetryOptions) =>
       engine.span(
-        sendMessages(messages, options?.schedule ?? Engine.defaultSchedule(backoffMillis)),
+        sendMessages(messages, options, options?.schedule ?? Engine.defaultSchedule(backoffMillis)),
         "FcmClient.sendWithRetry"
       )
 
@@ -592,9 +638,10 @@ const makeContext = (options: Options) =>
  * @category accessors
  */
 export const send = (
-  message: MessageV1.MessageV1
+  message: MessageV1.MessageV1,
+  options?: SendOptions
 ): Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError, FcmV1> =>
-  Effect.flatMap(FcmV1, (v1) => v1.send(message))
+  Effect.flatMap(FcmV1, (v1) => v1.send(message, options))
 
 /**
  * Sends a v1 message with retries, with the v1 sender in context: its outcome, once no longer retryable or when the
@@ -616,7 +663,7 @@ export const send = (
  */
 export const sendWithRetry = (
   message: MessageV1.MessageV1,
-  options?: FcmClient.RetryOptions
+  options?: RetryOptions
 ): Effect.Effect<Result.Result<MessageV1.MessageV1>, FcmError.FcmError, FcmV1> =>
   Effect.flatMap(FcmV1, (v1) => v1.sendWithRetry(message, options))
 
@@ -650,9 +697,10 @@ export const sendWithRetry = (
  * @category accessors
  */
 export const sendEach = (
-  messages: Iterable<MessageV1.MessageV1>
+  messages: Iterable<MessageV1.MessageV1>,
+  options?: SendOptions
 ): Effect.Effect<Result.Result<ReadonlyArray<MessageV1.MessageV1>>, FcmError.FcmError, FcmV1> =>
-  Effect.flatMap(FcmV1, (v1) => v1.sendEach(messages))
+  Effect.flatMap(FcmV1, (v1) => v1.sendEach(messages, options))
 
 /**
  * Sends distinct v1 messages with retries, with the v1 sender in context: the retryable ones are sent again (and
@@ -672,7 +720,7 @@ export const sendEach = (
  */
 export const sendEachWithRetry = (
   messages: Iterable<MessageV1.MessageV1>,
-  options?: FcmClient.RetryOptions
+  options?: RetryOptions
 ): Effect.Effect<Result.Result<ReadonlyArray<MessageV1.MessageV1>>, FcmError.FcmError, FcmV1> =>
   Effect.flatMap(FcmV1, (v1) => v1.sendEachWithRetry(messages, options))
 

@@ -26,6 +26,24 @@ export type Targets =
   | { readonly _tag: "TokensFile"; readonly path: string }
   | { readonly _tag: "Topic"; readonly topic: string }
   | { readonly _tag: "Condition"; readonly condition: string }
+  | { readonly _tag: "Messages"; readonly messages: ReadonlyArray<MessageV1.MessageV1> }
+
+/**
+ * The targets flags (or a message file for many targets) name.
+ *
+ * @internal
+ */
+export type FlagTargets = Exclude<Targets, { readonly _tag: "Messages" }>
+
+/**
+ * The target of a v1 message as a send's report names it: its token or fid, its topic as `/topics/name`, or its
+ * condition.
+ *
+ * @internal
+ */
+export const targetOf = (message: MessageV1.MessageV1): string =>
+  message.token ?? message.fid ??
+    (message.topic !== undefined ? Message.topicPath(message.topic) : message.condition ?? "")
 
 /** @internal */
 export const describeTargets = (targets: Targets): string => {
@@ -38,6 +56,17 @@ export const describeTargets = (targets: Targets): string => {
       return `topic ${Message.topicName(targets.topic)}`
     case "Condition":
       return `condition ${targets.condition}`
+    case "Messages": {
+      if (targets.messages.length !== 1) return `${targets.messages.length} messages`
+      const { condition, fid, token, topic } = targets.messages[0]!
+      return token !== undefined
+        ? "1 token"
+        : fid !== undefined
+        ? `fid ${fid}`
+        : topic !== undefined
+        ? `topic ${Message.topicName(topic)}`
+        : `condition ${condition}`
+    }
   }
 }
 
@@ -105,22 +134,32 @@ export const parseData = (
 
 /**
  * A message read from `--message-file`: either the legacy API's JSON, decoded by the library's legacy wire schema
- * into the multicast message, or an HTTP v1 message, decoded into the library's `MessageV1` (from its wire form or
- * from firebase-admin's camelCase form) and sent by the v1 client to every target.
+ * into the multicast message, or HTTP v1 messages, decoded into the library's `MessageV1` (from its wire form or
+ * from firebase-admin's camelCase form): a message naming its own target (or a JSON array of such messages) is sent
+ * as it is by `FcmV1.send` (`sendEach`), a message without one or with a multicast's `tokens` by the v1 client to
+ * every target.
  *
  * @internal
  */
 export type MessageFile =
   | {
     readonly _tag: "Legacy"
-    readonly targets: Targets | undefined
+    readonly targets: FlagTargets | undefined
     readonly options: Message.Options
   }
   | {
     readonly _tag: "V1"
-    readonly targets: Targets | undefined
+    readonly targets: FlagTargets | undefined
     /** The v1 message, without its target. */
     readonly payload: FcmV1.Payload
+    readonly validateOnly: boolean
+  }
+  | {
+    readonly _tag: "V1Messages"
+    /** The messages name their own targets. */
+    readonly targets?: undefined
+    /** Whole v1 messages, each with its own target: sent with `FcmV1.send` (one) or `FcmV1.sendEach` (many). */
+    readonly messages: ReadonlyArray<MessageV1.MessageV1>
     readonly validateOnly: boolean
   }
 
@@ -142,7 +181,7 @@ const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 
 const decodeLegacy = (path: string, json: Record<string, unknown>): Either.Either<MessageFile, CliError> => {
   const fail = (what: string) => Either.left(usage(`message file ${path}: ${what}`))
-  let targets: Targets | undefined
+  let targets: FlagTargets | undefined
   const body: Record<string, unknown> = { ...json }
   if (json.registration_ids !== undefined && json.to !== undefined) {
     return fail("set only one of registration_ids, to and condition")
@@ -211,7 +250,7 @@ const decodeV1 = (
 ): Either.Either<MessageFile, CliError> => {
   const fail = (what: string) => Either.left(usage(`message file ${path}: ${what}`))
   const { tokens, ...message } = json
-  let targets: Targets | undefined
+  let targets: FlagTargets | undefined
   if (tokens !== undefined) {
     if (!Array.isArray(tokens) || tokens.some((t) => typeof t !== "string")) {
       return fail("tokens must be an array of registration tokens")
@@ -227,6 +266,13 @@ const decodeV1 = (
   } else if (typeof message.condition === "string") {
     targets = { _tag: "Condition", condition: message.condition }
   }
+  if (tokens === undefined && message.fid !== undefined) {
+    // A message to a Firebase installation goes out as it is, by FcmV1.send.
+    return Either.match(decodeV1Message(message), {
+      onLeft: (e) => fail(`${e.field}: ${e.reason}`),
+      onRight: (decoded) => Either.right({ _tag: "V1Messages", messages: [decoded], validateOnly })
+    })
+  }
   const probe = targets === undefined || targets._tag === "Tokens" && tokens !== undefined
     ? { ...message, token: "stand-in" }
     : message
@@ -240,6 +286,30 @@ const decodeV1 = (
       return Either.right({ _tag: "V1", targets, payload, validateOnly })
     }
   })
+}
+
+/**
+ * A JSON array of v1 messages, each naming its own target (`token`, `fid`, `topic` or `condition`), in the wire form
+ * or the camelCase form: every one is checked before anything is sent, and an error names the message by its index.
+ */
+const decodeList = (path: string, list: ReadonlyArray<unknown>): Either.Either<MessageFile, CliError> => {
+  const fail = (i: number, what: string) => Either.left(usage(`message file ${path}: [${i}]${what}`))
+  if (list.length === 0) return Either.left(usage(`message file ${path}: the array holds no message`))
+  const messages = new Array<MessageV1.MessageV1>(list.length)
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i]
+    if (!isObject(item)) return fail(i, ": must be a JSON object (an HTTP v1 message)")
+    if (item.tokens !== undefined) {
+      return fail(i, ".tokens: a list holds one message per target: set token (or fid, topic, condition)")
+    }
+    if (Object.keys(item).some((key) => LEGACY_MARKERS.has(key))) {
+      return fail(i, ": a list of messages is sent over HTTP v1: write each message in the v1 shape")
+    }
+    const decoded = decodeV1Message(item)
+    if (Either.isLeft(decoded)) return fail(i, `.${decoded.left.field}: ${decoded.left.reason}`)
+    messages[i] = decoded.right
+  }
+  return Either.right({ _tag: "V1Messages", messages, validateOnly: false })
 }
 
 /**
@@ -262,7 +332,8 @@ export const decodeMessageFile = (path: string, text: string): Either.Either<Mes
       usage(`message file ${path} is not valid JSON${position === undefined ? "" : ` (at position ${position})`}`)
     )
   }
-  if (!isObject(json)) return Either.left(usage(`message file ${path} must hold a JSON object`))
+  if (Array.isArray(json)) return decodeList(path, json)
+  if (!isObject(json)) return Either.left(usage(`message file ${path} must hold a JSON object or an array of them`))
   if (isObject(json.message)) {
     const { message, validate_only, ...rest } = json
     const extra = Object.keys(rest)

@@ -4,8 +4,8 @@
  * the progress bar and the summary.
  */
 import type { FcmServer } from "@effect-fcm/emulator"
-import type { FcmClient, FcmError } from "@effect-fcm/fcm"
-import { Backoff, Credentials, FcmLegacy, FcmV1, Message, Result } from "@effect-fcm/fcm"
+import type { FcmError, MessageV1 } from "@effect-fcm/fcm"
+import { Backoff, Credentials, FcmClient, FcmLegacy, FcmV1, Message, Result } from "@effect-fcm/fcm"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
@@ -106,7 +106,10 @@ export interface Plan {
   readonly payload: FcmV1.Payload | undefined
 }
 
-const messageOf = (targets: Exclude<Parse.Targets, { _tag: "TokensFile" }>, options: Message.Options) => {
+const messageOf = (
+  targets: Exclude<Parse.Targets, { _tag: "TokensFile" | "Messages" }>,
+  options: Message.Options
+) => {
   switch (targets._tag) {
     case "Tokens":
       return Message.multicast(targets.tokens, options)
@@ -124,7 +127,7 @@ const messageOf = (targets: Exclude<Parse.Targets, { _tag: "TokensFile" }>, opti
  */
 export const plan = (input: Input): Effect.Effect<Plan, CliError> =>
   Effect.gen(function*() {
-    const given: Array<Parse.Targets> = []
+    const given: Array<Parse.FlagTargets> = []
     if (input.tokens.length > 0) given.push({ _tag: "Tokens", tokens: input.tokens })
     if (input.tokensFile !== undefined) given.push({ _tag: "TokensFile", path: input.tokensFile })
     if (input.topic !== undefined) given.push({ _tag: "Topic", topic: input.topic })
@@ -156,10 +159,43 @@ export const plan = (input: Input): Effect.Effect<Plan, CliError> =>
         )
       }
       file = yield* Parse.readMessageFile(input.messageFile)
-      if (file._tag === "V1" && input.legacy) {
+      if (file._tag !== "Legacy" && input.legacy) {
         return yield* usage(
           `message file ${input.messageFile} is an HTTP v1 message: drop --legacy, or write the file in the legacy shape (registration_ids, snake_case options)`
         )
+      }
+    }
+
+    if (file?._tag === "V1Messages") {
+      if (given.length > 0) {
+        return yield* usage(
+          `conflicting targets: message file ${input.messageFile} already names its targets; drop the target flags or the file's targets`
+        )
+      }
+      // Checked by the library's schema when the file was read; sent as they are.
+      return {
+        targets: { _tag: "Messages", messages: file.messages },
+        options: input.dryRun || file.validateOnly ? { dryRun: true } : {},
+        payload: undefined
+      }
+    }
+
+    if (file?._tag === "V1" && file.targets !== undefined && given.length === 0) {
+      const own = file.targets
+      const message: MessageV1.MessageV1 | undefined = own._tag === "Topic"
+        ? { ...file.payload, topic: own.topic }
+        : own._tag === "Condition"
+        ? { ...file.payload, condition: own.condition }
+        : own._tag === "Tokens" && own.tokens.length === 1
+        ? { ...file.payload, token: own.tokens[0]! }
+        : undefined
+      if (message !== undefined) {
+        // A message that names its one target goes out as it is, by FcmV1.send.
+        return {
+          targets: { _tag: "Messages", messages: [message] },
+          options: input.dryRun || file.validateOnly ? { dryRun: true } : {},
+          payload: undefined
+        }
       }
     }
 
@@ -211,6 +247,8 @@ export const plan = (input: Input): Effect.Effect<Plan, CliError> =>
  */
 export interface Connection {
   readonly client: FcmClient.FcmClient
+  /** The v1 sender of whole messages (`FcmV1.send`, `sendEach`), for a message file that names its targets. */
+  readonly v1: FcmV1.Service | undefined
   readonly protocol: "v1" | "legacy"
   readonly project: string | undefined
 }
@@ -309,7 +347,7 @@ export const connect = (
         Effect.provideService(HttpClient.HttpClient, http),
         Effect.mapError(fromConfigError)
       )
-      return { client, protocol: "legacy" as const, project: undefined }
+      return { client, v1: undefined, protocol: "legacy" as const, project: undefined }
     }
 
     if (input.apiKey !== undefined) {
@@ -335,17 +373,19 @@ export const connect = (
     const v1Options = compact({ projectId: project, baseUrl, ...concurrency })
     // A v1 message file goes out through the library's v1 client: every target gets the file's message, with the
     // library's validation, retries and buckets.
-    const client = yield* (payload === undefined
-      ? FcmV1.make(v1Options).pipe(Effect.mapError(fromConfigError))
-      : FcmV1.makeService(v1Options).pipe(
-        Effect.mapError(fromConfigError),
-        Effect.flatMap((v1) => v1.withMessage(payload)),
-        Effect.mapError((e) => e._tag === "InvalidMessage" ? usage(`message file: ${e.field}: ${e.reason}`) : e)
-      )).pipe(
-        Effect.provideService(HttpClient.HttpClient, http),
-        Effect.provideService(Credentials.Credentials, credentials)
-      )
-    return { client, protocol: "v1" as const, project: project ?? Option.getOrUndefined(credentials.projectId) }
+    // One v1 sender: its FcmClient for multicast sends; a v1 message file goes out through its v1 service, whole
+    // messages by FcmV1.send/sendEach, a payload for many targets by a client of that payload (withMessage).
+    const sender = yield* Layer.build(FcmV1.layer(v1Options)).pipe(
+      Effect.mapError(fromConfigError),
+      Effect.provideService(HttpClient.HttpClient, http),
+      Effect.provideService(Credentials.Credentials, credentials)
+    )
+    const multicast = Context.get(sender, FcmClient.FcmClient)
+    const v1 = Context.get(sender, FcmV1.FcmV1)
+    const client = payload === undefined ? multicast : yield* v1.withMessage(payload).pipe(
+      Effect.mapError((e) => usage(`message file: ${e.field}: ${e.reason}`))
+    )
+    return { client, v1, protocol: "v1" as const, project: project ?? Option.getOrUndefined(credentials.projectId) }
   })
 
 /**
@@ -396,6 +436,31 @@ const collect = (into: Collected, outcomes: Iterable<Result.TokenOutcome>) => {
 }
 
 /**
+ * Sends whole v1 messages: one with `FcmV1.sendWithRetry`, many with `FcmV1.sendEachWithRetry`; each outcome is
+ * reported under its message's target.
+ */
+const sendMessages = (
+  v1: FcmV1.Service,
+  messages: ReadonlyArray<MessageV1.MessageV1>,
+  options: FcmV1.RetryOptions
+): Effect.Effect<Stream.Stream<Result.TokenOutcome>, FcmError.FcmError> =>
+  messages.length === 1
+    ? Effect.map(
+      v1.sendWithRetry(messages[0]!, options),
+      (result) => Stream.fromIterable(Array.from(result.outcomes, ([token, outcome]) => ({ token, outcome })))
+    )
+    : Effect.map(
+      v1.sendEachWithRetry(messages, options),
+      (result) =>
+        Stream.fromIterable(
+          Array.from(result.outcomes, ([index, outcome]) => ({
+            token: Parse.targetOf(messages[Number(index)]!),
+            outcome
+          }))
+        )
+    )
+
+/**
  * Runs `fcm send` and returns its exit code.
  *
  * @internal
@@ -416,13 +481,20 @@ export const run = (input: Input): Effect.Effect<ExitCode, CliError> =>
 
     const total = targets._tag === "Tokens"
       ? targets.tokens.length
+      : targets._tag === "Messages"
+      ? targets.messages.length
       : targets._tag === "TokensFile"
       ? process.stderr.isTTY === true ? yield* Parse.countLines(targets.path) : undefined
       : 1
     const progress = yield* Progress.make({ total })
 
     const streamOptions = compact({ concurrency: input.concurrency, retry })
-    const outcomes: Stream.Stream<Result.TokenOutcome, CliError | FcmError.FcmError> = targets._tag === "TokensFile"
+    const outcomes: Stream.Stream<Result.TokenOutcome, CliError | FcmError.FcmError> = targets._tag === "Messages"
+      ? Stream.unwrap(sendMessages(connection.v1!, targets.messages, {
+        dryRun: options.dryRun === true,
+        schedule: retry === false ? Schedule.stop : retry
+      }))
+      : targets._tag === "TokensFile"
       ? client.sendStream(Parse.tokensOf(targets.path), options, streamOptions)
       : targets._tag === "Tokens"
       ? client.sendStream(Stream.fromIterable(targets.tokens), options, streamOptions)

@@ -93,6 +93,18 @@ layer(
         assert.strictEqual((yield* sends).length, 0)
       }))
 
+    it.effect("dryRun sends each message with validate_only", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        const v1 = yield* v1Service()
+        const result = yield* v1.sendEach([{ token: "dry-1" }, { topic: "news" }], { dryRun: true })
+        assert.strictEqual(result.success.size, 2)
+        const records = yield* sends
+        assert.deepStrictEqual(records.map((r) => r.dryRun), [true, true])
+        yield* v1.send({ token: "wet-1" })
+        assert.strictEqual((yield* sends)[2]!.dryRun, false)
+      }))
+
     it.effect("an empty list sends nothing", () =>
       Effect.gen(function*() {
         yield* fresh
