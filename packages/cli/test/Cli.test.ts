@@ -266,7 +266,7 @@ describe("fcm send (in process)", () => {
 
     it.effect("a message file holding a JSON array of v1 messages goes out through FcmV1.sendEach, one request each", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const file = writeJson("each.json", [
           { token: "each-a", notification: { title: "Your order shipped" } },
           { token: "gone-each", data: { kind: "sync" } },
