@@ -58,6 +58,16 @@ layer(FcmServer.layer({ scenarios: { prefixes: { "stale-": { _tag: "NotRegistere
       assert.include(resume.stderr, `no campaign "nope"`)
     }))
 
+  it.effect("runner refuses a retention that is not a positive number of days, before opening the database", () =>
+    Effect.gen(function*() {
+      const emulator = yield* FcmServer.FcmServer
+      const { db, fcmFlags } = setUp(emulator, [])
+      const run = yield* fcmInProcess(["runner", "--db", db, "--retention-days", "0", ...fcmFlags])
+      assert.strictEqual(run.code, 2)
+      assert.include(run.stderr, "--retention-days must be a positive integer, got 0")
+      assert.ok(!fs.existsSync(db))
+    }))
+
   it.effect("an invalid message is refused before anything is stored or sent", () =>
     Effect.gen(function*() {
       const emulator = yield* FcmServer.FcmServer

@@ -354,11 +354,23 @@ export const runner = Command.make("runner", {
     Options.withPseudoName("PORT"),
     Options.withDefault(34431),
     Options.withDescription("The port this runner listens on (--postgres).")
+  ),
+  retentionDays: optional(
+    Options.integer("retention-days").pipe(
+      Options.withPseudoName("DAYS"),
+      Options.withDescription(
+        "Forget campaigns finished more than DAYS days ago (engine messages, ledger rows, the campaign), every day at 03:00 UTC."
+      )
+    )
   )
 }, (o) =>
   Effect.gen(function*() {
     const db = yield* database(o)
-    const { Setup } = yield* loadCluster()
+    const { Retention, Setup } = yield* loadCluster()
+    const days = value(o.retentionDays)
+    if (days !== undefined && (!Number.isInteger(days) || days < 1)) {
+      return yield* usage(`--retention-days must be a positive integer, got ${days}`)
+    }
     yield* Console.error(
       db._tag === "Postgres"
         ? `runner ${o.host}:${o.port} on ${
@@ -366,7 +378,10 @@ export const runner = Command.make("runner", {
         }: sending campaigns until interrupted`
         : `runner on ${db.filename}: sending its campaigns until interrupted`
     )
-    return yield* Layer.launch(runnerLayer(db, o, { host: o.host, port: o.port }))
+    const runner = runnerLayer(db, o, { host: o.host, port: o.port })
+    return yield* Layer.launch(
+      days === undefined ? runner : Layer.provideMerge(Retention.layer({ after: Duration.days(days) }), runner)
+    )
   }).pipe(Effect.scoped, Effect.mapError(toCliError))).pipe(
     Command.withDescription(
       "Run a campaign runner until interrupted: on PostgreSQL with other runners, or on a SQLite file."
