@@ -12,6 +12,7 @@
  */
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -73,6 +74,23 @@ export const MAX_TOKENS_PER_REQUEST: number = Topics.MAX_TOKENS_PER_REQUEST
 export const DEFAULT_CONCURRENCY = 4
 
 /**
+ * The rate of subscription changes (one token added to or removed from one topic) a service keeps to by default:
+ * FCM's documented limit of 3,000 per second per project. Above it FCM answers 429 `RESOURCE_EXHAUSTED`.
+ *
+ * @example
+ * ```ts
+ * import { FcmTopics } from "@effect-fcm/fcm"
+ *
+ * // a project sharing its limit with another service: half of it
+ * const Topics = FcmTopics.layer({ changesPerSecond: FcmTopics.DEFAULT_CHANGES_PER_SECOND / 2 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_CHANGES_PER_SECOND = 3000
+
+/**
  * @example
  * ```ts
  * import { FcmTopics } from "@effect-fcm/fcm"
@@ -93,6 +111,12 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   /** The backoff base of the default retry schedule, in milliseconds (default 1000). */
   readonly backoffMillis?: number | undefined
+  /**
+   * Subscription changes (a token added to or removed from a topic) per second the service keeps to, retries
+   * included, shared by every call of the service (default 3,000, FCM's limit per project): a burst of one second's
+   * worth goes at once, then each request waits its turn on the `Clock`. `false` sends without pacing.
+   */
+  readonly changesPerSecond?: number | false | undefined
 }
 
 /**
@@ -396,6 +420,18 @@ export const make = (
     const timeout = yield* checkTimeout(options.timeout ?? Duration.seconds(30))
     const concurrency = yield* checkPositiveInt("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY)
     const backoffMillis = yield* checkPositiveInt("backoffMillis", options.backoffMillis ?? Backoff.DEFAULT_BASE_MILLIS)
+    const changesPerSecond = options.changesPerSecond === false
+      ? undefined
+      : yield* checkPositiveInt("changesPerSecond", options.changesPerSecond ?? DEFAULT_CHANGES_PER_SECOND)
+    const pacer = changesPerSecond === undefined
+      ? undefined
+      : Topics.pacer(changesPerSecond, Topics.MAX_TOKENS_PER_REQUEST)
+    /** Waits until `changes` more subscription changes keep within the rate. */
+    const pace = (changes: number): Effect.Effect<void> =>
+      pacer === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const wait = pacer(now, changes)
+        return wait > 0 ? Effect.sleep(Duration.millis(wait)) : Effect.void
+      })
     const endpoints = {
       subscribe: HttpClientRequest.post(`${baseUrl}/iid/v1:batchAdd`),
       unsubscribe: HttpClientRequest.post(`${baseUrl}/iid/v1:batchRemove`)
@@ -459,10 +495,13 @@ export const make = (
       }
       return Effect.forEach(chunks, ([wire, tokens]) => {
         const body = JSON.stringify({ to: wire, registration_tokens: tokens })
-        return Effect.map(attempt(action, body, tokens.length, true), (outcomes) => {
-          const byToken = into.get(wire)!
-          for (let i = 0; i < tokens.length; i++) byToken.set(tokens[i]!, outcomes[i]!)
-        })
+        return Effect.map(
+          Effect.zipRight(pace(tokens.length), attempt(action, body, tokens.length, true)),
+          (outcomes) => {
+            const byToken = into.get(wire)!
+            for (let i = 0; i < tokens.length; i++) byToken.set(tokens[i]!, outcomes[i]!)
+          }
+        )
       }, { concurrency, discard: true })
     }
 

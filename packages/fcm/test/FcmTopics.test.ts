@@ -25,12 +25,20 @@ const topicsWith = (
 
 const topic = (result: FcmTopics.Result, name: string) => Option.getOrThrow(result.get(name))
 
+/** Runs `effect` while the test clock moves a second on: the pacing of more than 3,000 changes waits on it. */
+const withinASecond = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.fork(effect)
+    yield* TestClock.adjust("1 second")
+    return yield* Fiber.join(fiber)
+  })
+
 describe("FcmTopics", () => {
   it.effect("2,500 tokens to two topics: three requests per topic, every token in its topic's body once", () => {
     const { layer, requests } = topicsWith(allOk)
     const tokens = tokensOf(2500)
     return Effect.gen(function*() {
-      const result = yield* FcmTopics.subscribe(["news", "/topics/scores"], tokens)
+      const result = yield* withinASecond(FcmTopics.subscribe(["news", "/topics/scores"], tokens))
       assert.strictEqual(requests.length, 6)
       for (const to of ["/topics/news", "/topics/scores"]) {
         const bodies = requests.filter((r) => r.json.to === to)
@@ -140,7 +148,7 @@ describe("FcmTopics", () => {
     const tokens = tokensOf(2500)
     const { layer, requests } = topicsWith(
       (request, index) => index === 2 ? { status: 429, headers: { "retry-after": "30" } } : allOk(request),
-      { concurrency: 1 }
+      { concurrency: 1, changesPerSecond: false }
     )
     return Effect.gen(function*() {
       const fiber = yield* Effect.fork(
@@ -243,12 +251,67 @@ describe("FcmTopics", () => {
           yield* Deferred.await(gate)
           inFlight--
           return allOk(request)
-        }), { concurrency: 2 })
+        }), { concurrency: 2, changesPerSecond: false })
       yield* FcmTopics.subscribe(["a", "b", "c"], tokensOf(1500)).pipe(Effect.provide(layer))
       assert.strictEqual(requests.length, 6)
       assert.strictEqual(peak, 2)
     })
   })
+})
+
+describe("FcmTopics keeps to FCM's rate of subscription changes", () => {
+  /** The changes sent so far: the tokens of the requests made. */
+  const changes = (requests: ReadonlyArray<Recorded>) =>
+    requests.reduce((n, r) => n + (r.json.registration_tokens as Array<string>).length, 0)
+
+  it.effect("3,000 changes a second by default: a second's worth at once, then each request waits its turn", () => {
+    const { layer, requests } = topicsWith(allOk)
+    return Effect.gen(function*() {
+      assert.strictEqual(FcmTopics.DEFAULT_CHANGES_PER_SECOND, 3000)
+      // 5,000 changes: news 1000 + 1000 + 500, scores 1000 + 1000 + 500, four requests in flight at most
+      const fiber = yield* Effect.fork(FcmTopics.subscribe(["news", "scores"], tokensOf(2500)))
+      yield* TestClock.adjust("0 millis")
+      assert.strictEqual(changes(requests), 2500, "the first 2,500 fit the bucket; the next 1,000 would not")
+      yield* TestClock.adjust("160 millis")
+      assert.strictEqual(changes(requests), 2500)
+      yield* TestClock.adjust("10 millis") // 170 ms: 1,000 more paid for at 3,000/s (333 ms) past the bucket's second
+      assert.strictEqual(changes(requests), 3500)
+      yield* TestClock.adjust("320 millis") // 490 ms
+      assert.strictEqual(changes(requests), 3500)
+      yield* TestClock.adjust("20 millis") // 510 ms
+      assert.strictEqual(changes(requests), 4500)
+      yield* TestClock.adjust("200 millis") // 710 ms
+      assert.strictEqual(changes(requests), 5000)
+      const result = yield* Fiber.join(fiber)
+      assert.ok(result.isComplete)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("the rate is shared by the calls of a service and configurable; false sends without waiting", () =>
+    Effect.gen(function*() {
+      const paced = topicsWith(allOk, { changesPerSecond: 1000 })
+      yield* Effect.gen(function*() {
+        const first = yield* Effect.fork(FcmTopics.subscribe("news", tokensOf(1000, "a")))
+        const second = yield* Effect.fork(FcmTopics.unsubscribe("sport", tokensOf(1000, "b")))
+        yield* TestClock.adjust("0 millis")
+        assert.strictEqual(paced.requests.length, 1)
+        yield* TestClock.adjust("1 second")
+        assert.strictEqual(paced.requests.length, 2)
+        yield* Fiber.join(first)
+        yield* Fiber.join(second)
+      }).pipe(Effect.provide(paced.layer))
+
+      const free = topicsWith(allOk, { changesPerSecond: false })
+      yield* FcmTopics.subscribe(["a", "b", "c"], tokensOf(3000)).pipe(Effect.provide(free.layer))
+      assert.strictEqual(free.requests.length, 9)
+    }))
+
+  it.effect("a rate that is not a positive integer is refused naming changesPerSecond", () =>
+    Effect.gen(function*() {
+      const { layer } = topicsWith(allOk, { changesPerSecond: 0 })
+      const error = yield* Effect.flip(Layer.build(layer).pipe(Effect.scoped))
+      assert.match(String(error), /changesPerSecond/)
+    }))
 })
 
 describe("FcmTopics against the emulator", () => {
@@ -274,7 +337,7 @@ describe("FcmTopics against the emulator", () => {
     Effect.gen(function*() {
       const emulator = yield* Emulator.Emulator
       const tokens = tokensOf(2500, "phone")
-      const result = yield* FcmTopics.subscribe(["news", "scores"], tokens)
+      const result = yield* withinASecond(FcmTopics.subscribe(["news", "scores"], tokens))
       const calls = (yield* emulator.records).filter((r) => r.route === "topics")
       assert.deepStrictEqual(calls.map((r) => r.path), Array.from({ length: 6 }, () => "/iid/v1:batchAdd"))
       assert.deepStrictEqual(
