@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import * as EmulatorCommand from "@effect-fcm/emulator/EmulatorCommand"
-import { CliConfig, Command, CommandDescriptor, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Args, CliConfig, Command, CommandDescriptor, HelpDoc, Options, ValidationError } from "@effect/cli"
 import type { NodeContext } from "@effect/platform-node"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
@@ -33,6 +33,7 @@ import {
 } from "./internal/flags.js"
 import * as Send from "./internal/send.js"
 import * as Token from "./internal/token.js"
+import * as Topic from "./internal/topic.js"
 import * as Version from "./internal/version.js"
 
 /**
@@ -210,6 +211,85 @@ const send = Command.make("send", sendOptions, (o) =>
   )
 
 // -----------------------------------------------------------------------------
+// fcm topic subscribe|unsubscribe
+// -----------------------------------------------------------------------------
+
+const topicCommand = (action: "subscribe" | "unsubscribe") =>
+  Command.make(action, {
+    topics: Args.text({ name: "TOPIC" }).pipe(
+      Args.withDescription("A topic (`news` or `/topics/news`); several topics take the same tokens."),
+      Args.atLeast(1)
+    ),
+    tokens: sendOptions.tokens,
+    tokensFile: sendOptions.tokensFile,
+    credentials: sendOptions.credentials,
+    project: sendOptions.project,
+    baseUrl: optional(
+      Options.text("base-url").pipe(
+        Options.withPseudoName("URL"),
+        Options.withDescription("Instance ID API origin (default https://iid.googleapis.com)."),
+        nonEmpty
+      )
+    ),
+    ca: sendOptions.ca,
+    emulator: Options.boolean("emulator").pipe(
+      Options.withDescription(
+        "Start an FCM emulator in this process and manage its topics (it provides credentials and URL)."
+      )
+    ),
+    maxAttempts: sendOptions.maxAttempts,
+    noRetry: sendOptions.noRetry,
+    concurrency: optional(
+      Options.integer("concurrency").pipe(
+        Options.withPseudoName("N"),
+        Options.withDescription("Requests of up to 1,000 tokens in flight at once (default 4).")
+      )
+    ),
+    json: sendOptions.json,
+    reportDir: optional(
+      Options.text("report-dir").pipe(
+        Options.withPseudoName("DIR"),
+        Options.withDescription(
+          "Write not-registered.txt, failed.csv (token,code), retryable.txt and summary.json here."
+        ),
+        nonEmpty
+      )
+    )
+  }, (o) =>
+    exitWith(Topic.run({
+      action,
+      topics: o.topics,
+      tokens: o.tokens,
+      tokensFile: value(o.tokensFile),
+      credentials: value(o.credentials),
+      project: value(o.project),
+      baseUrl: value(o.baseUrl),
+      ca: value(o.ca),
+      emulator: o.emulator,
+      maxAttempts: value(o.maxAttempts),
+      noRetry: o.noRetry,
+      concurrency: value(o.concurrency),
+      json: o.json,
+      reportDir: value(o.reportDir)
+    }))).pipe(
+      Command.withDescription(
+        action === "subscribe"
+          ? "Subscribe registration tokens (given, or from a file) to one topic or several, with retries; report per token and exit with fcm send's codes."
+          : "Unsubscribe registration tokens (given, or from a file) from one topic or several, with retries; report per token and exit with fcm send's codes."
+      )
+    )
+
+const topic = Command.make(
+  "topic",
+  {},
+  () =>
+    Effect.fail(new CliError({ code: Codes.Usage, message: "give a command: fcm topic subscribe|unsubscribe TOPIC" }))
+).pipe(
+  Command.withDescription("Manage topic subscriptions through the Instance ID API."),
+  Command.withSubcommands([topicCommand("subscribe"), topicCommand("unsubscribe")])
+)
+
+// -----------------------------------------------------------------------------
 // fcm emulator: the emulator package's own command, its errors in this command line's terms
 // -----------------------------------------------------------------------------
 
@@ -289,7 +369,7 @@ export const command = Command.make(
     )
 ).pipe(
   Command.withDescription("Firebase Cloud Messaging from the command line."),
-  Command.withSubcommands([send, emulator, token, demo, Broadcast.broadcast, Broadcast.runner])
+  Command.withSubcommands([send, topic, emulator, token, demo, Broadcast.broadcast, Broadcast.runner])
 )
 
 const exitCodeDocs: ReadonlyArray<readonly [string, string]> = [
@@ -316,7 +396,7 @@ const commandSpecs = (): ReadonlyMap<string, Argv.CommandSpec> =>
     [...HashMap.entries(Command.getSubcommands(command))].map(([name, descriptor]) => [
       name,
       // a command with subcommands of its own (fcm broadcast start …) is left to @effect/cli
-      Broadcast.nested.has(name)
+      Broadcast.nested.has(name) || name === "topic"
         ? { flags: new Map(), positional: true }
         : Argv.specOf(CommandDescriptor.getUsage(descriptor))
     ])
