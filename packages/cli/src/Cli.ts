@@ -1,5 +1,5 @@
 /**
- * The `fcm` command line: `send`, `emulator`, `token` and `demo`, as `@effect/cli` commands.
+ * The `fcm` command line: `send`, `topic`, `emulator`, `token` and `demo`, as `@effect/cli` commands.
  *
  * {@link run} runs a command line in-process and returns its exit code, so tests and other programs can drive the
  * commands without a subprocess; `bin.ts` runs it as the `fcm` executable.
@@ -365,7 +365,7 @@ export const command = Command.make(
   {},
   () =>
     Effect.fail(
-      new CliError({ code: Codes.Usage, message: "give a command: send, emulator, token or demo (see fcm --help)" })
+      new CliError({ code: Codes.Usage, message: "give a command: send, topic, emulator, token or demo (see fcm --help)" })
     )
 ).pipe(
   Command.withDescription("Firebase Cloud Messaging from the command line."),

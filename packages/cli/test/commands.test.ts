@@ -226,6 +226,6 @@ describe("fcm --help", () => {
     Effect.gen(function*() {
       const run = yield* fcmInProcess([])
       assert.strictEqual(run.code, 2)
-      assert.match(run.stderr, /give a command: send, emulator, token or demo/)
+      assert.match(run.stderr, /give a command: send, topic, emulator, token or demo/)
     }))
 })
