@@ -2,14 +2,14 @@
  * `fcm topic subscribe|unsubscribe` as a subprocess against an emulator running in the test process: the buckets per
  * token, the report files and the exit codes of `fcm send`, several topics in one call.
  */
-import { FcmEmulator, Scenario } from "@effect-fcm/emulator"
+import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fcm, lines, oneLineError, tempDir, writeKey } from "./support.js"
 
-const Emulator = FcmEmulator.layer({
+const Emulator = FcmServer.layer({
   scenarios: { prefixes: { "gone-": Scenario.notRegistered, "bad-": Scenario.invalidToken } }
 })
 
@@ -17,7 +17,7 @@ describe("fcm topic (subprocess)", () => {
   layer(Emulator, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
     it.effect("subscribe 1,500 tokens from a file to two topics: exit 0, every token subscribed to both", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const dir = tempDir()
         const tokens = Array.from({ length: 1500 }, (_, i) => `phone-${i}`)
         const file = path.join(dir, "tokens.txt")
@@ -59,7 +59,7 @@ describe("fcm topic (subprocess)", () => {
 
     it.effect("not registered and invalid tokens: exit 4, the report files of fcm send", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const dir = tempDir()
         const reports = path.join(dir, "reports")
         const run = yield* fcm([
@@ -92,7 +92,7 @@ describe("fcm topic (subprocess)", () => {
 
     it.effect("a bad topic name exits 2 naming it, with nothing sent", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         const before = (yield* emulator.records).filter((r) => r.route === "topics").length
         const run = yield* fcm([
           "topic",
@@ -113,7 +113,7 @@ describe("fcm topic (subprocess)", () => {
 
     it.effect("a topic unavailable to the end: exit 5, the tokens in retryable.txt", () =>
       Effect.gen(function*() {
-        const emulator = yield* FcmEmulator.FcmEmulator
+        const emulator = yield* FcmServer.FcmServer
         yield* emulator.enqueue("topics", Scenario.unavailable())
         const dir = tempDir()
         const reports = path.join(dir, "reports")

@@ -3,7 +3,7 @@
  * the same credentials, retries, report files and exit codes as `fcm send`. Everything is read and checked first
  * (topics, tokens, files, credentials), so bad input never changes a subscription.
  */
-import type { FcmEmulator } from "@effect-fcm/emulator"
+import type { FcmServer } from "@effect-fcm/emulator"
 import { Backoff, Credentials, FcmTopics } from "@effect-fcm/fcm"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Console from "effect/Console"
@@ -66,7 +66,7 @@ const connect = (input: Input) =>
     }
     let ca = input.ca === undefined ? undefined : [yield* Parse.readText(input.ca, "certificate file")]
     let baseUrl = input.baseUrl
-    let emulatorKey: FcmEmulator.Service["serviceAccount"] | undefined
+    let emulatorKey: FcmServer.Service["serviceAccount"] | undefined
     if (input.emulator) {
       const clash = [
         input.credentials !== undefined ? "--credentials" : undefined,
@@ -76,8 +76,8 @@ const connect = (input: Input) =>
       if (clash.length > 0) {
         return yield* usage(`--emulator provides the credentials and the URL: drop ${clash.join(", ")}`)
       }
-      const { FcmEmulator } = yield* Effect.promise(() => import("@effect-fcm/emulator"))
-      const emulator = yield* FcmEmulator.make(input.project === undefined ? {} : { projectId: input.project }).pipe(
+      const { FcmServer } = yield* Effect.promise(() => import("@effect-fcm/emulator"))
+      const emulator = yield* FcmServer.make(input.project === undefined ? {} : { projectId: input.project }).pipe(
         Effect.mapError((e) => new CliError({ code: ExitCode.Transport, message: e.message }))
       )
       baseUrl = emulator.baseUrl
