@@ -250,6 +250,7 @@ const sendChunk = (campaign: Stored, from: number, to: number, config: Config) =
     const skipped = unique.length - pending.length
     let sent = 0
     const state = yield* Effect.cachedWithTTL(readState(campaign.id), "500 millis")
+    const lock = yield* Effect.makeSemaphore(1)
     // waits while the campaign is paused; `false` once it is cancelled
     const proceed = (n: number): Effect.Effect<boolean, SqlError> =>
       Effect.flatMap(state, (current) => {
@@ -270,27 +271,38 @@ const sendChunk = (campaign: Stored, from: number, to: number, config: Config) =
         }),
         Stream.flattenChunks
       )
-      yield* fcm.sendStream(tokens, campaign.message, { concurrency: config.sendConcurrency, retry: false }).pipe(
-        Stream.tap(({ outcome }) =>
-          outcome._tag === "Retryable" && isQuotaReason(outcome.reason)
-            ? quota.pauseUntil(Date.now() + (outcome.retryAfterMillis ?? 60_000))
-            : Effect.void
-        ),
-        Stream.filter(({ outcome, token }) => {
-          if (outcome._tag === "Retryable" && !last) {
-            again.push(token)
-            return false
-          }
-          return true
-        }),
-        Stream.groupedWithin(config.ledgerBatch, "200 millis"),
-        Stream.mapEffect((batch) => {
-          const outcomes = Array.from(batch)
-          sent += outcomes.length
-          return Ledger.record(campaign.id, outcomes)
-        }),
-        Stream.runDrain
+      // outcomes wait in `buffer` until a batch is full, or at most 200 ms (the flusher): a plain array and a check
+      // per answer, no stream stage per answer. A flush takes its rows and writes them without interruption, so that
+      // rows taken are always written.
+      const buffer: Array<Result.TokenOutcome> = []
+      const flush = lock.withPermits(1)(Effect.uninterruptible(Effect.suspend(() => {
+        const outcomes = buffer.splice(0, config.ledgerBatch)
+        sent += outcomes.length
+        return Ledger.record(campaign.id, outcomes)
+      })))
+      const flushAll: Effect.Effect<void, SqlError, SqlClient.SqlClient> = Effect.suspend(() =>
+        buffer.length === 0 ? Effect.void : Effect.zipRight(flush, flushAll)
       )
+      const sending = fcm.sendStream(tokens, campaign.message, { concurrency: config.sendConcurrency, retry: false })
+        .pipe(
+          Stream.runForEach(({ outcome, token }) => {
+            if (outcome._tag === "Retryable" && !last) {
+              again.push(token)
+              return isQuotaReason(outcome.reason)
+                ? quota.pauseUntil(Date.now() + (outcome.retryAfterMillis ?? 60_000))
+                : Effect.void
+            }
+            buffer.push({ outcome, token })
+            const pause = outcome._tag === "Retryable" && isQuotaReason(outcome.reason)
+              ? quota.pauseUntil(Date.now() + (outcome.retryAfterMillis ?? 60_000))
+              : Effect.void
+            return buffer.length >= config.ledgerBatch ? Effect.zipRight(pause, flush) : pause
+          })
+        )
+      // the flusher ends only by failing (its failure is the chunk's); it is interrupted once the sending is done
+      const flusher = Effect.forever(Effect.zipRight(Effect.sleep("200 millis"), flushAll))
+      yield* Effect.raceFirst(sending, flusher)
+      yield* flushAll
       if (stopped) break
       pending = again
       if (pending.length > 0) {
