@@ -165,8 +165,20 @@ const sendOptions = {
   ),
   noRetry: boolean("no-retry", "Send once: the same as --max-attempts 1."),
   concurrency: optional(
-    integer("concurrency", "N", "Requests in flight at once (default 256 for HTTP v1, 8 for legacy).")
+    integer(
+      "concurrency",
+      "N",
+      "The most requests in flight (default 1024 for HTTP v1, 32 for legacy); below it, the number adapts to latency and errors."
+    )
   ),
+  rateLimit: optional(
+    integer(
+      "rate-limit",
+      "N",
+      `Messages a minute at most (default ${Send.DEFAULT_RATE_LIMIT}, FCM's default project quota): the send slows down before FCM answers 429.`
+    )
+  ),
+  noRateLimit: boolean("no-rate-limit", "Send as fast as the adaptive concurrency allows, with no rate limit."),
   json: boolean("json", "Print a machine-readable report on stdout."),
   reportDir: optional(
     nonEmpty(
@@ -202,6 +214,8 @@ const send = Command.make("send", sendOptions, (o) =>
     maxAttempts: value(o.maxAttempts),
     noRetry: o.noRetry,
     concurrency: value(o.concurrency),
+    rateLimit: value(o.rateLimit),
+    noRateLimit: o.noRateLimit,
     json: o.json,
     reportDir: value(o.reportDir)
   }))).pipe(

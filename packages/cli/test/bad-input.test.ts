@@ -143,6 +143,22 @@ const cases: ReadonlyArray<Case> = [
     name: "an invalid base URL",
     args: (key) => ["send", "--credentials", key, "--base-url", "ftp://example", "--token", "t1"],
     error: /baseUrl/
+  },
+  {
+    name: "--rate-limit with --no-rate-limit",
+    args: (key, url) => [
+      "send",
+      "--credentials",
+      key,
+      "--base-url",
+      url,
+      "--token",
+      "t1",
+      "--rate-limit",
+      "1000",
+      "--no-rate-limit"
+    ],
+    error: /--rate-limit and --no-rate-limit contradict each other/
   }
 ]
 
@@ -164,7 +180,7 @@ const flagsOf = (command: string) => {
 
 /** Flags whose values `@effect/cli` reads as numbers. */
 const integers: Record<string, ReadonlyArray<string>> = {
-  send: ["--ttl", "--max-attempts", "--concurrency"],
+  send: ["--ttl", "--max-attempts", "--concurrency", "--rate-limit"],
   emulator: ["--port", "--mix-seed", "--latency", "--token-lifetime"]
 }
 
@@ -211,6 +227,7 @@ const wrongValues: Record<string, Record<string, readonly [ReadonlyArray<string>
     "--ca": [["--token", "t1", "--ca", path.join(dir, "none.pem")], /cannot read certificate file .*none\.pem/],
     "--max-attempts": [["--token", "t1", "--max-attempts", "0"], /--max-attempts must be a positive integer/],
     "--concurrency": [["--token", "t1", "--concurrency", "0"], /--concurrency must be a positive integer/],
+    "--rate-limit": [["--token", "t1", "--rate-limit", "0"], /--rate-limit must be a positive integer/],
     "--report-dir": [
       ["--token", "t1", "--report-dir", malformedKey],
       /cannot create report directory .*malformed\.json/

@@ -59,6 +59,7 @@ describe("fcm send --tokens-file (subprocess)", () => {
             "--data",
             "campaign=spring",
             "--no-retry",
+            "--no-rate-limit", // the default 600,000 a minute would hold 100,000 tokens back for nine seconds
             "--json",
             "--report-dir",
             reports

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import type { Governor } from "@effect-fcm/fcm"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as Clock from "effect/Clock"
@@ -188,3 +189,34 @@ export const layerSql = (options: Options = {}): Layer.Layer<Quota, SqlError, Sq
       return { take, pauseUntil, pausedUntil }
     })
   )
+
+/**
+ * The shared quota as the rate store of an FCM client's governor (`governor: { store }`): each request the client
+ * sends takes its messages from the project's budget here, waiting for room (and for a shared pause to end), so that
+ * clients outside a campaign count against the same budget as the campaign's runners. A database error lets the
+ * request go, with a warning: the client's adaptive limit still reacts to FCM's answers.
+ *
+ * @example
+ * ```ts
+ * import { Quota } from "@effect-fcm/cluster"
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ * import { Effect, Layer } from "effect"
+ *
+ * // an FcmV1 layer whose sends draw from the campaigns' budget
+ * const Fcm = Layer.unwrapEffect(
+ *   Effect.map(Quota.Quota, (quota) => FcmV1.layer({ governor: { store: Quota.governorStore(quota) } }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const governorStore = (quota: Service): Governor.Store => ({
+  take: (messages) =>
+    quota.take(messages).pipe(
+      Effect.as(0),
+      Effect.catchAll((error) =>
+        Effect.as(Effect.logWarning(`the shared quota could not be read; sending without it: ${error.message}`), 0)
+      )
+    )
+})

@@ -10,6 +10,7 @@ import * as Metric from "effect/Metric"
 import type * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import type { FcmError, InvalidMessage } from "./FcmError.js"
+import type * as Governor from "./Governor.js"
 import * as Client from "./internal/client.js"
 import * as Engine from "./internal/engine.js"
 import type * as Message from "./Message.js"
@@ -206,6 +207,11 @@ export interface Protocol {
   readonly concurrency: number
   /** The backoff base of results, in milliseconds. */
   readonly backoffMillis: number
+  /**
+   * Gates every request of the client's sends: the rate budget and the adaptive concurrency limit, with `concurrency`
+   * as the cap. Without it, `concurrency` requests in flight and no rate budget.
+   */
+  readonly governor?: Governor.Governor | undefined
   /** Prepares a validated message for sending. */
   readonly prepare: (message: Message.Message) => Effect.Effect<SendBatch, InvalidMessage>
   /**
@@ -404,6 +410,7 @@ export const make = (protocol: Protocol): FcmClient =>
       backoffMillis: protocol.backoffMillis,
       misconfiguration: protocol.misconfiguration,
       delivery: protocol.delivery,
+      governor: protocol.governor,
       send: (batch, targets) => batch(targets)
     }),
     protocol.prepare

@@ -15,9 +15,11 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Backoff from "./Backoff.js"
 import * as FcmClient from "./FcmClient.js"
+import type * as Governor from "./Governor.js"
 import * as Client from "./internal/client.js"
 import * as DeliveryRules from "./internal/delivery.js"
 import * as Engine from "./internal/engine.js"
+import * as Governed from "./internal/governed.js"
 import { checkBaseUrl, checkDelivery, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
 import * as Legacy from "./internal/legacy.js"
 
@@ -67,8 +69,17 @@ export interface Options {
    * timeouts to the `HttpClient`.
    */
   readonly timeout?: Duration.DurationInput | false | undefined
-  /** Requests in flight at once when a message has more than 1000 tokens (default 8). */
+  /**
+   * The most requests in flight when a message has more than 1000 tokens (default 32): the cap of the adaptive limit,
+   * which starts at 8, or the number in flight when `governor` is `false`.
+   */
   readonly concurrency?: number | undefined
+  /**
+   * The send-rate governor ({@link Governor.Options}): by default (`{}`) the adaptive concurrency limit alone; add
+   * `perMinute` to hold the client to the project's quota (a request of 1,000 tokens takes 1,000 messages); `false`
+   * for a fixed `concurrency` and no rate budget.
+   */
+  readonly governor?: Governor.Options | false | undefined
   /** The backoff base `B` of results, in milliseconds (default 1000). */
   readonly backoffMillis?: number | undefined
   /**
@@ -111,9 +122,10 @@ export const make = (
     }
     const baseUrl = yield* checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL)
     const timeout = options.timeout === false ? undefined : yield* checkTimeout(options.timeout ?? Duration.seconds(30))
-    const concurrency = yield* checkPositiveInt("concurrency", options.concurrency ?? 8)
+    const concurrency = yield* checkPositiveInt("concurrency", options.concurrency ?? 32)
     const backoffMillis = yield* checkPositiveInt("backoffMillis", options.backoffMillis ?? Backoff.DEFAULT_BASE_MILLIS)
     const delivery = yield* checkDelivery(options.delivery)
+    const governor = yield* Governed.fromOptions(options.governor, { cap: concurrency, initial: 8, protocol: "legacy" })
     const http = yield* HttpClient.HttpClient
     // scrubbed from any text of an answer that enters an error or an outcome
     const secrets = [apiKey]
@@ -128,6 +140,7 @@ export const make = (
       concurrency,
       backoffMillis,
       delivery,
+      governor,
       send: (body, targets) =>
         Engine.traced(
           Effect.flatMap(

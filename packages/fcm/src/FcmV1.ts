@@ -25,9 +25,11 @@ import * as FcmClient from "./FcmClient.js"
 import type * as FcmError from "./FcmError.js"
 import type { AuthenticationError, TransportError } from "./FcmError.js"
 import { InvalidMessage } from "./FcmError.js"
+import type * as Governor from "./Governor.js"
 import * as Client from "./internal/client.js"
 import * as DeliveryRules from "./internal/delivery.js"
 import * as Engine from "./internal/engine.js"
+import * as Governed from "./internal/governed.js"
 import { checkBaseUrl, checkDelivery, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
 import { withPartial } from "./internal/partial.js"
 import * as V1 from "./internal/v1.js"
@@ -53,20 +55,37 @@ import { Outcome, Result as ResultClass } from "./Result.js"
 export const DEFAULT_BASE_URL = "https://fcm.googleapis.com"
 
 /**
- * The default number of requests in flight during a fan-out.
+ * The default cap on requests in flight during a fan-out: the adaptive concurrency limit grows up to it while latency
+ * stays flat (at 50 ms a round trip, 1,024 in flight is some 20,000 messages a second).
  *
  * @example
  * ```ts
  * import { FcmV1 } from "@effect-fcm/fcm"
  *
- * // twice as many requests in flight as the default
+ * // a cap twice the default
  * const Fcm = FcmV1.layer({ concurrency: FcmV1.DEFAULT_CONCURRENCY * 2 })
  * ```
  *
  * @since 0.1.0
  * @category constants
  */
-export const DEFAULT_CONCURRENCY = 256
+export const DEFAULT_CONCURRENCY = 1024
+
+/**
+ * The requests in flight a client starts with, before the adaptive limit has learnt from any answer.
+ *
+ * @example
+ * ```ts
+ * import { FcmV1 } from "@effect-fcm/fcm"
+ *
+ * // start at the cap: no growth to wait for (and no margin if FCM is slower than usual)
+ * const Fcm = FcmV1.layer({ governor: { initial: FcmV1.DEFAULT_CONCURRENCY } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_INITIAL_CONCURRENCY = 256
 
 /**
  * @example
@@ -85,8 +104,16 @@ export interface Options {
   readonly projectId?: string | undefined
   /** The origin to send to (default `https://fcm.googleapis.com`); point it at an emulator in tests. */
   readonly baseUrl?: string | undefined
-  /** Requests in flight at once during a fan-out (default 256). */
+  /**
+   * The most requests in flight during a fan-out (default 1,024): the cap of the adaptive limit, or the number in
+   * flight when `governor` is `false`.
+   */
   readonly concurrency?: number | undefined
+  /**
+   * The send-rate governor ({@link Governor.Options}): by default (`{}`) the adaptive concurrency limit alone; add
+   * `perMinute` to hold the client to the project's quota; `false` for a fixed `concurrency` and no rate budget.
+   */
+  readonly governor?: Governor.Options | false | undefined
   /**
    * The longest one request may take before its target counts as retryable (default 30 seconds). `false` leaves
    * timeouts to the `HttpClient` (as `@effect-fcm/node`'s enforces them), which saves a timer fiber per request.
@@ -332,6 +359,11 @@ const build = (
     const backoffMillis = yield* checkPositiveInt("backoffMillis", options.backoffMillis ?? Backoff.DEFAULT_BASE_MILLIS)
     const delivery = yield* checkDelivery(options.delivery)
     const atMostOnce = delivery === "atMostOnce"
+    const governor = yield* Governed.fromOptions(options.governor, {
+      cap: concurrency,
+      initial: DEFAULT_INITIAL_CONCURRENCY,
+      protocol: "v1"
+    })
     const http = yield* HttpClient.HttpClient
     const endpoint = HttpClientRequest.post(`${baseUrl}/v1/projects/${encodeURIComponent(projectId)}/messages:send`)
 
@@ -412,6 +444,7 @@ const build = (
       backoffMillis,
       delivery,
       misconfiguration,
+      governor,
       send: (body, targets) => attempt(body.of(targets[0]!), body.clock, true)
     })
 

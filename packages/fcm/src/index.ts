@@ -156,6 +156,22 @@ export * as FcmV1 from "./FcmV1.js"
 export * as FcmTopics from "./FcmTopics.js"
 
 /**
+ * The send-rate governor: a token bucket at the project's quota with a pluggable store, and the adaptive concurrency
+ * limit.
+ *
+ * @example
+ * ```ts
+ * import { FcmV1, Governor } from "@effect-fcm/fcm"
+ *
+ * const Fcm = FcmV1.layer({ governor: { perMinute: Governor.DEFAULT_PER_MINUTE } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category exports
+ */
+export * as Governor from "./Governor.js"
+
+/**
  * The multicast message: its targets, payload and options, and its validation.
  *
  * @example

@@ -136,6 +136,13 @@ export interface LegacyOptions extends TransportOptions, Omit<FcmLegacy.Options,
   readonly apiKey: Redacted.Redacted<string>
 }
 
+/** The streams a pool may have open to one origin: sessions × streams per session (the pool's defaults: 8 × 100). */
+const streamsOf = (options: Http2Client.Options | undefined): number => {
+  const streams = (options?.maxSessionsPerOrigin ?? 8) * (options?.maxConcurrentStreamsPerSession ?? 100)
+  // a bad value is the pool's to report
+  return Number.isSafeInteger(streams) && streams > 0 ? streams : FcmV1.DEFAULT_CONCURRENCY
+}
+
 const transport = (options: TransportOptions | undefined) =>
   Http2Client.layer({
     ...options?.transport,
@@ -174,9 +181,11 @@ export const layer = (
   FcmClient.FcmClient | FcmV1.FcmV1 | Http2Client.Pool,
   ConfigError.ConfigError | Credentials.CredentialsError
 > => {
-  const { backoffMillis, baseUrl, concurrency, credentials, projectId } = options
+  const { backoffMillis, baseUrl, credentials, governor, projectId } = options
   const pool = transport(options)
-  return FcmV1.layer({ projectId, baseUrl, concurrency, backoffMillis, timeout: false }).pipe(
+  // by default the adaptive limit may grow to every stream the pool can open, and no further
+  const concurrency = options.concurrency ?? Math.min(FcmV1.DEFAULT_CONCURRENCY, streamsOf(options.transport))
+  return FcmV1.layer({ projectId, baseUrl, concurrency, backoffMillis, governor, timeout: false }).pipe(
     Layer.provide(Credentials.layerConfig(credentials).pipe(Layer.provide(KeyFile.layer))),
     Layer.provide(pool),
     Layer.merge(poolOnly(pool))
@@ -201,9 +210,9 @@ export const layer = (
 export const layerLegacy = (
   options: LegacyOptions
 ): Layer.Layer<FcmClient.FcmClient | Http2Client.Pool, ConfigError.ConfigError> => {
-  const { apiKey, backoffMillis, baseUrl, concurrency } = options
+  const { apiKey, backoffMillis, baseUrl, concurrency, governor } = options
   const pool = transport(options)
-  return FcmLegacy.layer({ apiKey, baseUrl, concurrency, backoffMillis, timeout: false }).pipe(
+  return FcmLegacy.layer({ apiKey, baseUrl, concurrency, backoffMillis, governor, timeout: false }).pipe(
     Layer.provide(pool),
     Layer.merge(poolOnly(pool))
   )

@@ -5,7 +5,7 @@
  */
 import type { FcmServer } from "@effect-fcm/emulator"
 import type { FcmError, MessageV1 } from "@effect-fcm/fcm"
-import { Backoff, Credentials, FcmClient, FcmLegacy, FcmV1, Message, Result } from "@effect-fcm/fcm"
+import { Backoff, Credentials, FcmClient, FcmLegacy, FcmV1, Governor, Message, Result } from "@effect-fcm/fcm"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
@@ -30,6 +30,13 @@ import * as Report from "./report.js"
  * @internal
  */
 export const DEFAULT_MAX_ATTEMPTS = Backoff.DEFAULT_RETRIES + 1
+
+/**
+ * Messages a minute unless `--rate-limit` says otherwise: FCM's default project quota.
+ *
+ * @internal
+ */
+export const DEFAULT_RATE_LIMIT = Governor.DEFAULT_PER_MINUTE
 
 /**
  * The flags of `fcm send`, as parsed.
@@ -64,6 +71,10 @@ export interface Input {
   readonly maxAttempts: number | undefined
   readonly noRetry: boolean
   readonly concurrency: number | undefined
+  /** Messages a minute at most (default {@link DEFAULT_RATE_LIMIT}). */
+  readonly rateLimit?: number | undefined
+  /** No rate limit at all. */
+  readonly noRateLimit?: boolean | undefined
   readonly json: boolean
   readonly reportDir: string | undefined
 }
@@ -298,7 +309,16 @@ export const connect = (
     if (input.concurrency !== undefined && (!Number.isInteger(input.concurrency) || input.concurrency < 1)) {
       return yield* usage(`--concurrency must be a positive integer, got ${input.concurrency}`)
     }
-    const concurrency = compact({ concurrency: input.concurrency })
+    if (input.rateLimit !== undefined && (!Number.isInteger(input.rateLimit) || input.rateLimit < 1)) {
+      return yield* usage(`--rate-limit must be a positive integer (messages a minute), got ${input.rateLimit}`)
+    }
+    if (input.rateLimit !== undefined && input.noRateLimit === true) {
+      return yield* usage("--rate-limit and --no-rate-limit contradict each other: give one")
+    }
+    const governor: Governor.Options = input.noRateLimit === true
+      ? {}
+      : { perMinute: input.rateLimit ?? DEFAULT_RATE_LIMIT }
+    const concurrency = { ...compact({ concurrency: input.concurrency }), governor }
     let ca = yield* readCa(input.ca)
     let baseUrl = input.baseUrl
     let apiKey = input.apiKey

@@ -28,6 +28,7 @@ import * as Tracer from "effect/Tracer"
 import * as Backoff from "../Backoff.js"
 import type { Delivery } from "../FcmClient.js"
 import type { FcmError } from "../FcmError.js"
+import type { Governor } from "../Governor.js"
 import type { Result } from "../Result.js"
 import { Outcome } from "../Result.js"
 import * as DeliveryRules from "./delivery.js"
@@ -92,6 +93,9 @@ const BUCKETS = {
 } as const
 
 const NO_TAGS: ReadonlyArray<never> = []
+
+/** What a request that did not go answers (its send failed while the governor held it back). */
+const NOT_SENT: Effect.Effect<ReadonlyArray<Outcome>> = Effect.succeed([])
 
 /** Counts outcomes into the per-bucket counters of one protocol, in one synchronous step. */
 const outcomeRecorder = (protocol: string) => {
@@ -169,6 +173,8 @@ export interface Wire<P> {
    * `Unknown`, not unanswered.
    */
   readonly delivery?: Delivery | undefined
+  /** Gates every request: the rate budget and the adaptive concurrency limit (`concurrency` is its cap). */
+  readonly governor?: Governor | undefined
   /** Sends `payload` to `targets` (one request); one outcome per target, in order. */
   readonly send: (payload: P, targets: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Outcome>, FcmError>
 }
@@ -303,13 +309,16 @@ export interface Engine<P> {
   readonly misconfiguration: Misconfiguration | undefined
   /**
    * One request, acquire → send → report: the gauge, the protocol's request, the latency, the outcome counters and
-   * the debug line. `debug` is whether the fiber logs at debug level (read once per send).
+   * the debug line. `debug` is whether the fiber logs at debug level (read once per send). With a governor, the
+   * request waits for its turn first; if `stopped()` by then (the send failed meanwhile), it does not go and answers
+   * no outcome.
    */
   readonly request: (
     slot: Slot,
     payload: P,
     targets: ReadonlyArray<string>,
-    debug: boolean
+    debug: boolean,
+    stopped?: () => boolean
   ) => Effect.Effect<ReadonlyArray<Outcome>, FcmError>
   /** A new configuration check of a send of `units` units (`undefined` when the protocol has none). */
   readonly probe: (units: number) => ConfigProbe | undefined
@@ -392,7 +401,23 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
   ): Effect.Effect<A, E, R> =>
     traced(effect, spanName, attributes === undefined ? spanAttributes : { ...spanAttributes, ...attributes })
 
+  const governor = wire.governor
+
   const request = (
+    slot: Slot,
+    payload: P,
+    targets: ReadonlyArray<string>,
+    debug: boolean,
+    stopped?: () => boolean
+  ): Effect.Effect<ReadonlyArray<Outcome>, FcmError> =>
+    governor === undefined
+      ? direct(slot, payload, targets, debug)
+      : governor.run(
+        targets.length,
+        Effect.suspend(() => stopped?.() === true ? NOT_SENT : direct(slot, payload, targets, debug))
+      )
+
+  const direct = (
     slot: Slot,
     payload: P,
     targets: ReadonlyArray<string>,
@@ -462,6 +487,7 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
       const unitAt = indices === undefined ? (k: number) => k : (k: number) => indices[k]!
       let next = 0
       let failure: FcmError | undefined
+      const stopped = () => failure !== undefined
 
       /** The end of the request that starts at position `from`: units sharing its payload, up to the batch size. */
       const requestEnd = (from: number): number => {
@@ -490,7 +516,7 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
             for (let k = from; k < to; k++) some[k - from] = units.targets[indices[k]!]!
             targets = some
           }
-          return Effect.matchEffect(request(slot, units.payload(first), targets, debug), {
+          return Effect.matchEffect(request(slot, units.payload(first), targets, debug, stopped), {
             onFailure: (error) => {
               failure ??= error
               if (atMostOnce && DeliveryRules.mayHaveBeenProcessed(error)) {
