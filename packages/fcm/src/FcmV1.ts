@@ -547,7 +547,7 @@ const build = (
         if (Either.isLeft(units)) return Effect.tapError(Effect.fail(units.left), countError)
         const key = units.right.keys[0]!
         const view = (outcomes: ReadonlyArray<Outcome>) =>
-          new ResultClass(message, new Map([[key, outcomes[0]!]]), backoffMillis)
+          ResultClass.fromArrays(message, [key], [outcomes[0]!], backoffMillis)
         return sendUnits(units.right, view, schedule, 1)
       })
 
@@ -561,11 +561,9 @@ const build = (
         const messages = Array.isArray(input) ? input as ReadonlyArray<MessageV1.MessageV1> : Array.from(input)
         const units = unitsOf(messages, (i, field) => `[${i}].${field}`, options?.dryRun === true, clock)
         if (Either.isLeft(units)) return Effect.tapError(Effect.fail(units.left), countError)
-        const view = (outcomes: ReadonlyArray<Outcome>) => {
-          const map = new Map<string, Outcome>()
-          for (let i = 0; i < outcomes.length; i++) map.set(String(i), outcomes[i]!)
-          return new ResultClass<ReadonlyArray<MessageV1.MessageV1>>(messages, map, backoffMillis)
-        }
+        // keyed by index: the keys are made only if the result's map or buckets are read
+        const view = (outcomes: ReadonlyArray<Outcome>) =>
+          ResultClass.fromArrays(messages, undefined, outcomes.slice(), backoffMillis)
         return sendUnits(units.right, view, schedule, messages.length)
       })
 

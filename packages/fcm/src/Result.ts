@@ -151,9 +151,69 @@ export class Result<M = Message.Message> {
    */
   constructor(
     readonly message: M,
-    readonly outcomes: ReadonlyMap<string, Outcome>,
+    outcomes: ReadonlyMap<string, Outcome>,
     readonly backoffMillis: number = Backoff.DEFAULT_BASE_MILLIS
-  ) {}
+  ) {
+    this.#outcomes = outcomes
+  }
+
+  /**
+   * A result over its outcomes in arrays, as a send produces them: target `keys[i]` (the index `i` as a string when
+   * `keys` is `undefined`) has `values[i]`. The map of `outcomes` and each bucket are built when first read. The
+   * keys must be distinct.
+   *
+   * @since 0.1.0
+   * @internal
+   */
+  static fromArrays<M>(
+    message: M,
+    keys: ReadonlyArray<string> | undefined,
+    values: ReadonlyArray<Outcome>,
+    backoffMillis?: number
+  ): Result<M> {
+    const result = new Result<M>(message, EMPTY, backoffMillis)
+    result.#outcomes = undefined
+    result.#keys = keys
+    result.#values = values
+    return result
+  }
+
+  /** @internal */
+  #outcomes: ReadonlyMap<string, Outcome> | undefined
+  /** @internal */
+  #keys: ReadonlyArray<string> | undefined
+  /** @internal */
+  #values: ReadonlyArray<Outcome> | undefined
+
+  /**
+   * One outcome per target, in the message's order.
+   *
+   * @since 0.1.0
+   */
+  get outcomes(): ReadonlyMap<string, Outcome> {
+    if (this.#outcomes === undefined) {
+      const map = new Map<string, Outcome>()
+      this.#each((key, outcome) => map.set(key, outcome))
+      this.#outcomes = map
+    }
+    return this.#outcomes
+  }
+
+  /** @internal */
+  #each(f: (key: string, outcome: Outcome) => void): void {
+    const values = this.#values
+    if (this.#outcomes !== undefined || values === undefined) {
+      for (const [key, outcome] of this.#outcomes!) f(key, outcome)
+      return
+    }
+    const keys = this.#keys
+    for (let i = 0; i < values.length; i++) f(keys === undefined ? String(i) : keys[i]!, values[i]!)
+  }
+
+  /** @internal */
+  #eachOutcome(): Iterable<Outcome> {
+    return this.#outcomes === undefined && this.#values !== undefined ? this.#values : this.#outcomes!.values()
+  }
 
   /** @internal */
   #success: ReadonlyMap<string, string> | undefined
@@ -245,7 +305,7 @@ export class Result<M = Message.Message> {
    */
   get retryAfterMillis(): number | undefined {
     let max: number | undefined
-    for (const outcome of this.outcomes.values()) {
+    for (const outcome of this.#eachOutcome()) {
       if (outcome._tag === "Retryable" && outcome.retryAfterMillis !== undefined && outcome.notBefore === undefined) {
         max = max === undefined ? outcome.retryAfterMillis : Math.max(max, outcome.retryAfterMillis)
       }
@@ -269,7 +329,7 @@ export class Result<M = Message.Message> {
    * @since 0.1.0
    */
   needsRetry(): boolean {
-    for (const outcome of this.outcomes.values()) if (outcome._tag === "Retryable") return true
+    for (const outcome of this.#eachOutcome()) if (outcome._tag === "Retryable") return true
     return false
   }
 
@@ -417,12 +477,14 @@ export class Result<M = Message.Message> {
     value: (outcome: Extract<Outcome, { _tag: Tag }>) => string
   ): ReadonlyMap<string, string> {
     const out = new Map<string, string>()
-    for (const [token, outcome] of this.outcomes) {
+    this.#each((token, outcome) => {
       if (outcome._tag === tag) out.set(token, value(outcome as Extract<Outcome, { _tag: Tag }>))
-    }
+    })
     return out
   }
 }
+
+const EMPTY: ReadonlyMap<string, Outcome> = new Map()
 
 /**
  * Builds a result from the outcomes of a message's targets, in the message's order.

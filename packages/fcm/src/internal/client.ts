@@ -29,14 +29,11 @@ export const make = <P>(
 ): FcmClient => {
   const { backoffMillis, batchSize } = engine
 
+  /** The result of a message over the outcomes of its targets (a copy: a retry round updates the array after). */
   const resultOf = (message: Message.Message, targets: ReadonlyArray<string>) =>
   (
     outcomes: ReadonlyArray<Result.Outcome>
-  ): Result.Result => {
-    const map = new Map<string, Result.Outcome>()
-    for (let i = 0; i < targets.length; i++) map.set(targets[i]!, outcomes[i]!)
-    return new Result.Result(message, map, backoffMillis)
-  }
+  ): Result.Result => Result.Result.fromArrays(message, targets, outcomes.slice(), backoffMillis)
 
   const failWith =
     (view: (outcomes: ReadonlyArray<Result.Outcome>) => Result.Result) => (failure: Engine.SendFailure) =>
