@@ -133,7 +133,14 @@ describe("a send that fails as a whole with requests in flight", () => {
         return Effect.as(Deferred.await(release), { body: { results: ids.map(() => ({ message_id: "0:1" })) } })
       }
       const fake = recorder(answer)
-      const fcm = yield* FcmLegacy.make({ apiKey: Redacted.make("key"), concurrency: 2, backoffMillis: 1 }).pipe(
+      // a fixed two requests in flight: the adaptive limit would halve after the first attempt's 503s and send the
+      // second attempt's requests one at a time, leaving nothing in flight when the 401 fails it
+      const fcm = yield* FcmLegacy.make({
+        apiKey: Redacted.make("key"),
+        concurrency: 2,
+        backoffMillis: 1,
+        governor: false
+      }).pipe(
         Effect.provide(fake.layer)
       )
       const input = tokens(2000)
