@@ -43,7 +43,7 @@ import * as Version from "./internal/version.js"
  * - `1` an unexpected error (a bug);
  * - `2` invalid input or usage: nothing was sent;
  * - `3` the credentials were rejected;
- * - `4` some targets are not registered or failed for good (none left to retry);
+ * - `4` some targets are not registered or failed for good, or (`--at-most-once`) unknown: none left to retry;
  * - `5` some targets are still retryable after the retries;
  * - `6` the exchange with FCM failed as a whole (an unexpected answer);
  * - `130` interrupted (Ctrl-C).
@@ -164,6 +164,10 @@ const sendOptions = {
     integer("max-attempts", "N", `Attempts per target, the first included (default ${Send.DEFAULT_MAX_ATTEMPTS}).`)
   ),
   noRetry: boolean("no-retry", "Send once: the same as --max-attempts 1."),
+  atMostOnce: boolean(
+    "at-most-once",
+    "Never send a target twice: one whose request may have reached FCM (a broken connection, a timeout) is reported unknown (unknown.txt) and not resent."
+  ),
   concurrency: optional(
     integer(
       "concurrency",
@@ -185,7 +189,7 @@ const sendOptions = {
       text(
         "report-dir",
         "DIR",
-        "Write not-registered.txt, canonical.csv (old,new), failed.csv (token,code), retryable.txt and summary.json here."
+        "Write not-registered.txt, canonical.csv (old,new), failed.csv (token,code), retryable.txt, unknown.txt and summary.json here."
       )
     )
   )
@@ -213,6 +217,7 @@ const send = Command.make("send", sendOptions, (o) =>
     ...connection(o),
     maxAttempts: value(o.maxAttempts),
     noRetry: o.noRetry,
+    atMostOnce: o.atMostOnce,
     concurrency: value(o.concurrency),
     rateLimit: value(o.rateLimit),
     noRateLimit: o.noRateLimit,
@@ -379,7 +384,10 @@ export const command = Command.make(
   {},
   () =>
     Effect.fail(
-      new CliError({ code: Codes.Usage, message: "give a command: send, topic, emulator, token or demo (see fcm --help)" })
+      new CliError({
+        code: Codes.Usage,
+        message: "give a command: send, topic, emulator, token or demo (see fcm --help)"
+      })
     )
 ).pipe(
   Command.withDescription("Firebase Cloud Messaging from the command line."),
@@ -390,7 +398,7 @@ const exitCodeDocs: ReadonlyArray<readonly [string, string]> = [
   ["0", "every target was delivered (a canonical, replaced token counts as delivered)"],
   ["2", "invalid input or usage; nothing was sent"],
   ["3", "the credentials were rejected (service account or API key)"],
-  ["4", "some targets are not registered or failed for good; none is left to retry"],
+  ["4", "some targets are not registered or failed for good (or, --at-most-once, unknown); none is left to retry"],
   ["5", "some targets are still retryable after the retries"],
   ["6", "transport failure: FCM answered something unexpected (an unreachable server leaves targets retryable: 5)"],
   ["130", "interrupted (Ctrl-C)"]

@@ -280,7 +280,7 @@ describe("fcm send: bad input", () => {
             [["emulater", "--port", "0"], "fcm: unknown command emulater (did you mean emulator?)"],
             [
               ["frobnicate"],
-              "fcm: unknown command frobnicate: use one of broadcast, demo, emulator, runner, send, token"
+              "fcm: unknown command frobnicate: use one of broadcast, demo, emulator, runner, send, token, topic"
             ],
             [["--reveal"], "fcm: --reveal is a flag of fcm token: put it after the command"],
             [["--token", "t1"], "fcm: --token is a flag of fcm emulator and fcm send: put it after the command"],

@@ -17,7 +17,8 @@ const Emulator = FcmServer.layer({
       "other-": Scenario.senderMismatch,
       "busy-": Scenario.unavailable({ times: 1, retryAfter: 1 }),
       "down-": Scenario.unavailable({ retryAfter: 1 }),
-      "moved-": Scenario.canonical()
+      "moved-": Scenario.canonical(),
+      "reset-": Scenario.reset
     }
   }
 })
@@ -26,6 +27,40 @@ const concurrent = { concurrent: true, timeout: 60_000 }
 
 describe("fcm send (subprocess)", () => {
   layer(Emulator, { excludeTestServices: true, timeout: "60 seconds" })((it) => {
+    it.effect("--at-most-once: a request reset on the wire is unknown (unknown.txt, exit 4), never sent again", () =>
+      Effect.gen(function*() {
+        const emulator = yield* FcmServer.FcmServer
+        const dir = tempDir()
+        const once = path.join(dir, "once")
+        const args = (token: string) => [
+          "send",
+          "--credentials",
+          writeKey(emulator, dir),
+          "--base-url",
+          emulator.baseUrl,
+          "--token",
+          "ok-m1",
+          "--token",
+          token,
+          "--max-attempts",
+          "2"
+        ]
+        const run = yield* fcm([...args("reset-m1"), "--at-most-once", "--report-dir", once])
+        assert.strictEqual(run.code, 4, run.stderr)
+        assert.match(run.stdout, /unknown\s+1\s+delivered once or not at all/)
+        assert.deepStrictEqual(lines(path.join(once, "unknown.txt")), ["reset-m1"])
+        assert.deepStrictEqual(lines(path.join(once, "retryable.txt")), [])
+        assert.strictEqual((yield* sendsTo(emulator, ["reset-m1"])).length, 1, "sent once")
+
+        // by default the same reset is retried, and left retryable when the attempts run out
+        const least = path.join(dir, "least")
+        const again = yield* fcm([...args("reset-m2"), "--report-dir", least])
+        assert.strictEqual(again.code, 5, again.stderr)
+        assert.deepStrictEqual(lines(path.join(least, "retryable.txt")), ["reset-m2"])
+        assert.deepStrictEqual(lines(path.join(least, "unknown.txt")), [])
+        assert.strictEqual((yield* sendsTo(emulator, ["reset-m2"])).length, 2, "sent twice")
+      }))
+
     it.effect(
       "HTTP v1 to every bucket: summary, report files, a retry that honours Retry-After, exit 4",
       () =>

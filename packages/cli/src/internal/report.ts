@@ -24,6 +24,7 @@ export const FILES = {
   canonical: "canonical.csv",
   failed: "failed.csv",
   retryable: "retryable.txt",
+  unknown: "unknown.txt",
   summary: "summary.json"
 } as const
 
@@ -128,7 +129,8 @@ export const open = (dir: string): Effect.Effect<ReportWriter, CliError, Scope.S
         notRegistered: openFile(dir, FILES.notRegistered, ""),
         canonical: openFile(dir, FILES.canonical, "old,new\n"),
         failed: openFile(dir, FILES.failed, "token,code\n"),
-        retryable: openFile(dir, FILES.retryable, "")
+        retryable: openFile(dir, FILES.retryable, ""),
+        unknown: openFile(dir, FILES.unknown, "")
       }),
       (files) => Effect.forEach(Object.values(files), (file) => Effect.ignore(endFile(file)), { discard: true })
     )
@@ -137,6 +139,7 @@ export const open = (dir: string): Effect.Effect<ReportWriter, CliError, Scope.S
       let canonical = ""
       let failed = ""
       let retryable = ""
+      let unknown = ""
       for (const { outcome, token } of chunk) {
         switch (outcome._tag) {
           case "Canonical":
@@ -151,13 +154,17 @@ export const open = (dir: string): Effect.Effect<ReportWriter, CliError, Scope.S
           case "Retryable":
             retryable += `${token}\n`
             break
+          case "Unknown":
+            unknown += `${token}\n`
+            break
         }
       }
       return Effect.all([
         writeTo(files.notRegistered, notRegistered),
         writeTo(files.canonical, canonical),
         writeTo(files.failed, failed),
-        writeTo(files.retryable, retryable)
+        writeTo(files.retryable, retryable),
+        writeTo(files.unknown, unknown)
       ], { discard: true })
     }
     const close = (summary: unknown) =>
@@ -182,15 +189,15 @@ export const open = (dir: string): Effect.Effect<ReportWriter, CliError, Scope.S
 // -----------------------------------------------------------------------------
 
 /**
- * The exit code of a finished send: 5 when some targets are still retryable, else 4 when some are not registered or
- * failed, else 0.
+ * The exit code of a finished send: 5 when some targets are still retryable, else 4 when some are not registered,
+ * failed, or (at most once) unknown, else 0.
  *
  * @internal
  */
 export const exitCodeOf = (summary: Result.Summary): ExitCode =>
   summary.retryable > 0
     ? ExitCode.Retryable
-    : summary.notRegistered + summary.failed > 0
+    : summary.notRegistered + summary.failed + summary.unknown > 0
     ? ExitCode.Partial
     : ExitCode.Ok
 
@@ -205,6 +212,7 @@ export interface Details {
   readonly notRegistered: ReadonlyArray<string>
   readonly failed: Record<string, string>
   readonly retryable: Record<string, string>
+  readonly unknown: Record<string, string>
 }
 
 /** @internal */
@@ -215,7 +223,8 @@ export const detailsOf = (result: Result.Result): Details => {
     canonical: json.canonical,
     notRegistered: json.notRegistered,
     failed: json.failed,
-    retryable: json.retryable
+    retryable: json.retryable,
+    unknown: json.unknown
   }
 }
 
@@ -237,6 +246,8 @@ export interface JsonReport {
   readonly failed: number
   readonly failedByCode: Readonly<Record<string, number>>
   readonly retryable: number
+  /** Targets that may or may not have been delivered (`--at-most-once`): never sent again. */
+  readonly unknown: number
   readonly elapsedMillis: number
   readonly reportDir: string | null
   /** Each target's outcome, for sends whose targets were given in full (not a tokens file). */
@@ -266,6 +277,7 @@ export const jsonReport = (options: {
   failed: options.summary.failed,
   failedByCode: options.summary.failedByCode,
   retryable: options.summary.retryable,
+  unknown: options.summary.unknown,
   elapsedMillis: options.elapsedMillis,
   reportDir: options.reportDir ?? null,
   tokens: options.details ?? null
@@ -308,6 +320,9 @@ export const summaryText = (report: JsonReport): string => {
   lines.push(row("failed", report.failed, "fix or drop these tokens"))
   for (const [code, count] of codes) lines.push(`    ${code.padEnd(24)}${number.format(count).padStart(8)}`)
   lines.push(row("still retryable", report.retryable, "send these again later"))
+  if (report.unknown > 0) {
+    lines.push(row("unknown", report.unknown, "delivered once or not at all (--at-most-once): not sent again"))
+  }
   const details = report.tokens
   if (details !== null && report.total <= DETAIL_LIMIT && report.total > 0) {
     const section = (title: string, entries: ReadonlyArray<readonly [string, string]>) => {
@@ -323,10 +338,11 @@ export const summaryText = (report: JsonReport): string => {
     section("Delete (not registered):", details.notRegistered.map((t) => [t, ""]))
     section("Fix or drop (failed):", Object.entries(details.failed))
     section("Send again later (retryable):", Object.entries(details.retryable))
+    section("Delivered once or not at all (unknown):", Object.entries(details.unknown))
   }
   if (report.reportDir !== null) {
     lines.push(
-      `Reports in ${report.reportDir}: ${FILES.notRegistered}, ${FILES.canonical}, ${FILES.failed}, ${FILES.retryable}, ${FILES.summary}`
+      `Reports in ${report.reportDir}: ${FILES.notRegistered}, ${FILES.canonical}, ${FILES.failed}, ${FILES.retryable}, ${FILES.unknown}, ${FILES.summary}`
     )
   }
   return lines.join("\n")

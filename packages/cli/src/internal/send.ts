@@ -70,6 +70,8 @@ export interface Input {
   readonly emulator: boolean
   readonly maxAttempts: number | undefined
   readonly noRetry: boolean
+  /** At-most-once delivery: a target whose request may have reached FCM is reported unknown, never resent. */
+  readonly atMostOnce?: boolean | undefined
   readonly concurrency: number | undefined
   /** Messages a minute at most (default {@link DEFAULT_RATE_LIMIT}). */
   readonly rateLimit?: number | undefined
@@ -318,7 +320,13 @@ export const connect = (
     const governor: Governor.Options = input.noRateLimit === true
       ? {}
       : { perMinute: input.rateLimit ?? DEFAULT_RATE_LIMIT }
-    const concurrency = { ...compact({ concurrency: input.concurrency }), governor }
+    const concurrency = {
+      ...compact({
+        concurrency: input.concurrency,
+        delivery: input.atMostOnce === true ? "atMostOnce" as const : undefined
+      }),
+      governor
+    }
     let ca = yield* readCa(input.ca)
     let baseUrl = input.baseUrl
     let apiKey = input.apiKey
@@ -432,6 +440,7 @@ interface Collected {
   readonly notRegistered: Array<string>
   readonly failed: Record<string, string>
   readonly retryable: Record<string, string>
+  readonly unknown: Record<string, string>
 }
 
 const collect = (into: Collected, outcomes: Iterable<Result.TokenOutcome>) => {
@@ -451,6 +460,9 @@ const collect = (into: Collected, outcomes: Iterable<Result.TokenOutcome>) => {
         break
       case "Retryable":
         into.retryable[token] = outcome.reason
+        break
+      case "Unknown":
+        into.unknown[token] = outcome.reason
     }
   }
 }
@@ -497,7 +509,7 @@ export const run = (input: Input): Effect.Effect<ExitCode, CliError> =>
     // Outcomes held in memory only for sends whose targets were given in full (not a tokens file).
     const details: Collected | undefined = targets._tag === "TokensFile"
       ? undefined
-      : { delivered: {}, canonical: {}, notRegistered: [], failed: {}, retryable: {} }
+      : { delivered: {}, canonical: {}, notRegistered: [], failed: {}, retryable: {}, unknown: {} }
 
     const total = targets._tag === "Tokens"
       ? targets.tokens.length
