@@ -8,24 +8,26 @@
  * request makes that request's tokens retryable, the rest of the call goes on; {@link Service.subscribeWithRetry}
  * sends only those tokens again, on a `Schedule`.
  *
+ * This module is the service, its results and its retries; the protocol, free of I/O, is `internal/topics.ts`, and
+ * the sending of one call (requests of at most 1,000 tokens, the pace, the access token and its 401) is
+ * `internal/topicsSend.ts`.
+ *
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Backoff from "./Backoff.js"
 import * as Credentials from "./Credentials.js"
-import type { AuthenticationError, FcmError, InvalidMessage, TransportError } from "./FcmError.js"
-import { checkBaseUrl, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
+import type { FcmError, InvalidMessage } from "./FcmError.js"
+import { checkBaseUrl, checkPositiveInt, checkTimeout } from "./internal/http.js"
 import * as Topics from "./internal/topics.js"
+import * as Send from "./internal/topicsSend.js"
 
 /**
  * The Instance ID API's origin.
@@ -355,10 +357,8 @@ export interface Service {
  */
 export class FcmTopics extends Context.Tag("@effect-fcm/fcm/FcmTopics")<FcmTopics, Service>() {}
 
-type Fatal = AuthenticationError | InvalidMessage | TransportError
-
-/** Per wire topic, per token, the latest outcome. */
-type Outcomes = Map<string, Map<string, Topics.TokenOutcome>>
+type Fatal = Send.Fatal
+type Outcomes = Send.Outcomes
 
 const resultOf = (action: Action, outcomes: Outcomes): Result =>
   new Result(
@@ -423,87 +423,7 @@ export const make = (
     const changesPerSecond = options.changesPerSecond === false
       ? undefined
       : yield* checkPositiveInt("changesPerSecond", options.changesPerSecond ?? DEFAULT_CHANGES_PER_SECOND)
-    const pacer = changesPerSecond === undefined
-      ? undefined
-      : Topics.pacer(changesPerSecond, Topics.MAX_TOKENS_PER_REQUEST)
-    /** Waits until `changes` more subscription changes keep within the rate. */
-    const pace = (changes: number): Effect.Effect<void> =>
-      pacer === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const wait = pacer(now, changes)
-        return wait > 0 ? Effect.sleep(Duration.millis(wait)) : Effect.void
-      })
-    const endpoints = {
-      subscribe: HttpClientRequest.post(`${baseUrl}/iid/v1:batchAdd`),
-      unsubscribe: HttpClientRequest.post(`${baseUrl}/iid/v1:batchRemove`)
-    }
-
-    /** One request; a 401 on the first attempt invalidates the access token and sends once more. */
-    const attempt = (
-      action: Action,
-      body: string,
-      count: number,
-      first: boolean
-    ): Effect.Effect<ReadonlyArray<Topics.TokenOutcome>, Fatal> =>
-      Effect.matchEffect(credentials.accessToken, {
-        onFailure: (error) =>
-          error._tag === "TransportError" && error.retryable
-            ? Effect.succeed(
-              Array.from(
-                { length: count },
-                () => Topics.retryable(`Credentials: ${error.reason}`, error.retryAfterMillis)
-              )
-            )
-            : Effect.fail(error),
-        onSuccess: (token) => {
-          const request = endpoints[action].pipe(
-            HttpClientRequest.bearerToken(Redacted.value(token)),
-            HttpClientRequest.setHeader("access_token_auth", "true"),
-            HttpClientRequest.bodyText(body, "application/json")
-          )
-          return Effect.flatMap(exchange(http, request, timeout), (answer) => {
-            if (answer._tag === "Left") {
-              const failure = answer.left
-              if (failure._tag === "Fatal") return Effect.fail(failure.error)
-              return Effect.succeed(Array.from({ length: count }, () => Topics.retryable(failure.reason, undefined)))
-            }
-            const classified = Topics.classify(answer.right, count, token)
-            switch (classified._tag) {
-              case "Outcomes":
-                return Effect.succeed(classified.outcomes)
-              case "Fatal":
-                return Effect.fail(classified.error)
-              case "Unauthenticated":
-                return first
-                  ? Effect.zipRight(credentials.invalidate(token), attempt(action, body, count, false))
-                  : Effect.fail(classified.error)
-            }
-          })
-        }
-      })
-
-    /** Sends each topic's tokens in chunks and records every token's outcome into `into`. */
-    const sendAll = (
-      action: Action,
-      work: ReadonlyArray<readonly [wire: string, tokens: ReadonlyArray<string>]>,
-      into: Outcomes
-    ): Effect.Effect<void, Fatal> => {
-      const chunks: Array<readonly [string, ReadonlyArray<string>]> = []
-      for (const [wire, tokens] of work) {
-        for (let i = 0; i < tokens.length; i += Topics.MAX_TOKENS_PER_REQUEST) {
-          chunks.push([wire, tokens.slice(i, i + Topics.MAX_TOKENS_PER_REQUEST)])
-        }
-      }
-      return Effect.forEach(chunks, ([wire, tokens]) => {
-        const body = JSON.stringify({ to: wire, registration_tokens: tokens })
-        return Effect.map(
-          Effect.zipRight(pace(tokens.length), attempt(action, body, tokens.length, true)),
-          (outcomes) => {
-            const byToken = into.get(wire)!
-            for (let i = 0; i < tokens.length; i++) byToken.set(tokens[i]!, outcomes[i]!)
-          }
-        )
-      }, { concurrency, discard: true })
-    }
+    const sendAll = Send.make({ credentials, http, baseUrl, timeout, concurrency, changesPerSecond })
 
     const once = (
       action: Action,
