@@ -56,7 +56,7 @@ export type State = "running" | "paused" | "cancelled" | "done"
  * import { Schema } from "effect"
  *
  * const counts = Schema.decodeUnknownSync(Campaign.Counts)({
- *   success: 9, canonical: 0, notRegistered: 1, failed: 0, retryable: 0
+ *   success: 9, canonical: 0, notRegistered: 1, failed: 0, retryable: 0, unknown: 0
  * })
  * assert.strictEqual(Campaign.total(counts), 10)
  * ```
@@ -69,7 +69,9 @@ export const Counts = Schema.Struct({
   canonical: Schema.Number,
   notRegistered: Schema.Number,
   failed: Schema.Number,
-  retryable: Schema.Number
+  retryable: Schema.Number,
+  /** Targets whose request may have reached FCM, with a client set to at-most-once delivery: never resent. */
+  unknown: Schema.Number
 })
 
 /**
@@ -92,14 +94,14 @@ export interface Counts extends Schema.Schema.Type<typeof Counts> {}
  * ```ts
  * import { Campaign } from "@effect-fcm/cluster"
  *
- * assert.strictEqual(Campaign.total({ success: 2, canonical: 1, notRegistered: 0, failed: 1, retryable: 0 }), 4)
+ * assert.strictEqual(Campaign.total({ success: 2, canonical: 1, notRegistered: 0, failed: 1, retryable: 0, unknown: 1 }), 5)
  * ```
  *
  * @since 0.1.0
  * @category utils
  */
 export const total = (counts: Counts): number =>
-  counts.success + counts.canonical + counts.notRegistered + counts.failed + counts.retryable
+  counts.success + counts.canonical + counts.notRegistered + counts.failed + counts.retryable + counts.unknown
 
 /**
  * What a finished campaign returns: its final state and the ledger's counts.
@@ -113,7 +115,7 @@ export const total = (counts: Counts): number =>
  *   campaignId: "c1",
  *   state: "done",
  *   total: 1,
- *   counts: { success: 1, canonical: 0, notRegistered: 0, failed: 0, retryable: 0 }
+ *   counts: { success: 1, canonical: 0, notRegistered: 0, failed: 0, retryable: 0, unknown: 0 }
  * })
  * assert.strictEqual(summary.counts.success, 1)
  * ```

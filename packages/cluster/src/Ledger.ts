@@ -113,7 +113,7 @@ export const counts = (campaignId: string): Effect.Effect<Campaign.Counts, SqlEr
     const rows = yield* sql<{ outcome: string; n: number | string }>`
       SELECT outcome, COUNT(*) AS n FROM fcm_ledger WHERE campaign = ${campaignId} GROUP BY outcome
     `
-    const counts = { success: 0, canonical: 0, notRegistered: 0, failed: 0, retryable: 0 }
+    const counts = { success: 0, canonical: 0, notRegistered: 0, failed: 0, retryable: 0, unknown: 0 }
     for (const row of rows) {
       if (Object.hasOwn(counts, row.outcome)) counts[row.outcome as keyof typeof counts] = Number(row.n)
     }

@@ -20,7 +20,8 @@ describe("Broadcast on WorkflowEngine.layerMemory", () => {
         canonical: 0,
         notRegistered: 30,
         failed: 21, // bad- tokens and the empty one: recorded, not a crash
-        retryable: 0
+        retryable: 0,
+        unknown: 0
       })
       assert.strictEqual(summary.state, "done")
       assert.strictEqual(summary.total, users.length)

@@ -192,7 +192,7 @@ const clusterClient = (url: Redacted.Redacted<string>) =>
 const exitCodeOf = (counts: Cluster.Campaign.Counts): ExitCode =>
   counts.retryable > 0
     ? ExitCode.Retryable
-    : counts.notRegistered + counts.failed > 0
+    : counts.notRegistered + counts.failed + counts.unknown > 0
     ? ExitCode.Partial
     : ExitCode.Ok
 
@@ -201,7 +201,8 @@ const describe = (s: Cluster.Campaign.Status): string => {
   return `${s.campaignId}: ${s.state}${s.workflow === "unknown" ? "" : ` (workflow ${s.workflow})`}, ` +
     `${s.done} of ${s.total} targets done at ${s.perSecond.toFixed(0)}/s${eta}\n` +
     `  delivered ${s.counts.success}, canonical ${s.counts.canonical}, not registered ${s.counts.notRegistered}, ` +
-    `failed ${s.counts.failed}, retryable ${s.counts.retryable}`
+    `failed ${s.counts.failed}, retryable ${s.counts.retryable}` +
+    (s.counts.unknown > 0 ? `, unknown ${s.counts.unknown}` : "")
 }
 
 const printStatus = (s: Cluster.Campaign.Status, asJson: boolean) =>
