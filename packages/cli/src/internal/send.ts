@@ -18,8 +18,10 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { CliError, ExitCode, fromConfigError, fromFcmError, usage } from "./errors.js"
+import type { CliError, ExitCode } from "./errors.js"
+import { fromConfigError, fromFcmError, usage } from "./errors.js"
 import * as Http from "./http.js"
+import { startEmulator } from "./inProcess.js"
 import * as Parse from "./parse.js"
 import * as Progress from "./progress.js"
 import * as Report from "./report.js"
@@ -334,20 +336,12 @@ export const connect = (
     let emulatorKey: FcmServer.Service["serviceAccount"] | undefined
 
     if (input.emulator) {
-      const clash = [
-        input.credentials !== undefined ? "--credentials" : undefined,
-        input.apiKey !== undefined ? "--api-key" : undefined,
-        input.baseUrl !== undefined ? "--base-url" : undefined,
-        input.ca !== undefined ? "--ca" : undefined
-      ].filter((flag) => flag !== undefined)
-      if (clash.length > 0) {
-        return yield* usage(`--emulator provides the credentials and the URL: drop ${clash.join(", ")}`)
-      }
-      // Loaded only when asked for, so that ordinary sends start faster.
-      const { FcmServer } = yield* Effect.promise(() => import("@effect-fcm/emulator"))
-      const emulator = yield* FcmServer.make(compact({ projectId: input.project })).pipe(
-        Effect.mapError((e) => new CliError({ code: ExitCode.Transport, message: e.message }))
-      )
+      const emulator = yield* startEmulator([
+        ["--credentials", input.credentials],
+        ["--api-key", input.apiKey],
+        ["--base-url", input.baseUrl],
+        ["--ca", input.ca]
+      ], input.project)
       baseUrl = emulator.baseUrl
       apiKey = Redacted.make(emulator.apiKey)
       project = emulator.projectId

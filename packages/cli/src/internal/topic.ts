@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { CliError, ExitCode, fromConfigError, fromFcmError, usage } from "./errors.js"
 import * as Http from "./http.js"
+import { startEmulator } from "./inProcess.js"
 import * as Parse from "./parse.js"
 import { csvField, FILES } from "./report.js"
 import { credentialsFromFile, credentialsPath, DEFAULT_MAX_ATTEMPTS } from "./send.js"
@@ -68,18 +69,11 @@ const connect = (input: Input) =>
     let baseUrl = input.baseUrl
     let emulatorKey: FcmServer.Service["serviceAccount"] | undefined
     if (input.emulator) {
-      const clash = [
-        input.credentials !== undefined ? "--credentials" : undefined,
-        input.baseUrl !== undefined ? "--base-url" : undefined,
-        input.ca !== undefined ? "--ca" : undefined
-      ].filter((flag) => flag !== undefined)
-      if (clash.length > 0) {
-        return yield* usage(`--emulator provides the credentials and the URL: drop ${clash.join(", ")}`)
-      }
-      const { FcmServer } = yield* Effect.promise(() => import("@effect-fcm/emulator"))
-      const emulator = yield* FcmServer.make(input.project === undefined ? {} : { projectId: input.project }).pipe(
-        Effect.mapError((e) => new CliError({ code: ExitCode.Transport, message: e.message }))
-      )
+      const emulator = yield* startEmulator([
+        ["--credentials", input.credentials],
+        ["--base-url", input.baseUrl],
+        ["--ca", input.ca]
+      ], input.project)
       baseUrl = emulator.baseUrl
       emulatorKey = emulator.serviceAccount
       ca = emulator.certificatePem === undefined ? undefined : [emulator.certificatePem]
