@@ -9,13 +9,11 @@ import * as Schema from "effect/Schema"
 import { parseRetryAfter } from "../Backoff.js"
 import { AuthenticationError, InvalidMessage, TransportError } from "../FcmError.js"
 import type { Answer } from "./http.js"
+import { TOPIC_PATTERN } from "./messageRules.js"
 import { serverCode, serverText } from "./serverText.js"
 
 /** The most tokens one `batchAdd` or `batchRemove` request may carry. @internal */
 export const MAX_TOKENS_PER_REQUEST = 1000
-
-/** A topic name as FCM accepts it, optionally prefixed `/topics/`. @internal */
-export const TOPIC_PATTERN = /^(\/topics\/)?[a-zA-Z0-9\-_.~%]+$/
 
 /** The request body, its encoded side the wire JSON. @internal */
 export const BatchRequest = Schema.Struct({
