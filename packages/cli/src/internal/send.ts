@@ -301,6 +301,32 @@ export const credentialsPath = (flag: string | undefined): Effect.Effect<string 
     )
 
 /**
+ * The HTTP v1 credentials of a command: the in-process emulator's key when it runs, else the key file named by
+ * `--credentials` or `GOOGLE_APPLICATION_CREDENTIALS`. `otherwise` ends the usage error when there is none (the
+ * other ways the command can authenticate).
+ *
+ * @internal
+ */
+export const v1Credentials = (options: {
+  readonly emulatorKey: FcmServer.Service["serviceAccount"] | undefined
+  readonly flag: string | undefined
+  readonly projectId: string | undefined
+  readonly otherwise: string
+}): Effect.Effect<Credentials.Service, CliError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    if (options.emulatorKey !== undefined) {
+      return yield* Credentials.serviceAccount(options.emulatorKey).pipe(Effect.mapError((e) => usage(e.reason)))
+    }
+    const path = yield* credentialsPath(options.flag)
+    if (path === undefined) {
+      return yield* usage(
+        `no credentials: pass --credentials service-account.json or set GOOGLE_APPLICATION_CREDENTIALS (${options.otherwise})`
+      )
+    }
+    return yield* credentialsFromFile(path, { projectId: options.projectId })
+  })
+
+/**
  * Builds the client: an in-process emulator, the legacy API with an API key, or HTTP v1 with a service account.
  *
  * @internal
@@ -375,23 +401,12 @@ export const connect = (
     if (input.apiKey !== undefined) {
       return yield* usage("--api-key is for the legacy API: add --legacy, or use --credentials for HTTP v1")
     }
-    let credentials: Credentials.Service
-    if (emulatorKey !== undefined) {
-      credentials = yield* Credentials.serviceAccount(emulatorKey).pipe(
-        Effect.provideService(HttpClient.HttpClient, http),
-        Effect.mapError((e) => usage(e.reason))
-      )
-    } else {
-      const path = yield* credentialsPath(input.credentials)
-      if (path === undefined) {
-        return yield* usage(
-          "no credentials: pass --credentials service-account.json or set GOOGLE_APPLICATION_CREDENTIALS (or use --legacy --api-key KEY, or --emulator)"
-        )
-      }
-      credentials = yield* credentialsFromFile(path, { projectId: input.project }).pipe(
-        Effect.provideService(HttpClient.HttpClient, http)
-      )
-    }
+    const credentials = yield* v1Credentials({
+      emulatorKey,
+      flag: input.credentials,
+      projectId: input.project,
+      otherwise: "or use --legacy --api-key KEY, or --emulator"
+    }).pipe(Effect.provideService(HttpClient.HttpClient, http))
     const v1Options = compact({ projectId: project, baseUrl, ...concurrency })
     // A v1 message file goes out through the library's v1 client: every target gets the file's message, with the
     // library's validation, retries and buckets.

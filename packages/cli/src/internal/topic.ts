@@ -18,7 +18,7 @@ import * as Http from "./http.js"
 import { startEmulator } from "./inProcess.js"
 import * as Parse from "./parse.js"
 import { csvField, FILES } from "./report.js"
-import { credentialsFromFile, credentialsPath, DEFAULT_MAX_ATTEMPTS } from "./send.js"
+import { DEFAULT_MAX_ATTEMPTS, v1Credentials } from "./send.js"
 
 /**
  * The flags of `fcm topic subscribe|unsubscribe`, as parsed.
@@ -79,23 +79,12 @@ const connect = (input: Input) =>
       ca = emulator.certificatePem === undefined ? undefined : [emulator.certificatePem]
     }
     const http = Context.get(yield* Layer.build(Http.layer({ ca, h2c: input.emulator })), HttpClient.HttpClient)
-    let credentials: Credentials.Service
-    if (emulatorKey !== undefined) {
-      credentials = yield* Credentials.serviceAccount(emulatorKey).pipe(
-        Effect.provideService(HttpClient.HttpClient, http),
-        Effect.mapError((e) => usage(e.reason))
-      )
-    } else {
-      const key = yield* credentialsPath(input.credentials)
-      if (key === undefined) {
-        return yield* usage(
-          "no credentials: pass --credentials service-account.json or set GOOGLE_APPLICATION_CREDENTIALS (or use --emulator)"
-        )
-      }
-      credentials = yield* credentialsFromFile(key, { projectId: input.project }).pipe(
-        Effect.provideService(HttpClient.HttpClient, http)
-      )
-    }
+    const credentials = yield* v1Credentials({
+      emulatorKey,
+      flag: input.credentials,
+      projectId: input.project,
+      otherwise: "or use --emulator"
+    }).pipe(Effect.provideService(HttpClient.HttpClient, http))
     const topics = yield* FcmTopics.make({
       ...(baseUrl === undefined ? {} : { baseUrl }),
       ...(input.concurrency === undefined ? {} : { concurrency: input.concurrency })
