@@ -24,6 +24,7 @@ import * as Schema from "effect/Schema"
 import { InvalidMessage } from "./FcmError.js"
 import type { FastEncode } from "./internal/encoder.js"
 import { FastEncodeId } from "./internal/encoder.js"
+import * as rules from "./internal/messageRules.js"
 import * as internal from "./internal/messageV1.js"
 import { Duration, mustBe, noProto, oneOf, optional, upperEnum, wire, WireFormId, withExtra } from "./internal/wire.js"
 import { wireFields, wirePathOf } from "./internal/wireFields.js"
@@ -47,7 +48,6 @@ import * as Message from "./Message.js"
  */
 export const MAX_TTL_MILLIS = Message.MAX_TIME_TO_LIVE * 1000
 
-const TOPIC_PATTERN = /^[a-zA-Z0-9\-_.~%]+$/
 const COLOR_PATTERN = /^#[0-9a-fA-F]{6}$/
 const LIGHT_COLOR_PATTERN = /^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/
 const ANALYTICS_LABEL_PATTERN = /^[a-zA-Z0-9\-_.~%]{1,50}$/
@@ -1022,7 +1022,7 @@ export interface WebpushConfig extends Schema.Schema.Type<typeof WebpushConfig> 
 
 const TopicName = Str.pipe(
   Schema.filter((topic) =>
-    TOPIC_PATTERN.test(Message.topicName(topic)) ||
+    rules.TOPIC_PATTERN.test(topic) ||
     "must be a topic name ([a-zA-Z0-9-_.~%]+), optionally prefixed /topics/"
   )
 )

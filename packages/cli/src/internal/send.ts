@@ -408,8 +408,6 @@ export const connect = (
       otherwise: "or use --legacy --api-key KEY, or --emulator"
     }).pipe(Effect.provideService(HttpClient.HttpClient, http))
     const v1Options = compact({ projectId: project, baseUrl, ...concurrency })
-    // A v1 message file goes out through the library's v1 client: every target gets the file's message, with the
-    // library's validation, retries and buckets.
     // One v1 sender: its FcmClient for multicast sends; a v1 message file goes out through its v1 service, whole
     // messages by FcmV1.send/sendEach, a payload for many targets by a client of that payload (withMessage).
     const sender = yield* Layer.build(FcmV1.layer(v1Options)).pipe(
