@@ -58,6 +58,41 @@ layer(FcmServer.layer({ scenarios: { prefixes: { "stale-": { _tag: "NotRegistere
       assert.include(resume.stderr, `no campaign "nope"`)
     }))
 
+  it.effect("every command on a database that cannot be opened names it, says what to do and exits 6", () =>
+    Effect.gen(function*() {
+      const emulator = yield* FcmServer.FcmServer
+      const { db, fcmFlags, file } = setUp(emulator, ["bc-x"])
+      const missing = path.join(path.dirname(db), "gone", "campaigns.db") // its directory does not exist
+      const commands = [
+        ["broadcast", "status", "--id", "promo"],
+        ["broadcast", "pause", "--id", "promo"],
+        ["broadcast", "cancel", "--id", "promo"],
+        ["broadcast", "start", "--id", "promo", "--tokens-file", file, "--data", "k=v", ...fcmFlags],
+        ["broadcast", "resume", "--id", "promo", ...fcmFlags],
+        ["runner", ...fcmFlags]
+      ]
+      for (const command of commands) {
+        const run = yield* fcmInProcess([...command, "--db", missing])
+        assert.strictEqual(run.code, 6, `${command.join(" ")}: ${run.stderr}`)
+        assert.notInclude(run.stderr, "unexpected")
+        assert.include(run.stderr, `fcm: cannot open the database file ${missing}: `)
+        assert.include(run.stderr, "Create the directory, or correct the file's path")
+      }
+      assert.ok(!fs.existsSync(path.dirname(missing)))
+      const status = yield* fcmInProcess([
+        "broadcast",
+        "status",
+        "--id",
+        "promo",
+        "--postgres",
+        "postgres://fcm:s3cret@127.0.0.1:1/fcm" // nothing listens on port 1
+      ])
+      assert.strictEqual(status.code, 6, status.stderr)
+      assert.include(status.stderr, "fcm: cannot reach the database at postgres://fcm:***@127.0.0.1:1/fcm: ")
+      assert.include(status.stderr, "Start PostgreSQL, or correct the host and port in the URL")
+      assert.notInclude(status.stderr, "s3cret")
+    }))
+
   it.effect("runner refuses a retention that is not a positive number of days, before opening the database", () =>
     Effect.gen(function*() {
       const emulator = yield* FcmServer.FcmServer

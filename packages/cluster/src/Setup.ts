@@ -21,6 +21,7 @@ import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { WorkflowEngine } from "@effect/workflow/WorkflowEngine"
+import * as Cause from "effect/Cause"
 import type { ConfigError } from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -60,8 +61,9 @@ export class DatabaseInUse extends Schema.TaggedError<DatabaseInUse>("@effect-fc
 }
 
 /**
- * The database could not be reached: `url` is the address with its password replaced by `***`. The message says what
- * to do from the driver's reason (start the server, create the database, check the user and password).
+ * The database could not be reached or opened: `url` is the PostgreSQL address with its password replaced by `***`,
+ * or the SQLite file. The message says what to do from the driver's reason (start the server, create the database,
+ * check the user and password; create the file's directory, make it writable).
  *
  * @example
  * ```ts
@@ -70,6 +72,10 @@ export class DatabaseInUse extends Schema.TaggedError<DatabaseInUse>("@effect-fc
  * const error = new Setup.DatabaseUnavailable({ url: "postgres://fcm:***@db:5432/fcm", reason: "connect ECONNREFUSED" })
  * assert.ok(error.message.includes("postgres://fcm:***@db:5432/fcm"))
  * assert.ok(error.message.endsWith("Start PostgreSQL, or correct the host and port in the URL"))
+ *
+ * const file = new Setup.DatabaseUnavailable({ url: "/srv/fcm/campaigns.db", reason: "the directory does not exist" })
+ * assert.ok(file.message.startsWith("cannot open the database file /srv/fcm/campaigns.db"))
+ * assert.ok(file.message.endsWith("Create the directory, or correct the file's path"))
  * ```
  *
  * @since 0.1.0
@@ -82,7 +88,10 @@ export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>
    * @since 0.1.0
    */
   override get message(): string {
-    return `cannot reach the database at ${this.url}: ${this.reason}. ${fixFor(this.reason)}`
+    const what = /^[a-z][a-z0-9+.-]*:\/\//i.test(this.url)
+      ? `cannot reach the database at ${this.url}`
+      : `cannot open the database file ${this.url}`
+    return `${what}: ${this.reason}. ${fixFor(this.reason)}`
   }
 }
 
@@ -97,6 +106,12 @@ const fixFor = (reason: string): string => {
   if (/ENOTFOUND|EAI_AGAIN/.test(reason)) return "Correct the host name in the URL"
   if (/timeout|ETIMEDOUT|EHOSTUNREACH/i.test(reason)) return "Check that the host is reachable from this machine"
   if (reason.includes("npm install")) return "Install it and start again"
+  // SQLite: the driver's reasons for a file it cannot open
+  if (/directory does not exist|ENOENT/.test(reason)) return "Create the directory, or correct the file's path"
+  if (/EACCES|EPERM|EROFS|read-?only/i.test(reason)) return "Check that this user can write the file and its directory"
+  if (/unable to open database file|EISDIR/.test(reason)) {
+    return "Check that the path names a file (not a directory) in a directory this user can write"
+  }
   return "Check that it is running and that the URL, user and password are right"
 }
 
@@ -137,18 +152,24 @@ const isAlive = (pid: number): boolean => {
  * Holds `<filename>.lock` (with this process's pid) while the scope is open; refuses when a live process holds it,
  * takes it over from a dead one.
  */
-const lockFile = (filename: string): Effect.Effect<void, DatabaseInUse, Scope.Scope> =>
+const lockFile = (filename: string): Effect.Effect<void, DatabaseInUse | DatabaseUnavailable, Scope.Scope> =>
   Effect.suspend(() => {
     if (filename === ":memory:") return Effect.void
     const path = `${filename}.lock`
     return Effect.acquireRelease(
-      Effect.suspend(() => {
+      Effect.suspend((): Effect.Effect<void, DatabaseInUse | DatabaseUnavailable> => {
         for (let attempt = 0; attempt < 3; attempt++) {
           try {
             fs.writeFileSync(path, String(process.pid), { flag: "wx" })
             return Effect.void
           } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== "EEXIST") return Effect.die(error)
+            const code = (error as NodeJS.ErrnoException).code
+            if (code === "ENOENT") {
+              return Effect.fail(new DatabaseUnavailable({ url: filename, reason: "the directory does not exist" }))
+            }
+            if (code !== "EEXIST") {
+              return Effect.fail(new DatabaseUnavailable({ url: filename, reason: (error as Error).message }))
+            }
           }
           const pid = Number(fs.readFileSync(path, "utf8").trim())
           if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
@@ -181,6 +202,28 @@ export interface EmbeddedOptions {
 }
 
 /**
+ * A SQLite client on `filename`. The driver throws when it cannot open the file (its directory missing, a directory
+ * in its place, no permission): that fails with {@link DatabaseUnavailable} naming the file, not with a defect.
+ */
+type Sqlite = SqliteClient.SqliteClient | SqlClient.SqlClient
+
+const sqlite = (filename: string): Layer.Layer<Sqlite, DatabaseUnavailable | ConfigError> =>
+  SqliteClient.layer({ filename }).pipe(
+    Layer.catchAllCause((cause): Layer.Layer<Sqlite, DatabaseUnavailable | ConfigError> =>
+      Option.match(Cause.dieOption(cause), {
+        onNone: () => Layer.failCause(cause),
+        onSome: (defect) =>
+          Layer.fail(
+            new DatabaseUnavailable({
+              url: filename,
+              reason: defect instanceof Error ? defect.message : String(defect)
+            })
+          )
+      })
+    )
+  )
+
+/**
  * The embedded database's settings: WAL (the client's default) with `synchronous = NORMAL`, so that a commit is a write
  * to the log and not an fsync: a process killed at any point loses no committed row (only a power cut can take the
  * last commits back), and the ledger's and the engine's many small commits stop waiting for the disk.
@@ -191,7 +234,9 @@ const pragmas = Effect.flatMap(
 )
 
 /**
- * One process on a SQLite file: the workflow engine (`SingleRunner`) and the `SqlClient` the campaigns use.
+ * One process on a SQLite file: the workflow engine (`SingleRunner`) and the `SqlClient` the campaigns use. A file
+ * another live process holds fails with {@link DatabaseInUse}; a file that cannot be opened (its directory missing,
+ * not writable) with {@link DatabaseUnavailable}, naming it.
  *
  * @example
  * ```ts
@@ -210,8 +255,11 @@ const pragmas = Effect.flatMap(
  */
 export const embedded = (
   options: EmbeddedOptions
-): Layer.Layer<WorkflowEngine | Sharding | SqlClient.SqlClient, DatabaseInUse | SqlError | ConfigError> => {
-  const db = SqliteClient.layer({ filename: options.filename }).pipe(
+): Layer.Layer<
+  WorkflowEngine | Sharding | SqlClient.SqlClient,
+  DatabaseInUse | DatabaseUnavailable | SqlError | ConfigError
+> => {
+  const db = sqlite(options.filename).pipe(
     Layer.tap((context) => Effect.provide(Effect.zipRight(pragmas, Tables.migrate), context)),
     Layer.provide(Layer.scopedDiscard(lockFile(options.filename)))
   )
@@ -224,7 +272,7 @@ export const embedded = (
 /**
  * The `SqlClient` of a SQLite campaign database without a runner and without taking the file: for `status`, `pause`,
  * `cancel` and `drain` while a runner (another process) works on it. Statements wait up to five seconds for the
- * runner's writes.
+ * runner's writes. A file that cannot be opened fails with {@link DatabaseUnavailable}, naming it.
  *
  * @example
  * ```ts
@@ -239,8 +287,8 @@ export const embedded = (
  */
 export const embeddedClient = (options: {
   readonly filename: string
-}): Layer.Layer<SqlClient.SqlClient, SqlError | ConfigError> =>
-  SqliteClient.layer({ filename: options.filename }).pipe(
+}): Layer.Layer<SqlClient.SqlClient, DatabaseUnavailable | SqlError | ConfigError> =>
+  sqlite(options.filename).pipe(
     Layer.tap((context) =>
       Effect.provide(
         Effect.flatMap(

@@ -1,4 +1,4 @@
-import { Setup } from "@effect-fcm/cluster"
+import { Broadcast, Setup } from "@effect-fcm/cluster"
 import { SqlClient } from "@effect/sql"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Redacted } from "effect"
@@ -40,6 +40,45 @@ describe("Setup.embedded", () => {
         assert.strictEqual(tables.length, 1)
       }))
       assert.ok(!fs.existsSync(`${filename}.lock`))
+    }))
+})
+
+describe("a SQLite file that cannot be opened", () => {
+  // a path whose directory does not exist: the driver throws, the set-ups fail with DatabaseUnavailable naming it
+  const missing = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fcm-setup-")), "gone", "campaigns.db")
+
+  it.live("fails Broadcast.status (and pause, cancel) on embeddedClient with DatabaseUnavailable naming the file", () =>
+    Effect.gen(function*() {
+      const filename = missing()
+      for (const operation of [Broadcast.status("x"), Broadcast.pause("x"), Broadcast.cancel("x")]) {
+        const error = yield* Effect.flip(Effect.provide(operation, Setup.embeddedClient({ filename })))
+        assert.ok(error instanceof Setup.DatabaseUnavailable, String(error))
+        assert.strictEqual(error.url, filename)
+        assert.strictEqual(
+          error.message,
+          `cannot open the database file ${filename}: Cannot open database because the directory does not exist. ` +
+            "Create the directory, or correct the file's path"
+        )
+      }
+      assert.ok(!fs.existsSync(path.dirname(filename))) // nothing created
+    }))
+
+  it.live("fails embedded with DatabaseUnavailable naming the file", () =>
+    Effect.gen(function*() {
+      const filename = missing()
+      const error = yield* Effect.flip(opens(filename))
+      assert.ok(error instanceof Setup.DatabaseUnavailable, String(error))
+      assert.include(error.message, `cannot open the database file ${filename}: the directory does not exist`)
+      assert.include(error.message, "Create the directory, or correct the file's path")
+    }))
+
+  it.live("a directory in the file's place is named too", () =>
+    Effect.gen(function*() {
+      const filename = fs.mkdtempSync(path.join(os.tmpdir(), "fcm-setup-"))
+      const error = yield* Effect.flip(Effect.provide(Broadcast.status("x"), Setup.embeddedClient({ filename })))
+      assert.ok(error instanceof Setup.DatabaseUnavailable, String(error))
+      assert.include(error.message, `cannot open the database file ${filename}: unable to open database file`)
+      assert.include(error.message, "Check that the path names a file (not a directory)")
     }))
 })
 
