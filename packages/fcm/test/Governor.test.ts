@@ -117,15 +117,21 @@ describe("Governor.run", () => {
   it.effect("grows while the limit is full and answers are flat, up to the cap", () =>
     Effect.gen(function*() {
       const governor = Governor.unsafeMake({ cap: 12, initial: 4, protocol: "test-grow" })
-      // rounds of requests that all wait for each other: the limit is always full
-      for (let round = 0; round < 10; round++) {
+      // rounds of requests that all wait for each other, answered together 100 ms after they started: the limit is
+      // always full and the latency flat, so each step up raises throughput
+      for (let round = 0; round < 100; round++) {
         const limit = yield* governor.limit
+        if (limit === 12) break
         const all = yield* Deferred.make<void>()
         let arrived = 0
-        const request = Effect.suspend(() => {
-          if (++arrived === limit) Deferred.unsafeDone(all, Effect.void)
-          return Effect.as(Effect.zipRight(Deferred.await(all), TestClock.adjust(10)), delivered)
-        })
+        const request = Effect.suspend(() =>
+          Effect.as(
+            ++arrived === limit
+              ? Effect.zipRight(TestClock.adjust(100), Deferred.succeed(all, undefined))
+              : Deferred.await(all),
+            delivered
+          )
+        )
         yield* Effect.forEach(Array.from({ length: limit }), () => governor.run(1, request), {
           concurrency: "unbounded",
           discard: true

@@ -3,17 +3,24 @@
  * no clock of its own (each sample says when its request started and how long it took), so that it can be driven by
  * scripted samples.
  *
- * - **Additive increase.** After a round of answers (as many as the limit) whose mean latency is flat and during which
- *   the limit was reached (the sender wanted more in flight than it had), the limit grows by √limit (at least 1).
- *   With latency flat, more in flight is more throughput (Little's law), so it grows only while throughput rises.
+ * The answers are read in *windows*: a window holds the answers to requests started under one limit (after its last
+ * change), at least as many as the limit (and `minSamples`), over at least `minWindowMillis`. A window's throughput
+ * is, by Little's law, its mean requests in flight ÷ its mean latency.
+ *
+ * - **Growth while it pays.** After a window during which the limit was reached (the sender wanted more in flight than
+ *   it had), the limit takes a step: × `step`. The next window, of requests started after the step only, judges it:
+ *   the step is kept, and the next one taken, when throughput rose by at least `gainShare` of the step (a step of 25%
+ *   must bring at least 12.5% more throughput); otherwise latency rose with the step (the sender or the server is
+ *   saturated) and the step is taken back, and the limit holds for 1, 2, 4… (at most `maxHold`) windows before it
+ *   tries again.
  * - **Multiplicative decrease on errors.** An answer that says the server or the network could not take the request
  *   (a project's 429, a 5xx, a reset connection, a timeout) multiplies the limit by `backoff` at once. Answers to
  *   requests started before that decrease were sent under the old limit: they neither shrink it again nor count
- *   towards the next round.
- * - **Decrease on rising latency.** A round whose mean latency exceeds `tolerance` × the baseline (and by more than
+ *   towards the next window.
+ * - **Decrease on rising latency.** A window whose mean latency exceeds `tolerance` × the baseline (and by more than
  *   `minRiseMillis`) shrinks the limit in proportion, limit × tolerance × baseline / latency, by at most `backoff`.
- *   The baseline is a moving average of the rounds' latencies, so a lasting change of the path is adopted in a few
- *   rounds.
+ *   The baseline is a moving average of the windows' latencies, from the second window on (the first one's requests
+ *   all started at once), so a lasting change of the path is adopted in a few windows.
  *
  * The limit stays within [`min`, `max`].
  *
@@ -25,14 +32,24 @@ export interface Config {
   readonly initial: number
   readonly min: number
   readonly max: number
-  /** A round's latency above `tolerance` × the baseline counts as rising. */
+  /** A window's latency above `tolerance` × the baseline counts as rising. */
   readonly tolerance: number
   /** A rise smaller than this, in milliseconds, never counts (clock resolution, noise of sub-millisecond answers). */
   readonly minRiseMillis: number
   /** The factor of a decrease on an error, and the smallest factor of a decrease on latency. */
   readonly backoff: number
-  /** The weight of a round's latency in the baseline. */
+  /** The weight of a window's latency in the baseline. */
   readonly smoothing: number
+  /** The factor of a step up (at least one more request). */
+  readonly step: number
+  /** The share of a step's own growth that throughput must gain for the step to be kept. */
+  readonly gainShare: number
+  /** The fewest answers in a window. */
+  readonly minSamples: number
+  /** The shortest window, in milliseconds from the limit's change to its last answer. */
+  readonly minWindowMillis: number
+  /** The most windows the limit holds after a step that did not pay. */
+  readonly maxHold: number
 }
 
 /** @internal */
@@ -40,7 +57,12 @@ export const defaults = {
   tolerance: 1.5,
   minRiseMillis: 5,
   backoff: 0.5,
-  smoothing: 0.2
+  smoothing: 0.2,
+  step: 1.25,
+  gainShare: 0.5,
+  minSamples: 32,
+  minWindowMillis: 100,
+  maxHold: 8
 } as const
 
 /** One answered request. @internal */
@@ -58,19 +80,49 @@ export interface Sample {
 /** What a sample did to the limit. @internal */
 export type Change = "none" | "increase" | "decrease"
 
+/** The answers to the requests started under one limit. */
+class Window {
+  count = 0
+  latency = 0
+  inFlight = 0
+  saturated = false
+  constructor(
+    /** When the limit was set: the window holds requests started from then on. */
+    readonly from: number,
+    readonly limit: number,
+    /** The limit is a step up from the previous window's: this window judges it. */
+    readonly probe: boolean
+  ) {}
+  add(sample: Sample): void {
+    this.count++
+    this.latency += sample.latencyMillis
+    this.inFlight += sample.inFlight
+    if (sample.inFlight >= this.limit) this.saturated = true
+  }
+  /** Answers a second, by Little's law (per millisecond: only ratios matter). */
+  get throughput(): number {
+    return this.latency > 0 ? this.inFlight / this.latency : Infinity
+  }
+}
+
 /** @internal */
 export class AdaptiveLimit {
   /** The limit, fractional: {@link current} is what applies. */
   limit: number
-  /** The moving average of the rounds' mean latencies, once a round has completed. */
+  /** The moving average of the windows' mean latencies, from the second window on. */
   baseline: number | undefined = undefined
-  private decreasedAt = -Infinity
-  private count = 0
-  private sum = 0
-  private saturated = false
+  /** The window of the current limit. */
+  private window: Window
+  /** The window before it, still taking late answers to its own requests; `undefined` after a decrease. */
+  private previous: Window | undefined = undefined
+  /** Windows to wait before the next step. */
+  private hold = 0
+  /** The hold after the next step that does not pay. */
+  private nextHold = 1
 
   constructor(readonly config: Config) {
     this.limit = clamp(config.initial, config.min, config.max)
+    this.window = new Window(-Infinity, this.current, false)
   }
 
   /** The requests that may be in flight now. */
@@ -80,42 +132,73 @@ export class AdaptiveLimit {
 
   /** Learns from one answer. */
   update(sample: Sample): Change {
-    // sent under a limit that has since been lowered: says nothing of the current one
-    if (sample.startedAt < this.decreasedAt) return "none"
+    const window = this.window
+    if (sample.startedAt < window.from) {
+      // sent under an earlier limit: at most a late answer of the window the current one is judged against
+      const previous = this.previous
+      if (previous !== undefined && !sample.dropped && sample.startedAt >= previous.from) previous.add(sample)
+      return "none"
+    }
     const { config } = this
-    if (sample.dropped) return this.decrease(this.limit * config.backoff, sample)
-    this.count++
-    this.sum += sample.latencyMillis
-    if (sample.inFlight >= this.current) this.saturated = true
-    if (this.count < this.current) return "none"
-    const latency = this.sum / this.count
-    const saturated = this.saturated
-    this.resetRound()
+    const now = sample.startedAt + sample.latencyMillis
+    if (sample.dropped) return this.decrease(this.limit * config.backoff, now)
+    window.add(sample)
+    if (window.count < Math.max(window.limit, config.minSamples) || now - window.from < config.minWindowMillis) {
+      return "none"
+    }
+    // the window is complete
+    const latency = window.latency / window.count
     const baseline = this.baseline
-    this.baseline = baseline === undefined ? latency : baseline + config.smoothing * (latency - baseline)
+    // the first window's requests all started at once, in a burst: its latency is no baseline
+    if (window.from !== -Infinity) {
+      this.baseline = baseline === undefined ? latency : baseline + config.smoothing * (latency - baseline)
+    }
     if (
       baseline !== undefined && latency > baseline * config.tolerance && latency - baseline > config.minRiseMillis
     ) {
-      const factor = Math.max(config.backoff, (baseline * config.tolerance) / latency)
-      return this.decrease(this.limit * factor, sample)
+      return this.decrease(this.limit * Math.max(config.backoff, (baseline * config.tolerance) / latency), now)
     }
-    if (!saturated || this.limit >= config.max) return "none"
-    this.limit = Math.min(config.max, this.limit + Math.max(1, Math.sqrt(this.limit)))
+    const previous = this.previous
+    if (window.probe && previous !== undefined) {
+      const grown = window.limit / previous.limit
+      const gained = window.throughput / previous.throughput
+      if (!(window.saturated && gained >= 1 + config.gainShare * (grown - 1))) {
+        // the step did not pay: back to the limit before it, and wait before the next one
+        this.hold = this.nextHold
+        this.nextHold = Math.min(config.maxHold, this.nextHold * 2)
+        this.limit = previous.limit
+        this.begin(now, false)
+        return "decrease"
+      }
+      this.nextHold = 1
+    } else if (this.hold > 0) {
+      this.hold--
+      this.begin(now, false)
+      return "none"
+    }
+    if (!window.saturated || this.limit >= config.max) {
+      this.begin(now, false)
+      return "none"
+    }
+    this.limit = Math.min(config.max, this.limit + Math.max(1, this.limit * (config.step - 1)))
+    this.begin(now, true)
     return "increase"
   }
 
-  private decrease(to: number, sample: Sample): Change {
-    const before = this.current
-    this.limit = clamp(to, this.config.min, this.config.max)
-    this.decreasedAt = sample.startedAt + sample.latencyMillis
-    this.resetRound()
-    return this.current < before ? "decrease" : "none"
+  /** A new window from `now`, the current one becoming the previous one. */
+  private begin(now: number, probe: boolean): void {
+    this.previous = this.window
+    this.window = new Window(now, this.current, probe)
   }
 
-  private resetRound(): void {
-    this.count = 0
-    this.sum = 0
-    this.saturated = false
+  private decrease(to: number, now: number): Change {
+    const before = this.current
+    this.limit = clamp(to, this.config.min, this.config.max)
+    this.previous = undefined
+    this.window = new Window(now, this.current, false)
+    this.hold = 0
+    this.nextHold = 1
+    return this.current < before ? "decrease" : "none"
   }
 }
 
