@@ -16,6 +16,7 @@ import {
   AttemptLog,
   checkInvariants,
   clientLayer,
+  emulatorView,
   formatTable,
   installProcessGuards,
   openSockets,
@@ -50,6 +51,33 @@ const run = (emulator: FcmServer.Service, spec: Spec) =>
     Effect.sync(() => {
       rows.push(r.row)
     }))
+
+/**
+ * The tokens the emulator delivered without the client seeing that answer although none of their requests failed on
+ * the client's wire. An answer is lost only with the request that carried it: a cut connection fails the requests in
+ * flight on it and those written to it before its loss is seen, an answer slower than the request timeout fails its
+ * request. However many requests a cut or a busy machine costs, each lost answer is one of those failures; a lost
+ * answer without one is a delivery the client made without knowing (a request resent under the client's feet, an
+ * answer dropped). Empty when the code is right, whatever the load.
+ */
+const lostWithoutAFailure = (records: ReadonlyArray<Model.Record>, log: AttemptLog): ReadonlyArray<string> => {
+  const lost: Array<string> = []
+  for (const [token, seen] of emulatorView(records)) {
+    const client = log.byToken.get(token)
+    if (seen.deliveries > (client?.deliveredSeen ?? 0) && (client?.failed ?? 0) === 0) lost.push(token)
+  }
+  return lost
+}
+
+/**
+ * The tokens sent again more often than their requests failed on the wire (attempts > failures + 1): when every answer
+ * says "delivered", only a request that failed may be sent again.
+ */
+const resentWithoutAFailure = (log: AttemptLog): ReadonlyArray<string> =>
+  [...log.byToken].filter(([, t]) => t.attempts > t.failed + 1).map(([token]) => token)
+
+/** The tokens with a request that failed on the client's wire. */
+const failedOnTheWire = (log: AttemptLog): number => [...log.byToken.values()].filter((t) => t.failed > 0).length
 
 /** A seeded PRNG (mulberry32) for the mixed runs' cut points. */
 const prng = (seed: number) => () => {
@@ -133,7 +161,15 @@ layer(FcmServer.layer({ tls: true }), { excludeTestServices: true, timeout: "30 
           return { proxy, r }
         }))
         assert.strictEqual(r.row.delivered, 300)
-        assert.isAtMost(r.row.answerLost, 2 * concurrency, "at most the requests in flight at each cut")
+        // A cut loses the answers of the requests on the wire at that moment: those in flight (at most `concurrency`)
+        // and those written to the cut connection before its loss was seen, how many depending on how soon the
+        // machine runs the socket's events; on a busy machine an answer can also come after the request timeout. The
+        // bound is what the client saw fail on the wire, per token: every lost answer is a request that failed, and
+        // only a request that failed was sent again.
+        assert.deepStrictEqual(lostWithoutAFailure(r.records, r.log), [], "every lost answer is a request that failed")
+        assert.deepStrictEqual(resentWithoutAFailure(r.log), [], "only requests that failed on the wire are resent")
+        assert.isAtMost(r.row.answerLost, failedOnTheWire(r.log))
+        assert.isAtLeast(failedOnTheWire(r.log), 1, "the cuts failed the requests on the wire")
         assert.strictEqual(r.row.duplicates, r.row.answerLost)
         assert.isAtLeast(proxy.accepted(), 2, "the client connected again")
       }))
@@ -624,7 +660,9 @@ layer(FcmServer.layer({ tls: true }), { excludeTestServices: true, timeout: "30 
           assert.isAbove(r.row.delivered, n * 0.8)
           assert.isAbove(r.row.failed, 0, "the permanent failures were reported")
           assert.isAtMost(r.row.duplicates, r.row.answerLost)
-          assert.isAtMost(r.row.answerLost, 2 * concurrency, "only answers in flight at a cut are lost")
+          // the answers lost are those of requests that failed on the wire (at the cuts, or slower than the timeout);
+          // a stream reset, a hang or an error answer is never processed, or answered
+          assert.deepStrictEqual(lostWithoutAFailure(r.records, r.log), [], "only answers of failed requests are lost")
         }))
     }
 
@@ -749,7 +787,8 @@ layer(Layer.empty, { excludeTestServices: true, timeout: "30 seconds" })(
         rows.push(row)
         assert.strictEqual(row.delivered, input.length)
         assert.isAtMost(row.duplicates, row.answerLost)
-        assert.isAtMost(row.answerLost, 16, "only requests in flight when the server stopped")
+        // the answers lost are those of the requests on the wire when the server stopped (or slower than the timeout)
+        assert.deepStrictEqual(lostWithoutAFailure(records, log), [], "only answers of failed requests are lost")
         assert.isAbove(emulatorB!.model.counters().routes.v1 ?? 0, 0, "the new server took over")
         const stats = yield* pool!.stats
         assert.strictEqual(stats.sessionsConnecting + stats.streamsInFlight + stats.queued, 0)
