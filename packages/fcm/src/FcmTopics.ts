@@ -25,6 +25,7 @@ import * as Schedule from "effect/Schedule"
 import * as Backoff from "./Backoff.js"
 import * as Credentials from "./Credentials.js"
 import type { FcmError, InvalidMessage } from "./FcmError.js"
+import * as Governor from "./Governor.js"
 import { checkBaseUrl, checkPositiveInt, checkTimeout } from "./internal/http.js"
 import * as Topics from "./internal/topics.js"
 import * as Send from "./internal/topicsSend.js"
@@ -115,8 +116,9 @@ export interface Options {
   readonly backoffMillis?: number | undefined
   /**
    * Subscription changes (a token added to or removed from a topic) per second the service keeps to, retries
-   * included, shared by every call of the service (default 3,000, FCM's limit per project): a burst of one second's
-   * worth goes at once, then each request waits its turn on the `Clock`. `false` sends without pacing.
+   * included, shared by every call of the service (default 3,000, FCM's limit per project): the governor's token
+   * bucket ({@link Governor.memoryStore}), a burst of one second's worth (at least one full request) at once, then
+   * each request waits its turn on the `Clock`, in whole milliseconds. `false` sends without pacing.
    */
   readonly changesPerSecond?: number | false | undefined
 }
@@ -423,7 +425,12 @@ export const make = (
     const changesPerSecond = options.changesPerSecond === false
       ? undefined
       : yield* checkPositiveInt("changesPerSecond", options.changesPerSecond ?? DEFAULT_CHANGES_PER_SECOND)
-    const sendAll = Send.make({ credentials, http, baseUrl, timeout, concurrency, changesPerSecond })
+    // the governor's token bucket, a second's worth at once (one full request when the rate is lower)
+    const pace = changesPerSecond === undefined ? undefined : yield* Governor.memoryStore({
+      perMinute: changesPerSecond * 60,
+      burst: Math.max(changesPerSecond, Topics.MAX_TOKENS_PER_REQUEST)
+    })
+    const sendAll = Send.make({ credentials, http, baseUrl, timeout, concurrency, pace })
 
     const once = (
       action: Action,

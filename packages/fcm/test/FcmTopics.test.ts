@@ -269,18 +269,22 @@ describe("FcmTopics keeps to FCM's rate of subscription changes", () => {
     return Effect.gen(function*() {
       assert.strictEqual(FcmTopics.DEFAULT_CHANGES_PER_SECOND, 3000)
       // 5,000 changes: news 1000 + 1000 + 500, scores 1000 + 1000 + 500, four requests in flight at most
+      // each request waits until the bucket (3,000, refilled at 3 a millisecond) has its changes, rounded up to the
+      // millisecond: 500 over the bucket wait 166.7 ms (167), 1,500 over 500 ms, 2,000 over 666.7 ms (667)
       const fiber = yield* Effect.fork(FcmTopics.subscribe(["news", "scores"], tokensOf(2500)))
       yield* TestClock.adjust("0 millis")
       assert.strictEqual(changes(requests), 2500, "the first 2,500 fit the bucket; the next 1,000 would not")
-      yield* TestClock.adjust("160 millis")
+      yield* TestClock.adjust("166 millis")
       assert.strictEqual(changes(requests), 2500)
-      yield* TestClock.adjust("10 millis") // 170 ms: 1,000 more paid for at 3,000/s (333 ms) past the bucket's second
+      yield* TestClock.adjust("1 millis") // 167 ms
       assert.strictEqual(changes(requests), 3500)
-      yield* TestClock.adjust("320 millis") // 490 ms
+      yield* TestClock.adjust("332 millis") // 499 ms
       assert.strictEqual(changes(requests), 3500)
-      yield* TestClock.adjust("20 millis") // 510 ms
+      yield* TestClock.adjust("1 millis") // 500 ms
       assert.strictEqual(changes(requests), 4500)
-      yield* TestClock.adjust("200 millis") // 710 ms
+      yield* TestClock.adjust("166 millis") // 666 ms
+      assert.strictEqual(changes(requests), 4500)
+      yield* TestClock.adjust("1 millis") // 667 ms
       assert.strictEqual(changes(requests), 5000)
       const result = yield* Fiber.join(fiber)
       assert.ok(result.isComplete)
@@ -295,7 +299,9 @@ describe("FcmTopics keeps to FCM's rate of subscription changes", () => {
         const second = yield* Effect.fork(FcmTopics.unsubscribe("sport", tokensOf(1000, "b")))
         yield* TestClock.adjust("0 millis")
         assert.strictEqual(paced.requests.length, 1)
-        yield* TestClock.adjust("1 second")
+        yield* TestClock.adjust("999 millis")
+        assert.strictEqual(paced.requests.length, 1, "the second call's 1,000 changes wait a second at 1,000 a second")
+        yield* TestClock.adjust("1 millis")
         assert.strictEqual(paced.requests.length, 2)
         yield* Fiber.join(first)
         yield* Fiber.join(second)
@@ -305,6 +311,20 @@ describe("FcmTopics keeps to FCM's rate of subscription changes", () => {
       yield* FcmTopics.subscribe(["a", "b", "c"], tokensOf(3000)).pipe(Effect.provide(free.layer))
       assert.strictEqual(free.requests.length, 9)
     }))
+
+  it.effect("below 1,000 a second the bucket holds one full request: the first goes at once, the next waits", () => {
+    const { layer, requests } = topicsWith(allOk, { changesPerSecond: 100 })
+    return Effect.gen(function*() {
+      const fiber = yield* Effect.fork(FcmTopics.subscribe("news", tokensOf(2000)))
+      yield* TestClock.adjust("0 millis")
+      assert.strictEqual(changes(requests), 1000)
+      yield* TestClock.adjust("9999 millis")
+      assert.strictEqual(changes(requests), 1000, "1,000 more changes at 100 a second: 10 seconds")
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(changes(requests), 2000)
+      assert.ok((yield* Fiber.join(fiber)).isComplete)
+    }).pipe(Effect.provide(layer))
+  })
 
   it.effect("a rate that is not a positive integer is refused naming changesPerSecond", () =>
     Effect.gen(function*() {

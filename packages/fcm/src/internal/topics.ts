@@ -214,20 +214,3 @@ export const check = (
   }
   return wire
 }
-
-/**
- * A token bucket of subscription changes, as a pure pacer: `rate` changes a second, holding a second's worth (or one
- * full request, when that is more). Each call takes `changes` from it at `now` (milliseconds of the `Clock`) and
- * returns how long that request must wait first; calls are served in the order they come.
- *
- * @internal
- */
-export const pacer = (rate: number, largestRequest: number): (now: number, changes: number) => number => {
-  const capacityMillis = Math.max(1000, (largestRequest * 1000) / rate)
-  // the time at which the bucket will have refilled what was taken so far
-  let paidUntil = Number.NEGATIVE_INFINITY
-  return (now, changes) => {
-    paidUntil = Math.max(paidUntil, now) + (changes * 1000) / rate
-    return Math.max(0, paidUntil - now - capacityMillis)
-  }
-}

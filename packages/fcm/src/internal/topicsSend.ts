@@ -8,12 +8,12 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Credentials from "../Credentials.js"
 import type { AuthenticationError, InvalidMessage, TransportError } from "../FcmError.js"
+import type * as Governor from "../Governor.js"
 import { exchange } from "./http.js"
 import * as Topics from "./topics.js"
 
@@ -33,8 +33,8 @@ export interface Config {
   readonly baseUrl: string
   readonly timeout: Duration.Duration
   readonly concurrency: number
-  /** Subscription changes a second, or `undefined` for no pacing. */
-  readonly changesPerSecond: number | undefined
+  /** The budget of subscription changes each request takes its own from first, or `undefined` for no pacing. */
+  readonly pace: Governor.Store | undefined
 }
 
 /**
@@ -44,15 +44,12 @@ export interface Config {
  */
 export const make = (config: Config) => {
   const { concurrency, credentials, http, timeout } = config
-  const pacer = config.changesPerSecond === undefined
-    ? undefined
-    : Topics.pacer(config.changesPerSecond, Topics.MAX_TOKENS_PER_REQUEST)
+  const store = config.pace
   /** Waits until `changes` more subscription changes keep within the rate. */
   const pace = (changes: number): Effect.Effect<void> =>
-    pacer === undefined ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const wait = pacer(now, changes)
-      return wait > 0 ? Effect.sleep(Duration.millis(wait)) : Effect.void
-    })
+    store === undefined
+      ? Effect.void
+      : Effect.flatMap(store.take(changes), (wait) => wait > 0 ? Effect.sleep(Duration.millis(wait)) : Effect.void)
   const endpoints = {
     subscribe: HttpClientRequest.post(`${config.baseUrl}/iid/v1:batchAdd`),
     unsubscribe: HttpClientRequest.post(`${config.baseUrl}/iid/v1:batchRemove`)
