@@ -5,9 +5,10 @@
  *   so that a large send slows down before FCM answers 429. The bucket lives in a {@link Store}: in memory by
  *   default, or anywhere a store is written for (a SQL table shared by several processes, Redis), so that every
  *   sender of a project draws from the same budget.
- * - **An adaptive concurrency limit** (on by default in `FcmV1` and `FcmLegacy`): the requests in flight grow while
- *   latency stays flat and the limit is what holds the sender back, and shrink at once on a project's 429, a 5xx, a
- *   reset connection or a timeout, and in proportion when latency rises. The protocol's `concurrency` is its cap.
+ * - **An adaptive concurrency limit** (on by default in `FcmV1` and `FcmLegacy`): the requests in flight grow, in
+ *   steps, while each step raises throughput and the limit is what holds the sender back, and shrink at once on a
+ *   project's 429, a 5xx, a reset connection or a timeout, and in proportion when latency rises. The protocol's
+ *   `concurrency` is its cap. A client's sends share the limit.
  *
  * The current limit is the gauge {@link concurrencyLimit}; the bucket's waits are the histogram {@link rateWait}.
  *
@@ -23,6 +24,7 @@ import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricKey from "effect/MetricKey"
 import * as MetricLabel from "effect/MetricLabel"
 import { AdaptiveLimit, defaults } from "./internal/adaptiveLimit.js"
+import { type Holder, type Places, registry } from "./internal/places.js"
 import type * as Result from "./Result.js"
 
 /**
@@ -313,6 +315,8 @@ const isDropped = (outcomes: ReadonlyArray<Result.Outcome>): boolean => {
 interface Waiter {
   readonly resume: (effect: Effect.Effect<number>) => void
   granted: boolean
+  /** Who holds the place once granted (a worker of the engine), when not the waiter itself. */
+  readonly holder: Holder | undefined
 }
 
 /**
@@ -359,6 +363,10 @@ export const unsafeMake = (options: MakeOptions): Governor => {
     while (inFlight < limit && waiters.length > 0) {
       const waiter = waiters.shift()!
       waiter.granted = true
+      if (waiter.holder !== undefined) {
+        waiter.holder.holding = true
+        waiter.holder.group.held++
+      }
       inFlight++
       waiter.resume(Effect.succeed(inFlight))
     }
@@ -371,7 +379,7 @@ export const unsafeMake = (options: MakeOptions): Governor => {
 
   /** Waits for a place among the requests in flight; answers the number in flight, itself included. */
   const waitTurn: Effect.Effect<number> = Effect.async<number>((resume) => {
-    const waiter: Waiter = { resume, granted: false }
+    const waiter: Waiter = { resume, granted: false, holder: undefined }
     waiters.push(waiter)
     // places may have been given back since the caller looked
     grant()
@@ -398,6 +406,50 @@ export const unsafeMake = (options: MakeOptions): Governor => {
     if (change === "none") return
     limit = adaptive.current
     gauge.unsafeUpdate(limit, NO_TAGS)
+  }
+
+  /** The groups (fan-outs) holding or wanting places: each one's share is the limit divided among them. */
+  let groups = 0
+  const share = (): number => Math.ceil(limit / Math.max(1, groups))
+  const places: Places = {
+    join: () => {
+      groups++
+      let joined = true
+      return () => {
+        if (joined) groups--
+        joined = false
+      }
+    },
+    tryTake: (holder) => {
+      if (inFlight >= limit || waiters.length > 0) return false
+      inFlight++
+      holder.holding = true
+      holder.group.held++
+      return true
+    },
+    take: (holder) =>
+      Effect.async<number>((resume) => {
+        const waiter: Waiter = { resume, granted: false, holder }
+        waiters.push(waiter)
+        grant()
+        return Effect.sync(() => {
+          // a granted place is the holder's to give back
+          if (waiter.granted) return
+          const i = waiters.indexOf(waiter)
+          if (i >= 0) waiters.splice(i, 1)
+        })
+      }),
+    give: (holder) => {
+      if (!holder.holding) return
+      holder.holding = false
+      holder.group.held--
+      release()
+    },
+    yielding: (group) => inFlight > limit || (waiters.length > 0 && group.held > share()),
+    wanting: (group) => group.held < share(),
+    spare: () => (waiters.length === 0 && limit > inFlight ? limit - inFlight : 0),
+    held: () => inFlight,
+    learn
   }
 
   /**
@@ -464,11 +516,13 @@ export const unsafeMake = (options: MakeOptions): Governor => {
       return store === undefined ? gated : Effect.zipRight(takeRate(messages, clock), gated)
     })
 
-  return {
+  const governor: Governor = {
     run,
     limit: Effect.sync(() => limit),
     inFlight: Effect.sync(() => inFlight)
   }
+  if (store === undefined) registry.set(governor, places)
+  return governor
 }
 
 /**

@@ -61,7 +61,7 @@ export const defaults = {
   step: 1.25,
   gainShare: 0.5,
   minSamples: 32,
-  minWindowMillis: 100,
+  minWindowMillis: 200,
   maxHold: 8
 } as const
 

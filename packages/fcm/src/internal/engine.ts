@@ -1,8 +1,9 @@
 /**
  * The fan-out engine both protocols send through. A send is a list of units, each a target and its encoded payload;
  * a request is a run of consecutive units that share one payload, up to the protocol's batch size (1000 tokens a
- * legacy request, one message a v1 request). A fixed pool of workers takes the requests in turn, and each request's
- * outcomes land in an array indexed by unit. Retry rounds resend the retryable units whose time has come with the
+ * legacy request, one message a v1 request). A pool of workers takes the requests in turn, and each request's
+ * outcomes land in an array indexed by unit: under a governor's limit, workers that each hold a place among the
+ * requests in flight and follow the limit as it moves; otherwise a fixed pool of `concurrency` workers. Retry rounds resend the retryable units whose time has come with the
  * payloads they already have: a message is validated and encoded once per send.
  *
  * Every request goes through {@link Engine.request} (acquire → send → report): the one place where a request starts
@@ -13,8 +14,11 @@
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
@@ -32,6 +36,7 @@ import type { Governor } from "../Governor.js"
 import type { Result } from "../Result.js"
 import { Outcome } from "../Result.js"
 import * as DeliveryRules from "./delivery.js"
+import { type Group, type Holder, type Places, registry as governorPlaces } from "./places.js"
 
 // ---------------------------------------------------------------------------------------------------------------------
 // metrics
@@ -200,6 +205,11 @@ export const shared = <P>(targets: ReadonlyArray<string>, payload: P): Units<P> 
  */
 export class SendFailure {
   constructor(readonly error: FcmError, readonly outcomes: ReadonlyArray<Outcome>) {}
+}
+
+/** A worker of a fan-out that follows the limit: its place, and the fiber's clock its requests are timed on. */
+interface Worker extends Holder {
+  readonly clock: Clock.Clock
 }
 
 /**
@@ -402,6 +412,8 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
     traced(effect, spanName, attributes === undefined ? spanAttributes : { ...spanAttributes, ...attributes })
 
   const governor = wire.governor
+  /** The governor's places, when its workers can hold them (no rate budget): see {@link attempt}. */
+  const places = governor === undefined ? undefined : governorPlaces.get(governor)
 
   const request = (
     slot: Slot,
@@ -498,6 +510,68 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
         return to
       }
 
+      /** The targets of the request over positions [from, to). */
+      const targetsOf = (from: number, to: number): ReadonlyArray<string> => {
+        if (to - from === 1) return [units.targets[unitAt(from)]!]
+        if (indices === undefined) return units.targets.slice(from, to)
+        const some = new Array<string>(to - from)
+        for (let k = from; k < to; k++) some[k - from] = units.targets[indices[k]!]!
+        return some
+      }
+
+      /** A request that failed the send: stops the fan-out; under at-most-once, what FCM may have taken is unknown. */
+      const failed = (error: FcmError, from: number, to: number): void => {
+        failure ??= error
+        if (atMostOnce && DeliveryRules.mayHaveBeenProcessed(error)) {
+          // FCM took the request but its answer cannot be read: its targets may have been delivered
+          const outcome = DeliveryRules.unreadable(error)
+          const outcomes = new Array<Outcome>(to - from)
+          for (let k = from; k < to; k++) out[unitAt(k)] = outcomes[k - from] = outcome
+          recordOutcomes(outcomes)
+        }
+      }
+
+      /** A request answered: its outcomes land; answers whether the send goes on (the configuration holds). */
+      const answered = (outcomes: ReadonlyArray<Outcome>, from: number, to: number): boolean => {
+        for (let k = from; k < to; k++) out[unitAt(k)] = outcomes[k - from]
+        if (check !== undefined && !check.settled) {
+          const code = check.note(outcomes)
+          if (code !== undefined) {
+            failure ??= misconfiguration!.error(code, check.seen)
+            return false
+          }
+        }
+        return true
+      }
+
+      const maxWorkers = Math.min(concurrency, Math.ceil(count / batchSize))
+      if (places !== undefined && maxWorkers > 0) {
+        return Effect.flatMap(
+          followLimit(places, maxWorkers, () => next < count && failure === undefined, (
+            slot,
+            holder
+          ) =>
+            Effect.suspend(() => {
+              const from = next
+              const to = requestEnd(from)
+              next = to
+              const startedAt = holder.clock.unsafeCurrentTimeMillis()
+              const inFlightAtStart = places.held()
+              return Effect.matchEffect(direct(slot, units.payload(unitAt(from)), targetsOf(from, to), debug), {
+                onFailure: (error) => {
+                  failed(error, from, to)
+                  return Effect.succeed(false)
+                },
+                onSuccess: (outcomes) => {
+                  places.learn(startedAt, holder.clock.unsafeCurrentTimeMillis() - startedAt, inFlightAtStart, outcomes)
+                  return answered(outcomes, from, to) ? Effect.succeed(true) : Effect.succeed(false)
+                }
+              })
+            })),
+          () => failure === undefined ? Effect.void : Effect.fail(failure)
+        )
+      }
+
       const worker = (): Effect.Effect<void> => {
         const slot = new Slot()
         const step: Effect.Effect<void> = Effect.suspend(() => {
@@ -505,49 +579,103 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
           const from = next
           const to = requestEnd(from)
           next = to
-          const first = unitAt(from)
-          let targets: ReadonlyArray<string>
-          if (to - from === 1) {
-            targets = [units.targets[first]!]
-          } else if (indices === undefined) {
-            targets = units.targets.slice(from, to)
-          } else {
-            const some = new Array<string>(to - from)
-            for (let k = from; k < to; k++) some[k - from] = units.targets[indices[k]!]!
-            targets = some
-          }
-          return Effect.matchEffect(request(slot, units.payload(first), targets, debug, stopped), {
+          return Effect.matchEffect(request(slot, units.payload(unitAt(from)), targetsOf(from, to), debug, stopped), {
             onFailure: (error) => {
-              failure ??= error
-              if (atMostOnce && DeliveryRules.mayHaveBeenProcessed(error)) {
-                // FCM took the request but its answer cannot be read: its targets may have been delivered
-                const outcome = DeliveryRules.unreadable(error)
-                for (let k = from; k < to; k++) out[unitAt(k)] = outcome
-                recordOutcomes(targets.map(() => outcome))
-              }
+              failed(error, from, to)
               return Effect.void
             },
-            onSuccess: (outcomes) => {
-              for (let k = from; k < to; k++) out[unitAt(k)] = outcomes[k - from]
-              if (check !== undefined && !check.settled) {
-                const code = check.note(outcomes)
-                if (code !== undefined) {
-                  failure ??= misconfiguration!.error(code, check.seen)
-                  return Effect.void
-                }
-              }
-              return step
-            }
+            onSuccess: (outcomes) => answered(outcomes, from, to) ? step : Effect.void
           })
         })
         return Effect.ensuring(step, Effect.sync(() => release(slot)))
       }
-      const workers = Math.min(concurrency, Math.ceil(count / batchSize))
-      const all = workers <= 1
+      const all = maxWorkers <= 1
         ? worker()
-        : Effect.all(Array.from({ length: workers }, worker), { concurrency: "unbounded", discard: true })
+        : Effect.all(Array.from({ length: maxWorkers }, worker), { concurrency: "unbounded", discard: true })
       return Effect.flatMap(all, () => failure === undefined ? Effect.void : Effect.fail(failure))
     })
+
+  /**
+   * Workers that follow the governor's limit: each holds a place among the requests in flight for as long as it
+   * works, so that a request takes no place of its own (nothing to wait for, nothing to give back per request). The
+   * fan-out starts as many workers as there are free places (at least one), and after each request a worker
+   *
+   * - gives its place back when the limit fell below the places held, or another send waits for a place (the
+   *   places then go round the waiting sends in turn); a worker without a place takes one again if one is free, else
+   *   waits for one when no other worker of the fan-out does, else ends;
+   * - otherwise starts more workers when the limit rose (free places and requests left).
+   *
+   * Each worker's place is given back when it ends, however it ends (one finalizer per worker): an interrupted fan-out
+   * leaks none. `more()` says whether a request is left to send; `send` sends the next one and answers whether the
+   * fan-out goes on. The fan-out ends when every worker has.
+   */
+  const followLimit = (
+    places: Places,
+    maxWorkers: number,
+    more: () => boolean,
+    send: (slot: Slot, holder: Worker) => Effect.Effect<boolean>
+  ): Effect.Effect<void> =>
+    Effect.clockWith((clock) =>
+      Effect.scopeWith((scope) => {
+        const done = Deferred.unsafeMake<void>(FiberId.none)
+        const group: Group = { held: 0 }
+        let live = 0
+        let waiting = false
+
+        const spawn = (n: number): Effect.Effect<void> => {
+          live += n
+          if (n === 1) return Effect.asVoid(Effect.forkIn(worker(), scope))
+          const forks = new Array<Effect.Effect<unknown>>(n)
+          for (let i = 0; i < n; i++) forks[i] = Effect.forkIn(worker(), scope)
+          return Effect.all(forks, { discard: true })
+        }
+
+        const worker = (): Effect.Effect<void> => {
+          const slot = new Slot()
+          const self: Worker = { holding: false, group, clock }
+          const step: Effect.Effect<void> = Effect.suspend(() => {
+            if (!more()) return Effect.void
+            if (!self.holding) {
+              if (places.tryTake(self)) return step
+              // no place free: one worker of the fan-out waits for one while the fan-out holds less than its share
+              if (waiting || !places.wanting(group)) return Effect.void
+              waiting = true
+              return Effect.flatMap(
+                Effect.ensuring(places.take(self), Effect.sync(() => void (waiting = false))),
+                // with a place, and still under its share: another worker waits for the next
+                () => !waiting && live < maxWorkers && places.wanting(group) ? Effect.zipRight(spawn(1), step) : step
+              )
+            }
+            return Effect.flatMap(send(slot, self), (goOn) => {
+              if (!goOn) return Effect.void
+              if (places.yielding(group)) {
+                places.give(self)
+                return step
+              }
+              if (live < maxWorkers && more()) {
+                const spare = places.spare()
+                if (spare > 0) return Effect.zipRight(spawn(Math.min(spare, maxWorkers - live)), step)
+              }
+              return step
+            })
+          })
+          return Effect.ensuring(
+            step,
+            Effect.sync(() => {
+              places.give(self)
+              release(slot)
+              if (--live === 0) Deferred.unsafeDone(done, Exit.void)
+            })
+          )
+        }
+
+        const leave = places.join()
+        return Effect.ensuring(
+          Effect.zipRight(spawn(Math.max(1, Math.min(maxWorkers, places.spare()))), Deferred.await(done)),
+          Effect.sync(leave)
+        )
+      })
+    ).pipe(Effect.scoped)
 
   const sendAll = (units: Units<P>, check: boolean): Effect.Effect<Array<Outcome>, SendFailure> =>
     Effect.suspend(() => {
