@@ -21,6 +21,7 @@ import * as Redacted from "effect/Redacted"
 import type * as Schedule from "effect/Schedule"
 import * as Backoff from "./Backoff.js"
 import * as Credentials from "./Credentials.js"
+import * as DirectExchange from "./DirectExchange.js"
 import * as FcmClient from "./FcmClient.js"
 import type * as FcmError from "./FcmError.js"
 import type { AuthenticationError, TransportError } from "./FcmError.js"
@@ -30,7 +31,18 @@ import * as Client from "./internal/client.js"
 import * as DeliveryRules from "./internal/delivery.js"
 import * as Engine from "./internal/engine.js"
 import * as Governed from "./internal/governed.js"
-import { checkBaseUrl, checkDelivery, checkPositiveInt, checkTimeout, exchange } from "./internal/http.js"
+import {
+  type Answer,
+  checkBaseUrl,
+  checkDelivery,
+  checkPositiveInt,
+  checkTimeout,
+  DirectAnswer,
+  directFailure,
+  directWithin,
+  exchange,
+  type Failure
+} from "./internal/http.js"
 import { withPartial } from "./internal/partial.js"
 import * as V1 from "./internal/v1.js"
 import * as Message from "./Message.js"
@@ -365,7 +377,10 @@ const build = (
       protocol: "v1"
     })
     const http = yield* HttpClient.HttpClient
-    const endpoint = HttpClientRequest.post(`${baseUrl}/v1/projects/${encodeURIComponent(projectId)}/messages:send`)
+    const url = `${baseUrl}/v1/projects/${encodeURIComponent(projectId)}/messages:send`
+    const endpoint = HttpClientRequest.post(url)
+    // The transport's direct exchange, when the client offers one (a derived or wrapped client does not).
+    const direct = DirectExchange.get(http)
 
     /** A credentials failure: a retryable one makes the target's outcome retryable, any other fails the send. */
     const tokenFailed = (error: Credentials.CredentialsError): Effect.Effect<Outcome, Fatal> =>
@@ -375,7 +390,8 @@ const build = (
         )
         : Effect.fail(error)
 
-    // The request with its bearer token, rebuilt only when the access token changes (not once per message).
+    // The request with its bearer token (or, for a direct exchange, its headers), rebuilt only when the access token
+    // changes (not once per message).
     let authorisedToken: Redacted.Redacted<string> | undefined
     let authorisedValue: string | undefined
     let authorisedRequest = endpoint
@@ -390,10 +406,55 @@ const build = (
       }
       return authorisedRequest
     }
+    let headersToken: Redacted.Redacted<string> | undefined
+    let headersValue: string | undefined
+    let headers: DirectExchange.Headers = {}
+    const headersFor = (token: Redacted.Redacted<string>): DirectExchange.Headers => {
+      if (token !== headersToken) {
+        const value = Redacted.value(token)
+        if (value !== headersValue) {
+          headers = { authorization: `Bearer ${value}`, "content-type": "application/json" }
+          headersValue = value
+        }
+        headersToken = token
+      }
+      return headers
+    }
+
+    /** A request that got no answer: a fatal failure fails the send, any other leaves the target to its rules. */
+    const unanswered = (failure: Failure): Effect.Effect<ReadonlyArray<Outcome>, Fatal> =>
+      failure._tag === "Fatal"
+        ? Effect.fail(failure.error)
+        : Effect.succeed([DeliveryRules.unanswered(failure.reason, failure.mayHaveBeenProcessed, delivery)])
+
+    /** An answer, classified; a 401 on the first attempt invalidates the token and sends once more. */
+    const answered = (
+      answer: Answer,
+      token: Redacted.Redacted<string>,
+      body: string,
+      clock: Clock.Clock,
+      first: boolean
+    ): Effect.Effect<ReadonlyArray<Outcome>, Fatal> => {
+      const classified = V1.classify(answer, token)
+      switch (classified._tag) {
+        case "Outcome":
+          return Effect.succeed([
+            atMostOnce ? DeliveryRules.answered(classified.outcome, delivery) : classified.outcome
+          ])
+        case "Fatal":
+          return Effect.fail(classified.error)
+        case "Unauthenticated":
+          // The token may have expired or been revoked early: refresh it once and resend.
+          return first
+            ? Effect.zipRight(credentials.invalidate(token), attempt(body, clock, false))
+            : Effect.fail(classified.error)
+      }
+    }
 
     /**
      * One attempt; a 401 on the first one invalidates the token and sends once more with a fresh one. Written with
-     * `flatMap`/`succeed` rather than `Effect.gen` and `Effect.map`: this runs once per target of a fan-out.
+     * `flatMap`/`succeed` rather than `Effect.gen` and `Effect.map`: this runs once per target of a fan-out. Over a
+     * direct exchange, the message is one effect of the transport: no request or response objects.
      */
     const attempt = (
       body: string,
@@ -402,33 +463,21 @@ const build = (
     ): Effect.Effect<ReadonlyArray<Outcome>, Fatal> =>
       Effect.matchEffect(credentials.accessToken, {
         onFailure: (error) => Effect.map(tokenFailed(error), (outcome) => [outcome]),
-        onSuccess: (token) =>
-          Effect.flatMap(
-            exchange(http, HttpClientRequest.bodyText(authorised(token), body, "application/json"), timeout, clock),
-            (answer): Effect.Effect<ReadonlyArray<Outcome>, Fatal> => {
-              if (answer._tag === "Left") {
-                const failure = answer.left
-                if (failure._tag === "Fatal") return Effect.fail(failure.error)
-                return Effect.succeed([
-                  DeliveryRules.unanswered(failure.reason, failure.mayHaveBeenProcessed, delivery)
-                ])
-              }
-              const classified = V1.classify(answer.right, token)
-              switch (classified._tag) {
-                case "Outcome":
-                  return Effect.succeed([
-                    atMostOnce ? DeliveryRules.answered(classified.outcome, delivery) : classified.outcome
-                  ])
-                case "Fatal":
-                  return Effect.fail(classified.error)
-                case "Unauthenticated":
-                  // The token may have expired or been revoked early: refresh it once and resend.
-                  return first
-                    ? Effect.zipRight(credentials.invalidate(token), attempt(body, clock, false))
-                    : Effect.fail(classified.error)
-              }
-            }
-          )
+        onSuccess: direct === undefined
+          ? (token) =>
+            Effect.flatMap(
+              exchange(http, HttpClientRequest.bodyText(authorised(token), body, "application/json"), timeout, clock),
+              (answer) =>
+                answer._tag === "Left"
+                  ? unanswered(answer.left)
+                  : answered(answer.right, token, body, clock, first)
+            )
+          : (token) =>
+            Effect.matchEffect(directWithin(direct(url, headersFor(token), body), timeout), {
+              onFailure: (error) => unanswered(directFailure(error, timeout)),
+              onSuccess: (answer) =>
+                answered(new DirectAnswer(answer, clock.unsafeCurrentTimeMillis()), token, body, clock, first)
+            })
       })
 
     const misconfiguration = {

@@ -79,6 +79,22 @@ export * as Cleanup from "./Cleanup.js"
 export * as Credentials from "./Credentials.js"
 
 /**
+ * The direct exchange: a transport's one-effect POST and answer, offered on its `HttpClient` object.
+ *
+ * @example
+ * ```ts
+ * import { DirectExchange } from "@effect-fcm/fcm"
+ * import type { HttpClient } from "@effect/platform"
+ *
+ * const isDirect = (client: HttpClient.HttpClient) => DirectExchange.get(client) !== undefined
+ * ```
+ *
+ * @since 0.1.0
+ * @category exports
+ */
+export * as DirectExchange from "./DirectExchange.js"
+
+/**
  * The service that sends: `send`, `sendWithRetry` and `sendStream`, whatever the protocol.
  *
  * @example

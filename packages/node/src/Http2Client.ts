@@ -26,8 +26,15 @@
  * Response bodies are read completely into memory before the response is returned, so `text`, `json`,
  * `arrayBuffer` and `stream` never touch the network.
  *
+ * The client also offers a direct exchange (`DirectExchange` of `@effect-fcm/fcm`), which the v1 sender uses for
+ * every message: a `POST` of a URL, headers and a body string through the same pool, deadline, cancellation and
+ * failures as `execute`, answered with the status, the body text and `Retry-After`, without an `HttpClientRequest` or
+ * an `HttpClientResponse`. Whenever `execute` may open a span (see {@link Options.spans}), the direct exchange goes
+ * through `execute`, so spans and trace headers are the same either way.
+ *
  * @since 0.1.0
  */
+import * as DirectExchange from "@effect-fcm/fcm/DirectExchange"
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientError from "@effect/platform/HttpClientError"
@@ -44,7 +51,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import * as FiberRef from "effect/FiberRef"
 import { dual } from "effect/Function"
 import { globalValue } from "effect/GlobalValue"
@@ -54,7 +61,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
 import { ConnectionPool, type ResolvedOptions } from "./internal/pool.js"
-import { makeTarget, type Target } from "./internal/pooledRequest.js"
+import { makeTarget, type Resume, type Target } from "./internal/pooledRequest.js"
 import { parseProxyUrl } from "./internal/proxy.js"
 
 /**
@@ -477,6 +484,18 @@ const targetOf = (request: HttpClientRequest.HttpClientRequest): Target | Error 
   return target
 }
 
+/** The URL of a direct exchange split, from the same cache (a URL string splits the same whatever asks). */
+const targetOfUrl = (url: string): Target | Error => {
+  const cached = targets.get(url)
+  if (cached !== undefined) return cached
+  const parsed = UrlParams.makeUrl(url, UrlParams.empty, Option.none())
+  if (parsed._tag === "Left") return parsed.left
+  const target = makeTarget(parsed.right)
+  if (targets.size >= MAX_TARGETS) targets.clear()
+  targets.set(url, target)
+  return target
+}
+
 /**
  * The client span, with the attribute names and redaction of `HttpClient.make`'s own spans (the OpenTelemetry HTTP
  * client conventions): the method, the origin and port, the full URL with its query, the path, the scheme, the
@@ -534,6 +553,11 @@ const withSpan = (
  * {@link Options.spans} says.
  */
 const makeClient = (pool: ConnectionPool, spans: boolean | "auto"): HttpClient.HttpClient => {
+  /** Whether a request of `fiber` may run in a span (then `currentTracerDisabledWhen` has the last word). */
+  const mayTrace = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+    spans !== false &&
+    fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
+    (spans === true || fiber.currentTracer !== nativeTracer)
   const run = (request: HttpClientRequest.HttpClientRequest) =>
     Effect.withFiberRuntime<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>((fiber) => {
       const target = targetOf(request)
@@ -541,14 +565,11 @@ const makeClient = (pool: ConnectionPool, spans: boolean | "auto"): HttpClient.H
         return Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: target }))
       }
       const timeoutMs = fiber.getFiberRef(currentRequestTimeout) ?? pool.options.requestTimeoutMs
-      const traced = spans !== false &&
-        fiber.getFiberRef(FiberRef.currentTracerEnabled) &&
-        (spans === true || fiber.currentTracer !== nativeTracer) &&
-        !fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
+      const traced = mayTrace(fiber) && !fiber.getFiberRef(HttpClient.currentTracerDisabledWhen)(request)
       if (!traced) return send(pool, fiber, request, target, timeoutMs)
       return withSpan(fiber, request, target, (request) => send(pool, fiber, request, target, timeoutMs))
     })
-  return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+  const client = HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
     // `execute` passes the request as `Effect.succeed(request)`, an `Exit`: it is read directly, without a `flatMap`.
     (effect) =>
       Exit.isExit(effect) && Exit.isSuccess(effect)
@@ -556,7 +577,63 @@ const makeClient = (pool: ConnectionPool, spans: boolean | "auto"): HttpClient.H
         : Effect.flatMap(effect, run),
     Effect.succeed
   )
+
+  /**
+   * The direct exchange on `fiber`: what `execute` does for the same `POST`, without its request and response
+   * objects. A request that may run in a span goes through `execute` itself, so that spans and trace headers are
+   * exactly `execute`'s.
+   */
+  const exchangeOn = (
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    url: string,
+    headers: DirectExchange.Headers,
+    body: string,
+    resume: Resume
+  ): void => {
+    if (mayTrace(fiber)) return resume(throughExecute(client, url, headers, body))
+    const target = targetOfUrl(url)
+    if (target instanceof Error) {
+      return resume(Effect.fail(
+        new HttpClientError.RequestError({ request: postOf(url, headers, body), reason: "InvalidUrl", cause: target })
+      ))
+    }
+    const timeoutMs = fiber.getFiberRef(currentRequestTimeout) ?? pool.options.requestTimeoutMs
+    pool.exchange(fiber, url, target, headers, body, timeoutMs, resume)
+  }
+  const exchange: DirectExchange.DirectExchange = (url, headers, body) =>
+    // one `Effect.async` per exchange; its register function runs on the fiber that runs it
+    Effect.async<DirectExchange.Answer, HttpClientError.HttpClientError>((resume) => {
+      const fiber = Fiber.getCurrentFiber()
+      if (fiber._tag === "Some") return exchangeOn(fiber.value, url, headers, body, resume)
+      resume(Effect.withFiberRuntime((fiber) =>
+        Effect.async<DirectExchange.Answer, HttpClientError.HttpClientError>((resume) =>
+          exchangeOn(fiber, url, headers, body, resume)
+        )
+      ))
+    })
+  return DirectExchange.offer(client, exchange)
 }
+
+/** The `POST` a direct exchange stands for, as `execute` would be given it. */
+const postOf = (url: string, headers: DirectExchange.Headers, body: string): HttpClientRequest.HttpClientRequest =>
+  HttpClientRequest.bodyText(HttpClientRequest.post(url, { headers }), body, headers["content-type"])
+
+/** A direct exchange through `execute`: the request, its response, and the response's body as text. */
+const throughExecute = (
+  client: HttpClient.HttpClient,
+  url: string,
+  headers: DirectExchange.Headers,
+  body: string
+): Effect.Effect<DirectExchange.Answer, HttpClientError.HttpClientError> =>
+  Effect.flatMap(
+    client.execute(postOf(url, headers, body)),
+    (response) =>
+      Effect.map(response.text, (text): DirectExchange.Answer => ({
+        status: response.status,
+        body: text,
+        retryAfter: response.headers["retry-after"]
+      }))
+  )
 
 const statsOf = (pool: ConnectionPool): Effect.Effect<Stats> => Effect.sync(() => pool.stats())
 

@@ -4,6 +4,7 @@ import * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as DirectExchange from "../DirectExchange.js"
 import { TransportError } from "../FcmError.js"
 
 /** @internal */
@@ -195,6 +196,60 @@ export const exchange = (
     ),
     Effect.either
   )
+}
+
+/**
+ * What a direct exchange ({@link DirectExchange.DirectExchange}) fails with: the transport's `HttpClientError`, or
+ * `"timeout"` when the sender's own timeout (`Effect.timeoutFail`) ran out first.
+ *
+ * @internal
+ */
+export type DirectError = HttpClientError.HttpClientError | "timeout"
+
+/**
+ * The failure of a direct exchange, classified as {@link exchange} classifies the same failure of `execute`.
+ *
+ * @internal
+ */
+export const directFailure = (error: DirectError, timeout: Duration.Duration | undefined): Failure =>
+  error === "timeout"
+    ? {
+      _tag: "Retryable",
+      reason: `Timeout: no answer within ${Duration.format(timeout ?? Duration.zero)}`,
+      mayHaveBeenProcessed: true
+    }
+    : fromHttpError(error)
+
+/**
+ * A direct exchange within `timeout` when one is given, as {@link exchange} runs `execute`.
+ *
+ * @internal
+ */
+export const directWithin = (
+  answer: Effect.Effect<DirectExchange.Answer, HttpClientError.HttpClientError>,
+  timeout: Duration.Duration | undefined
+): Effect.Effect<DirectExchange.Answer, DirectError> =>
+  timeout === undefined
+    ? answer
+    : Effect.timeoutFail(answer, { duration: timeout, onTimeout: () => "timeout" as const })
+
+/**
+ * The answer of a direct exchange, read at `nowMillis`. `retryAfter` is read from the transport's answer when
+ * asked for, as with a response's headers.
+ *
+ * @internal
+ */
+export class DirectAnswer implements Answer {
+  constructor(private readonly answer: DirectExchange.Answer, readonly nowMillis: number) {}
+  get status(): number {
+    return this.answer.status
+  }
+  get body(): string {
+    return this.answer.body
+  }
+  get retryAfter(): string | undefined {
+    return this.answer.retryAfter
+  }
 }
 
 /**

@@ -1,17 +1,26 @@
 /**
  * Shared plumbing of the integration suites: the loopback emulator behind a real HTTP stack (Node's fetch, i.e.
- * undici, over plain HTTP/1.1), clients of both protocols pointed at it, and readers of the emulator's records.
+ * undici, over plain HTTP/1.1, and the pooled HTTP/2 client of `@effect-fcm/node`), clients of both protocols pointed
+ * at it, and readers of the emulator's records.
  */
 import { Emulator, FcmServer, Model } from "@effect-fcm/emulator"
-import { Credentials, FcmLegacy, FcmV1 } from "@effect-fcm/fcm"
+import { Credentials, DirectExchange, FcmLegacy, FcmV1 } from "@effect-fcm/fcm"
 import type { Result } from "@effect-fcm/fcm"
-import { FetchHttpClient } from "@effect/platform"
+import { Http2Client } from "@effect-fcm/node"
+import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { assert } from "@effect/vitest"
-import { Effect, Layer, Redacted, Schedule } from "effect"
+import { Effect, identity, Layer, Redacted, Schedule } from "effect"
 
-/** The emulator (started once per `layer(…)` block, i.e. once per file) and a real HTTP client. */
+/**
+ * The emulator (started once per `layer(…)` block, i.e. once per file) and a real HTTP client; and the pooled HTTP/2
+ * client of `@effect-fcm/node` (h2c to the emulator), whose direct exchange {@link v1PooledClient} sends through.
+ */
 export const emulatorLayer = (config: FcmServer.Config = {}) =>
-  Layer.merge(FcmServer.layer(config), FetchHttpClient.layer)
+  Layer.mergeAll(
+    FcmServer.layer(config),
+    FetchHttpClient.layer,
+    Layer.project(Http2Client.layer({ h2c: true, proxy: "none" }), Http2Client.Pool, Http2Client.Pool, identity)
+  )
 
 /** Clears records, counters and attempt counts, and restores the configured scenarios: each test starts clean. */
 export const fresh = Effect.flatMap(FcmServer.FcmServer, (emulator) => emulator.reset)
@@ -38,6 +47,14 @@ export const v1Client = (options: FcmV1.Options = {}, credentials?: Credentials.
       Effect.provideService(Credentials.Credentials, service)
     )
   }).pipe(Effect.orDie)
+
+/** A v1 client over the pooled HTTP/2 client: every message through the pool's direct exchange. */
+export const v1PooledClient = (options: FcmV1.Options = {}) =>
+  Effect.gen(function*() {
+    const pool = yield* Http2Client.Pool
+    assert.isDefined(DirectExchange.get(pool.client), "the pool's client offers a direct exchange")
+    return yield* v1Client(options).pipe(Effect.provideService(HttpClient.HttpClient, pool.client))
+  })
 
 /** A short retry schedule: 10 ms apart, at most `retries` retries. */
 export const quickRetries = (retries = 5) =>
@@ -147,10 +164,15 @@ export const waitUntil = <E, R>(
     }
   })
 
-/** The two protocols, with the codes each reports for the same scenario. */
+/**
+ * The two protocols, with the codes each reports for the same scenario; v1 twice: over fetch (`execute`) and over the
+ * pooled HTTP/2 client (its direct exchange).
+ */
 export const protocols = [
   {
     name: "legacy",
+    label: "legacy",
+    pooled: false,
     client: (options: { readonly timeout?: FcmLegacy.Options["timeout"] } = {}) => legacyClient(options),
     codes: {
       unavailable: "Unavailable",
@@ -162,7 +184,23 @@ export const protocols = [
   },
   {
     name: "v1",
+    label: "v1",
+    pooled: false,
     client: (options: { readonly timeout?: FcmV1.Options["timeout"] } = {}) => v1Client(options),
+    codes: {
+      unavailable: "UNAVAILABLE",
+      internal: "INTERNAL",
+      invalidToken: "INVALID_ARGUMENT",
+      senderMismatch: "SENDER_ID_MISMATCH",
+      thirdPartyAuth: "THIRD_PARTY_AUTH_ERROR"
+    }
+  },
+  {
+    name: "v1",
+    label: "v1 over HTTP/2 (the direct exchange)",
+    /** The pooled client resends a stream a GOAWAY refused once, transparently. */
+    pooled: true,
+    client: (options: { readonly timeout?: FcmV1.Options["timeout"] } = {}) => v1PooledClient(options),
     codes: {
       unavailable: "UNAVAILABLE",
       internal: "INTERNAL",

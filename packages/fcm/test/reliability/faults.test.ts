@@ -103,6 +103,7 @@ layer(FcmServer.layer({ tls: true }), { excludeTestServices: true, timeout: "30 
         assert.strictEqual(r.row.delivered, 200)
         assert.strictEqual(r.row.retried, 0)
         assert.strictEqual(r.log.sendRequests, 200, "one request per token, nothing resent")
+        assert.strictEqual(r.log.directRequests, 200, "every one through the pool's direct exchange")
         assert.isTrue(r.closedAtScopeEnd, "every session and socket closed when the scope closed")
       }))
 

@@ -377,12 +377,12 @@ const INVALID_VALUE = /[\r\n\0]/
 
 const buildH2Headers = (req: PooledRequest): http2.OutgoingHttpHeaders | Error => {
   const out: http2.OutgoingHttpHeaders = {
-    ":method": req.request.method,
+    ":method": req.method,
     // node:http2 would derive it from the host without the brackets of an IPv6 address
     ":authority": req.origin!.authority,
     ":path": req.target.path
   }
-  const headers = req.request.headers
+  const headers = req.requestHeaders
   for (const key in headers) {
     const value = headers[key]!
     if (!HEADER_NAME.test(key)) return new Error(`invalid header name ${JSON.stringify(key)}`)

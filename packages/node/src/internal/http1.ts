@@ -39,16 +39,20 @@ const agentOf = (origin: Origin): http.Agent => {
 export const sendHttp1 = (origin: Origin, req: PooledRequest): void => {
   req.origin = origin
   req.state = H1
-  const headers: http.OutgoingHttpHeaders = req.contentType === undefined
-    ? req.request.headers
-    : { ...req.request.headers, "content-type": req.contentType }
+  let headers: http.OutgoingHttpHeaders = req.contentType === undefined
+    ? req.requestHeaders
+    : { ...req.requestHeaders, "content-type": req.contentType }
+  // a direct exchange's text body goes with its length, as `execute`'s bytes do (rather than chunked)
+  if (req.exchange && typeof req.body === "string" && headers["content-length"] === undefined) {
+    headers = { ...headers, "content-length": Buffer.byteLength(req.body) }
+  }
   let h1Request: http.ClientRequest
   try {
     h1Request = (origin.secure ? https : http).request({
       host: origin.host,
       port: origin.port,
       path: req.target.path,
-      method: req.request.method,
+      method: req.method,
       headers,
       agent: agentOf(origin)
     })

@@ -15,7 +15,7 @@ import type { Stats } from "../Http2Client.js"
 import { wireError } from "./failure.js"
 import { CONNECTING, DRAINING, type H2Session, READY } from "./h2Session.js"
 import { Origin } from "./origin.js"
-import { type Body, onTimeout, PooledRequest, type Target } from "./pooledRequest.js"
+import { type Body, onTimeout, PooledRequest, type Resume, type Target } from "./pooledRequest.js"
 import type { Env, ProxyOption } from "./proxy.js"
 import { secureContextFor } from "./trust.js"
 
@@ -82,9 +82,37 @@ export class ConnectionPool {
     contentType: string | undefined,
     timeoutMs: number
   ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError> {
-    const req = new PooledRequest(this, fiber, request, target, body, contentType, timeoutMs)
+    const req = new PooledRequest(
+      this,
+      fiber,
+      request,
+      request.url,
+      request.method,
+      request.headers,
+      target,
+      body,
+      contentType,
+      timeoutMs
+    )
     // no canceler: an interrupted fiber's request is abandoned by its watch (see `PooledRequest.register`)
     return Effect.async((resume) => req.register(resume))
+  }
+
+  /**
+   * A direct exchange: a `POST` of `body` with `headers` (which name its content type), resumed with an
+   * `ExchangeAnswer` or the `HttpClientError` that {@link execute} would fail with. Called from the register function
+   * of the exchange's `Effect.async`, on `fiber`.
+   */
+  exchange(
+    fiber: Fiber.RuntimeFiber<unknown, unknown>,
+    url: string,
+    target: Target,
+    headers: Readonly<Record<string, string>>,
+    body: string,
+    timeoutMs: number,
+    resume: Resume
+  ): void {
+    new PooledRequest(this, fiber, undefined, url, "POST", headers, target, body, undefined, timeoutMs).register(resume)
   }
 
   submit(req: PooledRequest): void {

@@ -6,9 +6,9 @@
  *
  * @internal
  */
+import type * as DirectExchange from "@effect-fcm/fcm/DirectExchange"
 import * as HttpClientError from "@effect/platform/HttpClientError"
-import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
 import type * as Option from "effect/Option"
@@ -49,7 +49,27 @@ export const makeTarget = (url: URL): Target => ({
   path: url.search === "" ? url.pathname : url.pathname + url.search
 })
 
-type Resume = (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>) => void
+/**
+ * How a request resumes the fiber waiting for it: with an `HttpClientResponse` (`execute`) or a
+ * `DirectExchange.Answer` (a direct exchange).
+ *
+ * @internal
+ */
+export type Resume = (effect: Effect.Effect<any, HttpClientError.HttpClientError>) => void
+
+/**
+ * The answer of a direct exchange: the status, the body as text, and `Retry-After` read from the headers when asked
+ * for (as `Headers.fromInput` reads it: repeated values joined with `, `).
+ *
+ * @internal
+ */
+export class ExchangeAnswer implements DirectExchange.Answer {
+  constructor(readonly status: number, readonly body: string, private readonly headers: IncomingHttpHeaders) {}
+  get retryAfter(): string | undefined {
+    const value = this.headers["retry-after"] as string | ReadonlyArray<string> | undefined
+    return value === undefined || typeof value === "string" ? value : value.join(", ")
+  }
+}
 
 const noop = () => {}
 
@@ -125,15 +145,45 @@ export class PooledRequest {
   resume: Resume = noop
   watch: Watch | undefined = undefined
 
+  /**
+   * @param source the request of `execute`; `undefined` for a direct exchange, whose request object is made only
+   * when a failure names it ({@link request})
+   * @param url the request's URL (a direct exchange's, or `source`'s without its parameters)
+   * @param method the request's method
+   * @param requestHeaders the request's headers (lower-case names)
+   */
   constructor(
     readonly pool: ConnectionPool,
     readonly fiber: Fiber.RuntimeFiber<unknown, unknown>,
-    readonly request: HttpClientRequest.HttpClientRequest,
+    private source: HttpClientRequest.HttpClientRequest | undefined,
+    readonly url: string,
+    readonly method: string,
+    readonly requestHeaders: Readonly<Record<string, string>>,
     readonly target: Target,
     readonly body: Body,
     readonly contentType: string | undefined,
     readonly timeoutMs: number
-  ) {}
+  ) {
+    this.exchange = source === undefined
+  }
+
+  /** Whether the request is a direct exchange: it answers with an {@link ExchangeAnswer}, not a response. */
+  readonly exchange: boolean
+
+  /**
+   * The `HttpClientRequest` that errors and responses name: `execute`'s own, or for a direct exchange the `POST`
+   * that `execute` would have been given, made when first needed.
+   */
+  get request(): HttpClientRequest.HttpClientRequest {
+    if (this.source !== undefined) return this.source
+    const body = typeof this.body === "string" ? this.body : ""
+    const contentType = this.requestHeaders["content-type"]
+    return this.source = HttpClientRequest.bodyText(
+      HttpClientRequest.post(this.url, { headers: this.requestHeaders }),
+      body,
+      contentType
+    )
+  }
 
   /**
    * Starts the request when the effect runs (on `fiber`, the fiber that made it). Interrupting the fiber abandons
@@ -145,7 +195,10 @@ export class PooledRequest {
       const fresh = new PooledRequest(
         this.pool,
         this.fiber,
-        this.request,
+        this.exchange ? undefined : this.source,
+        this.url,
+        this.method,
+        this.requestHeaders,
         this.target,
         this.body,
         this.contentType,
@@ -176,7 +229,11 @@ export class PooledRequest {
 
   succeed(remoteAddress: Option.Option<string>): void {
     const body = this.chunks !== undefined ? Buffer.concat(this.chunks) : this.chunk ?? EMPTY_BODY
-    this.finish(Effect.succeed(new BufferedResponse(this.request, this.status, this.headers!, body, remoteAddress)))
+    this.finish(Effect.succeed(
+      this.exchange
+        ? new ExchangeAnswer(this.status, body.toString("utf8"), this.headers!)
+        : new BufferedResponse(this.request, this.status, this.headers!, body, remoteAddress)
+    ))
   }
 
   failEncode(cause: unknown): void {
@@ -201,7 +258,7 @@ export class PooledRequest {
     ))
   }
 
-  finish(effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError>): void {
+  finish(effect: Effect.Effect<unknown, HttpClientError.HttpClientError>): void {
     this.state = DONE
     if (this.timer !== undefined) {
       clearTimeout(this.timer)

@@ -12,7 +12,7 @@
 import { Model } from "@effect-fcm/emulator"
 import type { FcmServer } from "@effect-fcm/emulator"
 import type { FcmError, Result } from "@effect-fcm/fcm"
-import { Credentials, FcmClient, FcmV1, Message } from "@effect-fcm/fcm"
+import { Credentials, DirectExchange, FcmClient, FcmV1, Message } from "@effect-fcm/fcm"
 import { Http2Client } from "@effect-fcm/node"
 import { HttpClient } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
@@ -180,6 +180,8 @@ export class AttemptLog {
   readonly byToken = new Map<string, TokenAttempts>()
   tokenRequests = 0
   sendRequests = 0
+  /** Send requests made through the transport's direct exchange (the others went through `execute`). */
+  directRequests = 0
   /** Targets sent again by the job-queue loop (`send` mode). */
   resends = 0
   /** The waits the job-queue loop took, in milliseconds, as `result.delay(attempt)` gave them. */
@@ -243,22 +245,41 @@ const deliveredInAnswer = (body: string, targets: number): ReadonlyArray<boolean
   return Array.from({ length: targets }, () => false)
 }
 
-/** Wraps an `HttpClient` so that every send request and its answer lands in `log`. */
-export const instrument = (client: HttpClient.HttpClient, log: AttemptLog): HttpClient.HttpClient =>
-  HttpClient.transform(client, (effect, request) => {
-    if (!isSend(request.url)) {
-      log.tokenRequests++
-      return effect
-    }
+const targetsOfBody = (text: string): ReadonlyArray<string> => {
+  try {
+    const json = JSON.parse(text) as { message?: { token?: string; topic?: string; condition?: string } }
+    const t = json.message?.token ?? json.message?.topic ?? json.message?.condition
+    return t === undefined ? [] : [t]
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Wraps an `HttpClient` so that every send request and its answer lands in `log`. When the client offers a direct
+ * exchange (the pool's does), the wrapper offers one too, logged the same way, so that the sender takes the same
+ * path as over the bare pool (`log.directRequests` counts them); `direct: false` leaves the wrapper without one, so
+ * that the sender goes through `execute`.
+ */
+export const instrument = (
+  client: HttpClient.HttpClient,
+  log: AttemptLog,
+  options: { readonly direct?: boolean | undefined } = {}
+): HttpClient.HttpClient => {
+  /** One send request: `exchange` answers it, `read` gives its status and body. */
+  const observe = <A, E, R>(
+    targets: ReadonlyArray<string>,
+    effect: Effect.Effect<A, E, R>,
+    read: (answer: A) => Effect.Effect<{ readonly status: number; readonly body: string }>
+  ): Effect.Effect<A, E, R> => {
     const n = ++log.sendRequests
-    const targets = targetsOfRequest(request)
     for (const t of targets) log.entry(t).attempts++
     const fault = log.atSend?.(n)
     const exchange = fault === undefined ? effect : Effect.zipRight(fault, effect)
     return exchange.pipe(
-      Effect.tap((response) =>
-        Effect.map(Effect.orElseSucceed(response.text, () => ""), (body) => {
-          const delivered = response.status === 200 ? deliveredInAnswer(body, targets.length) : []
+      Effect.tap((answer) =>
+        Effect.map(read(answer), ({ body, status }) => {
+          const delivered = status === 200 ? deliveredInAnswer(body, targets.length) : []
           targets.forEach((t, i) => {
             if (delivered[i] === true) log.entry(t).deliveredSeen++
             else log.entry(t).answered++
@@ -280,7 +301,30 @@ export const instrument = (client: HttpClient.HttpClient, log: AttemptLog): Http
         })
       )
     )
+  }
+  const wrapped = HttpClient.transform(client, (effect, request) => {
+    if (!isSend(request.url)) {
+      log.tokenRequests++
+      return effect
+    }
+    return observe(
+      targetsOfRequest(request),
+      effect,
+      (response) =>
+        Effect.map(Effect.orElseSucceed(response.text, () => ""), (body) => ({ status: response.status, body }))
+    )
   })
+  const direct = DirectExchange.get(client)
+  if (direct === undefined || options.direct === false) return wrapped
+  return DirectExchange.offer(wrapped, (url, headers, body) => {
+    if (!isSend(url)) {
+      log.tokenRequests++
+      return direct(url, headers, body)
+    }
+    log.directRequests++
+    return observe(targetsOfBody(body), direct(url, headers, body), Effect.succeed)
+  })
+}
 
 // -----------------------------------------------------------------------------------------------------------------
 // the emulator's view
@@ -471,6 +515,8 @@ export interface ClientOptions {
   readonly http?: Http2Client.Options
   readonly v1?: FcmV1.Options
   readonly credentials?: Credentials.ServiceAccountOptions
+  /** `false`: the sender goes through `execute`, not the pool's direct exchange (see {@link instrument}). */
+  readonly direct?: boolean
 }
 
 /**
@@ -493,7 +539,9 @@ export const clientLayer = (
     Effect.gen(function*() {
       const pool = yield* Http2Client.Pool
       const client = yield* HttpClient.HttpClient
-      return Context.make(Http2Client.Pool, pool).pipe(Context.add(HttpClient.HttpClient, instrument(client, log)))
+      return Context.make(Http2Client.Pool, pool).pipe(
+        Context.add(HttpClient.HttpClient, instrument(client, log, { direct: options.direct }))
+      )
     })
   ).pipe(Layer.provide(transport))
   return FcmV1.layer({ baseUrl: emulator.baseUrl, timeout: false, ...options.v1 }).pipe(
