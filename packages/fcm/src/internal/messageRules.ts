@@ -10,6 +10,7 @@ import type * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"
+import { firstDuplicate } from "./duplicates.js"
 
 /** @internal */
 export const MAX_TIME_TO_LIVE = 2_419_200
@@ -114,11 +115,9 @@ export const checkTarget = (m: Targeted): Schema.FilterOutput => {
   if (targets > 1) return { path: ["tokens"], message: "set exactly one of tokens, topic or condition" }
   if (m.tokens !== undefined) {
     if (m.tokens.length === 0) return { path: ["tokens"], message: "must not be empty" }
-    const seen = new Set<string>()
-    for (let i = 0; i < m.tokens.length; i++) {
-      const token = m.tokens[i]!
-      if (seen.has(token)) return { path: ["tokens", i], message: `duplicates tokens[${m.tokens.indexOf(token)}]` }
-      seen.add(token)
+    const duplicate = firstDuplicate(m.tokens)
+    if (duplicate !== undefined) {
+      return { path: ["tokens", duplicate[0]], message: `duplicates tokens[${duplicate[1]}]` }
     }
   }
   if (m.condition !== undefined) {
