@@ -424,6 +424,34 @@ export class Result<M = Message.Message> {
    * @since 0.1.0
    */
   get counts(): Omit<Summary, "total" | "failedByCode"> {
+    const values = this.#values
+    if (this.#outcomes === undefined && values !== undefined) {
+      // the array form's keys are distinct: a bucket's size is the number of outcomes of its tag, counted without
+      // building the buckets (a 100,000-token send would build a map of 100,000 entries to read its size)
+      const counts = { success: 0, canonical: 0, notRegistered: 0, failed: 0, retryable: 0, unknown: 0 }
+      for (let i = 0; i < values.length; i++) {
+        switch (values[i]!._tag) {
+          case "Delivered":
+            counts.success++
+            break
+          case "Canonical":
+            counts.canonical++
+            break
+          case "NotRegistered":
+            counts.notRegistered++
+            break
+          case "Failed":
+            counts.failed++
+            break
+          case "Retryable":
+            counts.retryable++
+            break
+          case "Unknown":
+            counts.unknown++
+        }
+      }
+      return counts
+    }
     return {
       success: this.success.size,
       canonical: this.canonical.size,

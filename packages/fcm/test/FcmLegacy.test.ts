@@ -80,6 +80,15 @@ describe("FcmLegacy", () => {
       assert.deepStrictEqual(Object.fromEntries(rsp.success), { A: "1:0408" })
       assert.deepStrictEqual(rsp.notRegistered, ["E"])
       assert.deepStrictEqual(Object.fromEntries(rsp.retryable), { B: "Unavailable" })
+      // counted from the outcomes, without the buckets: the same sizes
+      assert.deepStrictEqual(rsp.counts, {
+        success: 1,
+        canonical: 1,
+        notRegistered: 1,
+        failed: 1,
+        retryable: 1,
+        unknown: 0
+      })
       assert.isTrue(rsp.needsRetry())
       assert.strictEqual(rsp.retryAfterMillis, undefined)
       const retry = Option.getOrThrow(rsp.retry())
@@ -282,6 +291,19 @@ describe("FcmLegacy", () => {
       ["oversized payload", { tokens: ["a"], data: { x: "y".repeat(5000) } }, "data"],
       ["no target", {}, "tokens"]
     ]
+    it.effect("a duplicate among thousands of tokens names both places", () => {
+      const { layer, requests } = clientWith(allDelivered)
+      const tokens = Array.from({ length: 2500 }, (_, i) => `token-${i}`)
+      tokens[2400] = tokens[17]!
+      return Effect.gen(function*() {
+        const error = yield* Effect.flip(FcmClient.send(Message.multicast(tokens)))
+        assert.strictEqual(error._tag, "InvalidMessage")
+        assert.strictEqual((error as { field: string }).field, "tokens[2400]")
+        assert.include(error.message, "duplicates tokens[17]")
+        assert.strictEqual(requests.length, 0)
+      }).pipe(Effect.provide(layer))
+    })
+
     for (const [name, input, field] of bad) {
       it.effect(name, () => {
         const { layer, requests } = clientWith(allDelivered)

@@ -80,6 +80,11 @@ export const bodyOf = (message: Message.Message): Body => {
   return (targets) => `${prefix}${JSON.stringify(targets[0])}}`
 }
 
+// `Outcome` is a `Data.taggedEnum`: each property read goes through a Proxy and builds a new constructor, so the
+// constructors used once per token are read once here.
+const Delivered = Outcome.Delivered
+const Canonical = Outcome.Canonical
+
 const malformed = (reason: string, answer: Answer, secrets: ReadonlyArray<string>) =>
   new TransportError({ reason, retryable: false, status: answer.status, body: serverText(answer.body, secrets) })
 
@@ -94,8 +99,8 @@ const classifyEntry = (
   if (typeof message_id === "string" || typeof message_id === "number") {
     const messageId = String(message_id)
     return typeof registration_id === "string" && registration_id.length > 0
-      ? Outcome.Canonical({ messageId, newToken: registration_id })
-      : Outcome.Delivered({ messageId })
+      ? Canonical({ messageId, newToken: registration_id })
+      : Delivered({ messageId })
   }
   if (typeof error !== "string") return undefined
   if (RATE_CODES.has(error)) {
