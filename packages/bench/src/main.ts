@@ -21,8 +21,9 @@
  * `--heap-profile DIR` a sampling heap profile of each client's measured send (`src/profile.ts` summarises both; a
  * profiled run's figures include the profiler's cost), `--heap-snapshot DIR` a heap snapshot taken MS milliseconds
  * into each client's measured send (`src/snapshot.ts` summarises one).
- * `--baseline DIR` also runs effect-fcm's clients built from another copy of the repository (`packages/fcm/src`
- * and `packages/node/src` under DIR, e.g. `git archive` of a commit), for before/after comparisons.
+ * `--baseline DIR` also runs effect-fcm's clients (the streamed send included) built from another copy of the
+ * repository (`packages/fcm/src` and `packages/node/src` under DIR, e.g. `git archive` of a commit), for before/after
+ * comparisons.
  *
  * Each server runs in a process of its own (so it never shares the client's event loop), and so does every client,
  * so CPU time, allocation and peak RSS are each client's own; the server's CPU during each client's run is recorded
@@ -348,11 +349,22 @@ const main = async () => {
     const lean = await runTable("lean", leanLatencies, dir)
     const emulator = await runTable("emulator", emulatorLatencies, dir)
     let stream: Report | undefined
+    let streamBaseline: Report | undefined
     if (streamTokens > 0 && selected("effect-fcm sendStream")) {
       const server = await startServer("lean", 0, dir)
       try {
-        stream = await runClient(job("effect-fcm sendStream", server, 0, streamTokens), server)
-        log(stream)
+        // with `--baseline`, the baseline's stream too, each round the two one after the other; medians of the rounds
+        const runs: Array<Report> = []
+        const based: Array<Report> = []
+        for (let round = 0; round < rounds; round++) {
+          runs.push(await runClient(job("effect-fcm sendStream", server, 0, streamTokens), server))
+          log(runs[runs.length - 1]!)
+          if (values.baseline === undefined) continue
+          based.push(await runClient(job("effect-fcm sendStream", server, 0, streamTokens, "baseline"), server))
+          log(based[based.length - 1]!)
+        }
+        stream = median(runs)
+        streamBaseline = based.length === 0 ? undefined : median(based)
       } finally {
         await server.stop()
       }
@@ -385,6 +397,7 @@ const main = async () => {
       lean,
       emulator,
       stream,
+      ...(streamBaseline === undefined ? {} : { streamBaseline }),
       seconds: (Date.now() - started) / 1000
     }
     console.log()

@@ -8,11 +8,12 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import type * as Schedule from "effect/Schedule"
-import * as Stream from "effect/Stream"
+import type * as Stream from "effect/Stream"
 import type { FcmError, InvalidMessage } from "./FcmError.js"
 import type * as Governor from "./Governor.js"
 import * as Client from "./internal/client.js"
 import * as Engine from "./internal/engine.js"
+import * as Streams from "./internal/stream.js"
 import type * as Message from "./Message.js"
 import type * as Result from "./Result.js"
 
@@ -489,4 +490,4 @@ export const sendStream = <E, R>(
   template: Message.Options,
   options?: StreamOptions
 ): Stream.Stream<Result.TokenOutcome, FcmError | E, R | FcmClient> =>
-  Stream.unwrap(Effect.map(FcmClient, (client) => client.sendStream(tokens, template, options)))
+  Streams.unwrap(Effect.map(FcmClient, (client) => client.sendStream(tokens, template, options)))

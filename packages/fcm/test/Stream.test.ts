@@ -1,6 +1,7 @@
 import { FcmClient, FcmLegacy, Result } from "@effect-fcm/fcm"
+import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Layer, Redacted, Stream } from "effect"
+import { Chunk, Deferred, Effect, Fiber, Layer, Metric, Redacted, Stream } from "effect"
 import { type Recorded, recorder } from "./support/recorder.js"
 
 /** A legacy server that tracks how many requests are in flight at once. */
@@ -102,5 +103,128 @@ describe("sendStream", () => {
       assert.strictEqual((error as { field: string }).field, "timeToLive")
       assert.strictEqual(server.requests.length, 0)
     }).pipe(Effect.provide(layer))
+  })
+
+  describe("the worker pool", () => {
+    /**
+     * A legacy server: `answer` gets each request's tokens and its index, and answers every token delivered, fails the
+     * request as a fatal transport failure (`"fail"`) or never answers (`"hang"`: counted in `interrupted` when its request is
+     * interrupted).
+     */
+    const server = (answer: (ids: ReadonlyArray<string>, index: number) => "ok" | "fail" | "hang") => {
+      const stats = { requests: [] as Array<ReadonlyArray<string>>, interrupted: 0 }
+      const client = HttpClient.make((request) =>
+        Effect.suspend(() => {
+          const body = request.body
+          const ids: ReadonlyArray<string> = body._tag === "Uint8Array"
+            ? JSON.parse(new TextDecoder().decode(body.body)).registration_ids
+            : []
+          const index = stats.requests.push(ids) - 1
+          switch (answer(ids, index)) {
+            case "fail":
+              return Effect.fail(
+                new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: "no such host" })
+              )
+            case "hang":
+              return Effect.onInterrupt(Effect.never, () => Effect.sync(() => stats.interrupted++))
+            case "ok":
+              return Effect.succeed(HttpClientResponse.fromWeb(
+                request,
+                new Response(JSON.stringify({ results: ids.map((id) => ({ message_id: `m-${id}` })) }))
+              ))
+          }
+        })
+      )
+      return { stats, layer: Layer.succeed(HttpClient.HttpClient, client) }
+    }
+    const legacy = (httpLayer: Layer.Layer<HttpClient.HttpClient>, concurrency: number) =>
+      FcmLegacy.layer({ apiKey: Redacted.make("k"), concurrency }).pipe(Layer.provide(httpLayer))
+    const tokens = (n: number) => Stream.range(0, n - 1).pipe(Stream.map((i) => `t${i}`))
+    const inFlight = Metric.value(FcmClient.targetsInFlight.pipe(Metric.tagged("protocol", "legacy")))
+    /** Lets the event loop turn: a slow consumer. */
+    const nextTurn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
+
+    it.effect("requests carry 1000 tokens whatever the chunks of the input", () => {
+      const fake = server(() => "ok")
+      return Effect.gen(function*() {
+        const outcomes = yield* FcmClient.sendStream(tokens(2_500).pipe(Stream.rechunk(7)), {}).pipe(Stream.runCollect)
+        assert.strictEqual(outcomes.length, 2_500)
+        assert.deepStrictEqual(fake.stats.requests.map((ids) => ids.length).sort(), [1000, 1000, 500])
+        assert.strictEqual(new Set(fake.stats.requests.flat()).size, 2_500)
+      }).pipe(Effect.provide(legacy(fake.layer, 3)))
+    })
+
+    it.effect("a consumer that stops pulling holds the sending back: what is read ahead of it stays bounded", () => {
+      const fake = server(() => "ok")
+      let read = 0
+      const input = tokens(400_000).pipe(Stream.rechunk(100), Stream.tap(() => Effect.sync(() => void read++)))
+      return Effect.gen(function*() {
+        yield* Effect.scoped(Effect.gen(function*() {
+          const pull = yield* Stream.toPull(FcmClient.sendStream(input, {}))
+          const first = yield* pull
+          assert.isAbove(first.length, 0)
+          // the consumer holds on to its first chunk while the event loop turns 200 times: unchecked, the pool would
+          // read ~1024 tokens a turn and send them all
+          for (let turn = 0; turn < 200; turn++) yield* nextTurn
+        }))
+        // two requests in flight, then the workers wait with their outcomes for the consumer: a handful of requests,
+        // and the input buffer (64 requests' worth) read ahead
+        assert.isAtMost(fake.stats.requests.length, 8)
+        assert.isAtMost(read, 80_000)
+        assert.strictEqual((yield* inFlight).value, 0)
+      }).pipe(Effect.provide(legacy(fake.layer, 2)))
+    })
+
+    it.effect("a failed request fails the stream after the outcomes completed before it", () => {
+      const fake = server((_, index) => index === 3 ? "fail" : "ok")
+      const emitted: Array<string> = []
+      return Effect.gen(function*() {
+        const error = yield* FcmClient.sendStream(tokens(10_000), {}).pipe(
+          Stream.tap(({ token }) => Effect.sync(() => emitted.push(token))),
+          Stream.runDrain,
+          Effect.flip
+        )
+        assert.strictEqual(error._tag, "TransportError")
+        // one request at a time: the three requests answered before the failure, all of their tokens
+        assert.strictEqual(emitted.length, 3_000)
+        assert.deepStrictEqual(emitted.slice(0, 2), ["t0", "t1"])
+        assert.strictEqual(fake.stats.requests.length, 4)
+        assert.strictEqual((yield* inFlight).value, 0)
+      }).pipe(Effect.provide(legacy(fake.layer, 1)))
+    })
+
+    it.effect("a failing input fails the stream with its error", () => {
+      const fake = server(() => "ok")
+      return Effect.gen(function*() {
+        const error = yield* FcmClient.sendStream(Stream.concat(tokens(5), Stream.fail("no more tokens")), {}).pipe(
+          Stream.runDrain,
+          Effect.flip
+        )
+        assert.strictEqual(error, "no more tokens")
+      }).pipe(Effect.provide(legacy(fake.layer, 2)))
+    })
+
+    it.effect("interrupting the stream interrupts the requests in flight", () =>
+      Effect.gen(function*() {
+        const allHanging = yield* Deferred.make<void>()
+        const fake = server((_, index) => {
+          if (index < 2) return "ok"
+          if (index === 4) Deferred.unsafeDone(allHanging, Effect.void)
+          return "hang"
+        })
+        const emitted: Array<string> = []
+        yield* Effect.gen(function*() {
+          const fiber = yield* FcmClient.sendStream(tokens(20_000), {}).pipe(
+            Stream.tap(({ token }) => Effect.sync(() => emitted.push(token))),
+            Stream.runDrain,
+            Effect.fork
+          )
+          yield* Deferred.await(allHanging)
+          yield* Fiber.interrupt(fiber)
+          assert.strictEqual(fake.stats.interrupted, 3)
+          assert.strictEqual(fake.stats.requests.length, 5)
+          assert.strictEqual((yield* inFlight).value, 0)
+        }).pipe(Effect.provide(legacy(fake.layer, 3)))
+      }))
   })
 })

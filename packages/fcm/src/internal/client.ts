@@ -4,7 +4,6 @@
  *
  * @internal
  */
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import type * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -15,7 +14,7 @@ import * as Message from "../Message.js"
 import * as Result from "../Result.js"
 import * as Engine from "./engine.js"
 import { withPartial } from "./partial.js"
-import { mapConcurrent } from "./stream.js"
+import { mapBatches, unwrap } from "./stream.js"
 
 /**
  * A client whose sends encode a valid message with `prepare` (once per send, retries included) and send it through
@@ -99,7 +98,7 @@ export const make = <P>(
     const isToken = (t: unknown): t is string => typeof t === "string" && t.length > 0
     const missing = Result.Outcome.Failed({ code: "MissingRegistration" })
     const start = Effect.zip(Effect.flatMap(Message.validate(probe), prepare), Engine.debugEnabled)
-    return Stream.unwrap(Effect.map(start, ([payload, debug]) => {
+    return unwrap(Effect.map(start, ([payload, debug]) => {
       /** Retries the retryable targets of one request before emitting them. */
       const resend = (targets: ReadonlyArray<string>, outcomes: ReadonlyArray<Result.Outcome>) =>
         Effect.map(
@@ -115,41 +114,41 @@ export const make = <P>(
       // off once, at the end, without a finalizer per request.
       const slot = new Engine.Slot()
       const check = engine.probe(Number.MAX_SAFE_INTEGER)
-      const send = (targets: ReadonlyArray<string>) =>
+      /** One request's outcomes, each with its token, retried first when `retry` says so. */
+      const sendBatch = (targets: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<Result.TokenOutcome>, FcmError> =>
         Effect.flatMap(engine.request(slot, payload, targets, debug), (outcomes) => {
           if (batchSize === 1 && check !== undefined && !check.settled) {
             const code = check.note(outcomes)
             if (code !== undefined) return Effect.fail(engine.misconfiguration!.error(code, check.seen))
           }
-          return Effect.succeed(outcomes)
+          if (retry !== false) {
+            for (let i = 0; i < outcomes.length; i++) {
+              if (outcomes[i]!._tag === "Retryable") return resend(targets, outcomes)
+            }
+          }
+          const emitted = new Array<Result.TokenOutcome>(targets.length)
+          for (let i = 0; i < targets.length; i++) emitted[i] = { token: targets[i]!, outcome: outcomes[i]! }
+          return Effect.succeed(emitted)
         })
-      const sent = batchSize === 1
-        ? mapConcurrent(tokens, (token: string): Effect.Effect<Result.TokenOutcome, FcmError> => {
-          // One outcome per token, emitted as it is.
-          if (!isToken(token)) return Effect.succeed({ token, outcome: missing })
-          const targets = [token]
-          return Effect.flatMap(send(targets), (outcomes) => {
-            const outcome = outcomes[0]!
-            return retry !== false && outcome._tag === "Retryable"
-              ? Effect.map(resend(targets, outcomes), (emitted) => emitted[0]!)
-              : Effect.succeed({ token, outcome })
-          })
-        }, concurrency)
-        : mapConcurrent(Stream.grouped(tokens, batchSize), (chunk: Chunk.Chunk<string>) => {
-          const all = Chunk.toReadonlyArray(chunk)
-          const targets = all.filter(isToken)
-          const local: Array<Result.TokenOutcome> = all.length === targets.length
-            ? []
-            : all.filter((t) => !isToken(t)).map((token) => ({ token, outcome: missing }))
-          if (targets.length === 0) return Effect.succeed(local)
-          return Effect.flatMap(
-            send(targets),
-            (outcomes) =>
-              retry !== false && outcomes.some((o) => o._tag === "Retryable")
-                ? Effect.map(resend(targets, outcomes), (emitted) => local.concat(emitted))
-                : Effect.succeed(local.concat(targets.map((token, i) => ({ token, outcome: outcomes[i]! }))))
-          )
-        }, concurrency).pipe(Stream.flattenIterables)
+      const sent = mapBatches(tokens, { concurrency, batchSize }, (batch) => {
+        let valid = true
+        for (let i = 0; i < batch.length; i++) {
+          if (!isToken(batch[i])) {
+            valid = false
+            break
+          }
+        }
+        if (valid) return sendBatch(batch)
+        // an empty token fails locally, without a request
+        const local = batch.filter((t) => !isToken(t)).map((token): Result.TokenOutcome => ({
+          token,
+          outcome: missing
+        }))
+        const targets = batch.filter(isToken)
+        return targets.length === 0
+          ? Effect.succeed(local)
+          : Effect.map(sendBatch(targets), (sent) => local.concat(sent))
+      })
       return Stream.ensuring(sent, Effect.sync(() => engine.release(slot)))
     })).pipe(
       Stream.tapError((error) =>
