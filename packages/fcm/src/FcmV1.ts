@@ -38,6 +38,7 @@ import {
   checkPositiveInt,
   checkTimeout,
   DirectAnswer,
+  type DirectError,
   directFailure,
   directWithin,
   exchange,
@@ -474,11 +475,12 @@ const build = (
             )
           : (token) =>
             Effect.matchEffect(directWithin(direct(url, headersFor(token), body), timeout), {
-              onFailure: (error) => unanswered(directFailure(error, timeout)),
+              onFailure: directFailed,
               onSuccess: (answer) =>
                 answered(new DirectAnswer(answer, clock.unsafeCurrentTimeMillis()), token, body, clock, first)
             })
       })
+    const directFailed = (error: DirectError) => unanswered(directFailure(error, timeout))
 
     const misconfiguration = {
       codes: V1.CONFIGURATION_CODES,

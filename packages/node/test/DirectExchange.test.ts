@@ -8,8 +8,11 @@ import { Credentials, DirectExchange, FcmV1, Message, type Result } from "@effec
 import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { identity } from "effect/Function"
+import * as http2 from "node:http2"
 import { Http2Client } from "../src/index.js"
+import { eventually, h2Server, readBody } from "./utils/servers.js"
 
 /** Every kind of answer a v1 request can get, one token each. */
 const scripted: Record<string, Scenario.Scenario> = {
@@ -215,4 +218,63 @@ describe("the pool's direct exchange", () => {
         assert.strictEqual(refusedDirect.message, refusedExecute.message)
         assert.include(refusedDirect.message, "ECONNREFUSED")
       })))
+
+  it.scopedLive("the answer, the request it sends, its deadline and its cancellation are execute's", () =>
+    Effect.gen(function*() {
+      const closed: Array<number> = []
+      const seen: Array<http2.IncomingHttpHeaders> = []
+      const server = yield* h2Server({
+        secure: false,
+        handler: (stream, headers) => {
+          seen.push(headers)
+          stream.on("close", () => closed.push(stream.rstCode))
+          if (headers[":path"] === "/hang") return
+          readBody(stream).then((body) => {
+            stream.respond({ ":status": 503, "retry-after": "12", "content-type": "text/plain" })
+            stream.end(`busy: ${body.toString("utf8")}`)
+          }, () => {})
+        }
+      })
+      const { client, stats } = yield* Http2Client.makePool({ h2c: true, proxy: "none" })
+      const exchange = DirectExchange.get(client)!
+      const headers = { authorization: "Bearer secret", "content-type": "application/json" }
+
+      const answer = yield* exchange(`${server.origin}/busy?x=1`, headers, `{"é":1}`)
+      assert.deepStrictEqual(
+        { status: answer.status, body: answer.body, retryAfter: answer.retryAfter },
+        { status: 503, body: `busy: {"é":1}`, retryAfter: "12" }
+      )
+      const sent = seen[0]!
+      assert.deepStrictEqual(
+        [sent[":method"], sent[":path"], sent.authorization, sent["content-type"]],
+        ["POST", "/busy?x=1", "Bearer secret", "application/json"]
+      )
+
+      // interrupting the fiber cancels the stream
+      const hang = exchange(`${server.origin}/hang`, headers, "{}")
+      const fiber = yield* Effect.fork(hang)
+      yield* eventually(() => closed.length === 1 && seen.length === 2)
+      yield* eventually(() => Effect.runSync(stats).streamsInFlight === 1)
+      yield* Fiber.interrupt(fiber)
+      yield* eventually(() => closed.length === 2)
+      assert.strictEqual(closed[1], http2.constants.NGHTTP2_CANCEL)
+      yield* eventually(() => Effect.runSync(stats).streamsInFlight === 0)
+
+      // the request timeout (here per request) cancels it too, and fails as execute fails: a RequestError whose
+      // cause says the request may have been processed, naming the request it stands for
+      const error = yield* Effect.flip(hang.pipe(Http2Client.withRequestTimeout("50 millis")))
+      assert.strictEqual(error._tag, "RequestError")
+      assert.strictEqual(error.reason, "Transport")
+      assert.include(error.message, "50ms")
+      assert.isTrue((error.cause as { readonly mayHaveBeenProcessed: boolean }).mayHaveBeenProcessed)
+      assert.strictEqual(error.request.url, `${server.origin}/hang`)
+      assert.strictEqual(error.request.method, "POST")
+      yield* eventually(() => closed.length === 3)
+      assert.strictEqual(closed[2], http2.constants.NGHTTP2_CANCEL)
+
+      // an invalid URL fails as execute's does
+      const invalid = yield* Effect.flip(exchange("not a url", headers, "{}"))
+      assert.strictEqual(invalid._tag, "RequestError")
+      assert.strictEqual(invalid.reason, "InvalidUrl")
+    }))
 })

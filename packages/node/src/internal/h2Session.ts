@@ -139,7 +139,7 @@ export class H2Session {
     req.session = this
     let headers = req.h2Headers
     if (headers === undefined) {
-      const built = buildH2Headers(req)
+      const built = req.exchange ? exchangeHeaders(req) : buildH2Headers(req)
       // node:http2 destroys the whole session on an invalid header name: such a request never reaches it
       if (built instanceof Error) return req.failEncode(built)
       headers = req.h2Headers = built
@@ -374,6 +374,30 @@ export class H2Session {
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/
 /** Characters no header value may contain (RFC 9113 §8.2.1). */
 const INVALID_VALUE = /[\r\n\0]/
+
+/** The HTTP/2 headers last built from a direct exchange's headers object, with the authority and path they have. */
+interface BuiltHeaders {
+  readonly authority: string
+  readonly path: string
+  readonly headers: http2.OutgoingHttpHeaders | Error
+}
+
+const exchangeHeadersCache = new WeakMap<object, BuiltHeaders>()
+
+/**
+ * The HTTP/2 headers of a direct exchange. Its sender passes one headers object for many requests (the v1 sender's
+ * changes with the access token), so they are built and checked once per headers object, origin and path; node:http2
+ * copies the object it is given, so one object serves every stream.
+ */
+const exchangeHeaders = (req: PooledRequest): http2.OutgoingHttpHeaders | Error => {
+  const authority = req.origin!.authority
+  const path = req.target.path
+  const cached = exchangeHeadersCache.get(req.requestHeaders)
+  if (cached !== undefined && cached.authority === authority && cached.path === path) return cached.headers
+  const headers = buildH2Headers(req)
+  exchangeHeadersCache.set(req.requestHeaders, { authority, path, headers })
+  return headers
+}
 
 const buildH2Headers = (req: PooledRequest): http2.OutgoingHttpHeaders | Error => {
   const out: http2.OutgoingHttpHeaders = {
