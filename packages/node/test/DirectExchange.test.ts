@@ -6,10 +6,12 @@
 import { FcmServer, Scenario } from "@effect-fcm/emulator"
 import { Credentials, DirectExchange, FcmV1, Message, type Result } from "@effect-fcm/fcm"
 import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { identity } from "effect/Function"
+import * as http from "node:http"
 import * as http2 from "node:http2"
 import { Http2Client } from "../src/index.js"
 import { eventually, h2Server, readBody } from "./utils/servers.js"
@@ -276,5 +278,64 @@ describe("the pool's direct exchange", () => {
       const invalid = yield* Effect.flip(exchange("not a url", headers, "{}"))
       assert.strictEqual(invalid._tag, "RequestError")
       assert.strictEqual(invalid.reason, "InvalidUrl")
+    }))
+
+  it.scopedLive("over HTTP/1.1 (an origin without HTTP/2) it sends what execute sends, its length included", () =>
+    Effect.gen(function*() {
+      const server = http.createServer((req, res) => {
+        const chunks: Array<Buffer> = []
+        req.on("data", (chunk: Buffer) => chunks.push(chunk))
+        req.on("end", () => {
+          res.writeHead(429, { "content-type": "application/json", "retry-after": "5" })
+          res.end(JSON.stringify({
+            method: req.method,
+            path: req.url,
+            authorization: req.headers.authorization,
+            contentType: req.headers["content-type"],
+            contentLength: req.headers["content-length"] ?? null,
+            transferEncoding: req.headers["transfer-encoding"] ?? null,
+            body: Buffer.concat(chunks).toString("utf8")
+          }))
+        })
+      })
+      const port = yield* Effect.acquireRelease(
+        Effect.async<number>((resume) => {
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed((server.address() as { port: number }).port)))
+        }),
+        () =>
+          Effect.async<void>((resume) => {
+            server.close(() => resume(Effect.void))
+          })
+      )
+      const { client } = yield* Http2Client.makePool({ proxy: "none" })
+      const url = `http://127.0.0.1:${port}/v1/projects/p/messages:send`
+      const headers = { authorization: "Bearer secret", "content-type": "application/json" }
+      const body = `{"message":{"token":"é"}}`
+      const direct = yield* DirectExchange.get(client)!(url, headers, body)
+      const executed = yield* HttpClientRequest.post(url).pipe(
+        HttpClientRequest.bearerToken("secret"),
+        HttpClientRequest.bodyText(body, "application/json"),
+        client.execute,
+        Effect.flatMap((response) =>
+          Effect.map(response.text, (text) => ({
+            status: response.status,
+            body: text,
+            retryAfter: response.headers["retry-after"]
+          }))
+        )
+      )
+      assert.deepStrictEqual(
+        { status: direct.status, body: direct.body, retryAfter: direct.retryAfter },
+        executed
+      )
+      assert.deepStrictEqual(JSON.parse(direct.body), {
+        method: "POST",
+        path: "/v1/projects/p/messages:send",
+        authorization: "Bearer secret",
+        contentType: "application/json",
+        contentLength: String(Buffer.byteLength(body)),
+        transferEncoding: null,
+        body
+      })
     }))
 })
