@@ -184,6 +184,6 @@ export const get = (client: HttpClient.HttpClient): DirectExchange | undefined =
  * @category constructors
  */
 export const offer = <C extends HttpClient.HttpClient>(client: C, exchange: DirectExchange): C & Offering => {
-  Object.defineProperty(client, TypeId, { value: exchange, enumerable: false, configurable: false, writable: false })
+  Object.defineProperty(client, TypeId, { value: exchange, enumerable: false, configurable: true, writable: false })
   return client as C & Offering
 }

@@ -428,6 +428,10 @@ const build = (
         ? Effect.fail(failure.error)
         : Effect.succeed([DeliveryRules.unanswered(failure.reason, failure.mayHaveBeenProcessed, delivery)])
 
+    // The failure handlers of an attempt, made once per sender rather than once per message.
+    const noToken = (error: Credentials.CredentialsError) => Effect.map(tokenFailed(error), (outcome) => [outcome])
+    const directFailed = (error: DirectError) => unanswered(directFailure(error, timeout))
+
     /** An answer, classified; a 401 on the first attempt invalidates the token and sends once more. */
     const answered = (
       answer: Answer,
@@ -463,7 +467,7 @@ const build = (
       first: boolean
     ): Effect.Effect<ReadonlyArray<Outcome>, Fatal> =>
       Effect.matchEffect(credentials.accessToken, {
-        onFailure: (error) => Effect.map(tokenFailed(error), (outcome) => [outcome]),
+        onFailure: noToken,
         onSuccess: direct === undefined
           ? (token) =>
             Effect.flatMap(
@@ -480,7 +484,6 @@ const build = (
                 answered(new DirectAnswer(answer, clock.unsafeCurrentTimeMillis()), token, body, clock, first)
             })
       })
-    const directFailed = (error: DirectError) => unanswered(directFailure(error, timeout))
 
     const misconfiguration = {
       codes: V1.CONFIGURATION_CODES,
