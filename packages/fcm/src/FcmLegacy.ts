@@ -71,7 +71,7 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | false | undefined
   /**
    * The most requests in flight when a message has more than 1000 tokens (default 32): the cap of the adaptive limit,
-   * which starts at 8, or the number in flight when `governor` is `false`.
+   * which starts at 16, or the number in flight when `governor` is `false`.
    */
   readonly concurrency?: number | undefined
   /**
@@ -88,6 +88,13 @@ export interface Options {
    */
   readonly delivery?: FcmClient.Delivery | undefined
 }
+
+/**
+ * Requests in flight before the adaptive limit has learnt anything: 16 requests of up to 1000 tokens. A send of
+ * 100,000 tokens is a hundred requests, over before the limit has grown far; at 8, with 50–100 ms to FCM, the
+ * requests were answered in waves and the client sat idle between them.
+ */
+const INITIAL_CONCURRENCY = 16
 
 /**
  * Builds a legacy-protocol `FcmClient` over the `HttpClient` in context.
@@ -125,7 +132,11 @@ export const make = (
     const concurrency = yield* checkPositiveInt("concurrency", options.concurrency ?? 32)
     const backoffMillis = yield* checkPositiveInt("backoffMillis", options.backoffMillis ?? Backoff.DEFAULT_BASE_MILLIS)
     const delivery = yield* checkDelivery(options.delivery)
-    const governor = yield* Governed.fromOptions(options.governor, { cap: concurrency, initial: 8, protocol: "legacy" })
+    const governor = yield* Governed.fromOptions(options.governor, {
+      cap: concurrency,
+      initial: INITIAL_CONCURRENCY,
+      protocol: "legacy"
+    })
     const http = yield* HttpClient.HttpClient
     // scrubbed from any text of an answer that enters an error or an outcome
     const secrets = [apiKey]

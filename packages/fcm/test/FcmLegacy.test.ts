@@ -1,7 +1,7 @@
 import { FcmClient, FcmLegacy, Message, Result } from "@effect-fcm/fcm"
 import { HttpClientError, HttpClientRequest } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Either, Fiber, Layer, Option, Redacted, TestClock } from "effect"
+import { ConfigProvider, Deferred, Effect, Either, Fiber, Layer, Option, Redacted, TestClock } from "effect"
 import * as Legacy from "../src/internal/legacy.js"
 import { allDelivered, recorder, type Reply } from "./support/recorder.js"
 
@@ -318,6 +318,30 @@ describe("FcmLegacy", () => {
   })
 
   describe("configuration", () => {
+    it.effect("the adaptive limit starts at 16 requests in flight", () =>
+      Effect.gen(function*() {
+        const release = yield* Deferred.make<void>()
+        let inFlight = 0
+        let most = 0
+        const fake = recorder((request) =>
+          Effect.gen(function*() {
+            most = Math.max(most, ++inFlight)
+            yield* Deferred.await(release)
+            inFlight--
+            return allDelivered(request)
+          }), { record: false })
+        const fcm = yield* Effect.provide(FcmLegacy.make({ apiKey: Redacted.make("k") }), fake.layer)
+        const tokens = Array.from({ length: 40_000 }, (_, i) => `token-${i}`)
+        const send = yield* Effect.fork(fcm.send(Message.multicast(tokens)))
+        // every request that may start before an answer has started once the fibers have run
+        for (let i = 0; i < 200; i++) yield* Effect.yieldNow()
+        assert.strictEqual(inFlight, 16)
+        yield* Deferred.succeed(release, undefined)
+        const result = yield* Fiber.join(send)
+        assert.strictEqual(result.counts.success, 40_000)
+        assert.strictEqual(most, 16)
+      }))
+
     it.effect("an empty API key is refused (the seed: 'Google API key is required')", () =>
       Effect.gen(function*() {
         const fake = recorder(allDelivered)

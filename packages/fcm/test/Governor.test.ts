@@ -325,7 +325,7 @@ describe("the governor in a client", () => {
       yield* Layer.build(FcmV1.layer().pipe(Layer.provide(credentials), Layer.provide(http)))
       assert.strictEqual(yield* limit("v1"), FcmV1.DEFAULT_INITIAL_CONCURRENCY)
       yield* Layer.build(FcmLegacy.layer({ apiKey: Redacted.make("k") }).pipe(Layer.provide(http)))
-      assert.strictEqual(yield* limit("legacy"), 8)
+      assert.strictEqual(yield* limit("legacy"), 16)
       yield* Layer.build(
         FcmV1.layer({ governor: false, concurrency: 99 }).pipe(Layer.provide(credentials), Layer.provide(http))
       )

@@ -1,6 +1,6 @@
 /**
- * node-gcm 1.1.4 (legacy protocol): 1000 tokens a request (the legacy limit), 8 requests in flight (effect-fcm's
- * legacy default), its `uri` option pointed at the emulator.
+ * node-gcm 1.1.4 (legacy protocol): 1000 tokens a request (the legacy limit), 8 requests in flight (node-gcm has no
+ * concurrency of its own: the application runs its sends side by side), its `uri` option pointed at the server.
  */
 import { createRequire } from "node:module"
 import { job, main } from "../harness.js"
