@@ -258,15 +258,10 @@ const targetsOfBody = (text: string): ReadonlyArray<string> => {
 /**
  * Wraps an `HttpClient` so that every send request and its answer lands in `log`. When the client offers a direct
  * exchange (the pool's does), the wrapper offers one too, logged the same way, so that the sender takes the same
- * path as over the bare pool (`log.directRequests` counts them); `direct: false` leaves the wrapper without one, so
- * that the sender goes through `execute`.
+ * path as over the bare pool (`log.directRequests` counts them).
  */
-export const instrument = (
-  client: HttpClient.HttpClient,
-  log: AttemptLog,
-  options: { readonly direct?: boolean | undefined } = {}
-): HttpClient.HttpClient => {
-  /** One send request: `exchange` answers it, `read` gives its status and body. */
+export const instrument = (client: HttpClient.HttpClient, log: AttemptLog): HttpClient.HttpClient => {
+  /** One send request: `effect` answers it, `read` gives its status and body. */
   const observe = <A, E, R>(
     targets: ReadonlyArray<string>,
     effect: Effect.Effect<A, E, R>,
@@ -315,7 +310,7 @@ export const instrument = (
     )
   })
   const direct = DirectExchange.get(client)
-  if (direct === undefined || options.direct === false) return wrapped
+  if (direct === undefined) return wrapped
   return DirectExchange.offer(wrapped, (url, headers, body) => {
     if (!isSend(url)) {
       log.tokenRequests++
@@ -515,8 +510,6 @@ export interface ClientOptions {
   readonly http?: Http2Client.Options
   readonly v1?: FcmV1.Options
   readonly credentials?: Credentials.ServiceAccountOptions
-  /** `false`: the sender goes through `execute`, not the pool's direct exchange (see {@link instrument}). */
-  readonly direct?: boolean
 }
 
 /**
@@ -539,9 +532,7 @@ export const clientLayer = (
     Effect.gen(function*() {
       const pool = yield* Http2Client.Pool
       const client = yield* HttpClient.HttpClient
-      return Context.make(Http2Client.Pool, pool).pipe(
-        Context.add(HttpClient.HttpClient, instrument(client, log, { direct: options.direct }))
-      )
+      return Context.make(Http2Client.Pool, pool).pipe(Context.add(HttpClient.HttpClient, instrument(client, log)))
     })
   ).pipe(Layer.provide(transport))
   return FcmV1.layer({ baseUrl: emulator.baseUrl, timeout: false, ...options.v1 }).pipe(
