@@ -140,9 +140,11 @@ const noisy = (server: Server, spread: number, seed: number): Server => {
 const at = <A>(values: ReadonlyArray<A>, fraction: number): A => values[Math.floor(values.length * fraction)]!
 
 describe("AdaptiveLimit", () => {
-  it("steps up by a quarter after a window of flat latency in which the limit was reached", () => {
+  it("steps up by a quarter after two full windows of flat latency, and again while the steps pay", () => {
     const limit = new AdaptiveLimit(config())
     const driver = new Driver(limit)
+    driver.round(50)
+    assert.strictEqual(limit.current, 16) // one window: nothing to compare it with
     driver.round(50)
     assert.strictEqual(limit.current, 20) // 16 × 1.25
     driver.round(50) // the step paid: throughput grew with the limit
@@ -171,6 +173,7 @@ describe("AdaptiveLimit", () => {
     // latency in proportion to the limit: no step raises throughput
     const round = () => driver.round(limit.current)
     round()
+    round()
     assert.strictEqual(limit.current, 50) // the step
     round()
     assert.strictEqual(limit.current, 40) // taken back: 50 in flight at 50 ms is 40 at 40 ms
@@ -190,12 +193,13 @@ describe("AdaptiveLimit", () => {
   it("judges a step only on requests started after it", () => {
     const limit = new AdaptiveLimit(config({ initial: 40 }))
     for (let i = 0; i < 40; i++) limit.update({ startedAt: 0, latencyMillis: 50, inFlight: 40, dropped: false })
-    assert.strictEqual(limit.current, 50) // stepped at 50
-    // late answers to requests started before the step, slow: they belong to the window before it
-    for (let i = 0; i < 40; i++) limit.update({ startedAt: 10, latencyMillis: 200, inFlight: 40, dropped: false })
+    for (let i = 0; i < 40; i++) limit.update({ startedAt: 60, latencyMillis: 50, inFlight: 40, dropped: false })
+    assert.strictEqual(limit.current, 50) // stepped at 110
+    // late answers to requests started before the step, slow: they say nothing of the step
+    for (let i = 0; i < 40; i++) limit.update({ startedAt: 70, latencyMillis: 200, inFlight: 40, dropped: false })
     assert.strictEqual(limit.current, 50)
     // the step's own requests are as fast as before: it paid, and the next one is taken
-    for (let i = 0; i < 50; i++) limit.update({ startedAt: 60, latencyMillis: 50, inFlight: 50, dropped: false })
+    for (let i = 0; i < 50; i++) limit.update({ startedAt: 120, latencyMillis: 50, inFlight: 50, dropped: false })
     assert.strictEqual(limit.current, 62)
   })
 
@@ -257,8 +261,13 @@ describe("AdaptiveLimit", () => {
   it("judges a window only once it spans `minWindowMillis`", () => {
     const limit = new AdaptiveLimit(config({ initial: 40, minWindowMillis: 100 }))
     const driver = new Driver(limit)
-    driver.round(30) // the first window: judged at once
-    assert.strictEqual(limit.current, 50)
+    driver.round(30) // the first window: complete at once
+    driver.round(30)
+    driver.round(30)
+    driver.round(30)
+    assert.strictEqual(limit.current, 40) // 93 ms of the second window: not complete yet
+    driver.round(30)
+    assert.strictEqual(limit.current, 50) // 124 ms: complete, and steady: the step
     driver.round(30)
     driver.round(30)
     driver.round(30)
@@ -277,12 +286,12 @@ describe("AdaptiveLimit", () => {
     assert.isAtMost(most(late), 700)
   })
 
-  it("at 50 ms with no ceiling in reach, grows from 256 to a cap of 800 in six steps of 200 ms", () => {
+  it("at 50 ms with no ceiling in reach, grows from 256 to a cap of 800 in a steady window and six steps of 200 ms", () => {
     const limit = new AdaptiveLimit(real({ initial: 256, max: 800 }))
     const run = simulate(limit, ceiling(50, 1_000), 50_000)
     const reached = run.limits.indexOf(800)
     assert.isAtLeast(reached, 0)
-    assert.isAtMost(run.times[reached]!, 6 * 200 + 100)
+    assert.isAtMost(run.times[reached]!, 7 * 200 + 100)
     assert.strictEqual(new Set(run.limits.slice(0, reached + 1)).size, 7) // 256, 320, 400, 500, 625, 781, 800
   })
 
@@ -291,6 +300,28 @@ describe("AdaptiveLimit", () => {
     const run = simulate(limit, cpuBound(8), 200_000)
     assert.isAtMost(most(run.limits), 320) // one step above its start at most
     assert.isAtLeast(least(run.limits), 256)
+  })
+
+  it("takes no step on a CPU-bound sender that speeds up on its own (warming up)", () => {
+    // from 2 to 8 requests a millisecond over the first 3 seconds: every window is faster than the one before
+    const warming: Server = (inFlight, now) => cpuBound(2 + 6 * Math.min(1, now / 3_000))(inFlight, now)
+    const limit = new AdaptiveLimit(real({ initial: 256, max: 1_024 }))
+    const run = simulate(limit, warming, 60_000)
+    assert.isAtMost(most(run.limits), 320)
+  })
+
+  it("a step whose window the sender did not fill proves nothing", () => {
+    const limit = new AdaptiveLimit(config({ initial: 40 }))
+    const driver = new Driver(limit)
+    driver.round(50)
+    driver.round(50)
+    assert.strictEqual(limit.current, 50) // the step
+    driver.round(50, { inFlight: 20 }) // the sender had only 20 to send
+    assert.strictEqual(limit.current, 40) // taken back, without a hold
+    driver.round(50) // a new measure
+    assert.strictEqual(limit.current, 40)
+    driver.round(50)
+    assert.strictEqual(limit.current, 50) // tried again
   })
 
   it("holds a few hundred on a noisy CPU-bound sender, and still ramps on a noisy fixed latency", () => {
@@ -314,7 +345,7 @@ describe("AdaptiveLimit", () => {
   })
 
   it("adopts a lasting change of latency and grows again", () => {
-    const limit = new AdaptiveLimit(config({ initial: 40, max: 200 }))
+    const limit = new AdaptiveLimit(config({ initial: 40, max: 40 })) // at its cap: no step to judge
     const driver = new Driver(limit)
     driver.round(20)
     driver.round(20)

@@ -118,27 +118,19 @@ describe("Governor.run", () => {
   it.effect("grows while the limit is full and answers are flat, up to the cap", () =>
     Effect.gen(function*() {
       const governor = Governor.unsafeMake({ cap: 12, initial: 4, protocol: "test-grow" })
-      // rounds of requests that all wait for each other, answered together 100 ms after they started: the limit is
-      // always full and the latency flat, so each step up raises throughput
-      for (let round = 0; round < 100; round++) {
-        const limit = yield* governor.limit
-        if (limit === 12) break
-        const all = yield* Deferred.make<void>()
-        let arrived = 0
-        const request = Effect.suspend(() =>
-          Effect.as(
-            ++arrived === limit
-              ? Effect.zipRight(TestClock.adjust(100), Deferred.succeed(all, undefined))
-              : Deferred.await(all),
-            delivered
-          )
-        )
-        yield* Effect.forEach(Array.from({ length: limit }), () => governor.run(1, request), {
+      // far more requests than the limit, each answered 100 ms after it started: the limit is always full and the
+      // latency flat, so each step up raises throughput
+      const request = Effect.as(Effect.sleep(100), delivered)
+      const requests = yield* Effect.fork(
+        Effect.forEach(Array.from({ length: 5_000 }), () => governor.run(1, request), {
           concurrency: "unbounded",
           discard: true
         })
-      }
+      )
+      for (let i = 0; i < 200 && (yield* governor.limit) < 12; i++) yield* TestClock.adjust(100)
       assert.strictEqual(yield* governor.limit, 12)
+      yield* Fiber.interrupt(requests)
+      assert.strictEqual(yield* governor.inFlight, 0)
     }))
 
   it.effect("gives back the place of a request interrupted while it waits", () =>

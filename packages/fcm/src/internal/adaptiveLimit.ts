@@ -7,20 +7,23 @@
  * change), at least as many as the limit (and `minSamples`), over at least `minWindowMillis`. A window's throughput
  * is, by Little's law, its mean requests in flight ÷ its mean latency.
  *
- * - **Growth while it pays.** After a window during which the limit was reached (the sender wanted more in flight than
- *   it had), the limit takes a step: × `step`. The next window, of requests started after the step only, judges it:
- *   the step is kept, and the next one taken, when throughput rose by at least `gainShare` of the step (a step of 25%
- *   must bring at least 12.5% more throughput); otherwise latency rose with the step (the sender or the server is
- *   saturated) and the step is taken back, and the limit holds for 1, 2, 4… (at most `maxHold`) windows before it
- *   tries again.
+ * - **Growth while it pays.** After two *full* windows at one limit (the sender kept at least `fullShare` of the
+ *   limit in flight on average: it wanted more than it had), the later no faster than the earlier by what a step
+ *   must gain (a sender speeding up on its own would pass for it), the limit takes a step: × `step`. The next window, of requests started after
+ *   the step only, judges it: the step is kept, and the next one taken at once, when throughput rose by at least `gainShare`
+ *   of the step (a step of 25% must bring at least 12.5% more throughput); otherwise latency rose with the step (the
+ *   sender or the server is saturated) and the step is taken back, and the limit holds for 1, 2, 4… (at most
+ *   `maxHold`) windows before it tries again. A step whose window was not full, or whose latency fell by more than
+ *   `drift` (more in flight never makes answers faster: the sender is warming up, or the path got faster), proves
+ *   nothing: it is taken back without a hold, and tried again after a new measure.
  * - **Multiplicative decrease on errors.** An answer that says the server or the network could not take the request
  *   (a project's 429, a 5xx, a reset connection, a timeout) multiplies the limit by `backoff` at once. Answers to
  *   requests started before that decrease were sent under the old limit: they neither shrink it again nor count
  *   towards the next window.
- * - **Decrease on rising latency.** A window whose mean latency exceeds `tolerance` × the baseline (and by more than
- *   `minRiseMillis`) shrinks the limit in proportion, limit × tolerance × baseline / latency, by at most `backoff`.
- *   The baseline is a moving average of the windows' latencies, from the second window on (the first one's requests
- *   all started at once), so a lasting change of the path is adopted in a few windows.
+ * - **Decrease on rising latency.** A window (other than a step's) whose mean latency exceeds `tolerance` × the
+ *   baseline (and by more than `minRiseMillis`) shrinks the limit in proportion, limit × tolerance × baseline /
+ *   latency, by at most `backoff`. The baseline is a moving average of the full windows' latencies (a burst of
+ *   requests started at once is not one), so a lasting change of the path is adopted in a few windows.
  *
  * The limit stays within [`min`, `max`].
  *
@@ -50,6 +53,13 @@ export interface Config {
   readonly minWindowMillis: number
   /** The most windows the limit holds after a step that did not pay. */
   readonly maxHold: number
+  /** A window is full when its mean requests in flight reach this share of its limit. */
+  readonly fullShare: number
+  /**
+   * A step's window whose latency fell by more than this share says nothing of the step (more in flight never makes
+   * answers faster): the sender or the path is speeding up on its own, as a process warming up does.
+   */
+  readonly drift: number
 }
 
 /** @internal */
@@ -62,7 +72,9 @@ export const defaults = {
   gainShare: 0.5,
   minSamples: 32,
   minWindowMillis: 200,
-  maxHold: 8
+  maxHold: 8,
+  fullShare: 0.9,
+  drift: 0.1
 } as const
 
 /** One answered request. @internal */
@@ -85,7 +97,6 @@ class Window {
   count = 0
   latency = 0
   inFlight = 0
-  saturated = false
   constructor(
     /** When the limit was set: the window holds requests started from then on. */
     readonly from: number,
@@ -97,7 +108,10 @@ class Window {
     this.count++
     this.latency += sample.latencyMillis
     this.inFlight += sample.inFlight
-    if (sample.inFlight >= this.limit) this.saturated = true
+  }
+  /** Whether the sender kept the limit (nearly) full: it wanted more in flight than it had. */
+  full(share: number): boolean {
+    return this.inFlight >= share * this.limit * this.count
   }
   /** Answers a second, by Little's law (per millisecond: only ratios matter). */
   get throughput(): number {
@@ -109,11 +123,11 @@ class Window {
 export class AdaptiveLimit {
   /** The limit, fractional: {@link current} is what applies. */
   limit: number
-  /** The moving average of the windows' mean latencies, from the second window on. */
+  /** The moving average of the full windows' mean latencies (steps' windows aside). */
   baseline: number | undefined = undefined
   /** The window of the current limit. */
   private window: Window
-  /** The window before it, still taking late answers to its own requests; `undefined` after a decrease. */
+  /** The window before it, that a step is judged against; `undefined` after a decrease. */
   private previous: Window | undefined = undefined
   /** Windows to wait before the next step. */
   private hold = 0
@@ -133,12 +147,8 @@ export class AdaptiveLimit {
   /** Learns from one answer. */
   update(sample: Sample): Change {
     const window = this.window
-    if (sample.startedAt < window.from) {
-      // sent under an earlier limit: at most a late answer of the window the current one is judged against
-      const previous = this.previous
-      if (previous !== undefined && !sample.dropped && sample.startedAt >= previous.from) previous.add(sample)
-      return "none"
-    }
+    // sent under an earlier limit: says nothing of the current one
+    if (sample.startedAt < window.from) return "none"
     const { config } = this
     const now = sample.startedAt + sample.latencyMillis
     if (sample.dropped) return this.decrease(this.limit * config.backoff, now)
@@ -148,21 +158,32 @@ export class AdaptiveLimit {
     }
     // the window is complete
     const latency = window.latency / window.count
-    const baseline = this.baseline
-    // the first window's requests all started at once, in a burst: its latency is no baseline
-    if (window.from !== -Infinity) {
-      this.baseline = baseline === undefined ? latency : baseline + config.smoothing * (latency - baseline)
-    }
-    if (
-      baseline !== undefined && latency > baseline * config.tolerance && latency - baseline > config.minRiseMillis
-    ) {
-      return this.decrease(this.limit * Math.max(config.backoff, (baseline * config.tolerance) / latency), now)
+    const full = window.full(config.fullShare)
+    if (!window.probe) {
+      // a step's window is judged against the window before it, below; the others against the baseline
+      const baseline = this.baseline
+      // a burst of requests started at once (a send's first) is no baseline: only a full window is
+      if (full) this.baseline = baseline === undefined ? latency : baseline + config.smoothing * (latency - baseline)
+      if (
+        baseline !== undefined && latency > baseline * config.tolerance && latency - baseline > config.minRiseMillis
+      ) {
+        return this.decrease(this.limit * Math.max(config.backoff, (baseline * config.tolerance) / latency), now)
+      }
     }
     const previous = this.previous
     if (window.probe && previous !== undefined) {
+      if (
+        !full || !previous.full(config.fullShare) || latency < (previous.latency / previous.count) * (1 - config.drift)
+      ) {
+        // the step's window says nothing of it (the sender did not fill it, or answers got faster on their own):
+        // back to the limit before it, to try again from a new measure
+        this.limit = previous.limit
+        this.begin(now, false)
+        return "decrease"
+      }
       const grown = window.limit / previous.limit
       const gained = window.throughput / previous.throughput
-      if (!(window.saturated && gained >= 1 + config.gainShare * (grown - 1))) {
+      if (gained < 1 + config.gainShare * (grown - 1)) {
         // the step did not pay: back to the limit before it, and wait before the next one
         this.hold = this.nextHold
         this.nextHold = Math.min(config.maxHold, this.nextHold * 2)
@@ -175,8 +196,16 @@ export class AdaptiveLimit {
       this.hold--
       this.begin(now, false)
       return "none"
+    } else if (
+      // a step is judged against this window: it must be steady, the second full window at this limit, and no faster
+      // than the one before by what a step must gain (a sender warming up would pass for the step's gain)
+      previous === undefined || previous.limit !== window.limit || !previous.full(config.fullShare) ||
+      window.throughput > previous.throughput * (1 + config.gainShare * (config.step - 1))
+    ) {
+      this.begin(now, false)
+      return "none"
     }
-    if (!window.saturated || this.limit >= config.max) {
+    if (!full || this.limit >= config.max) {
       this.begin(now, false)
       return "none"
     }

@@ -210,6 +210,7 @@ export class SendFailure {
 /** A worker of a fan-out that follows the limit: its place, and the fiber's clock its requests are timed on. */
 interface Worker extends Holder {
   readonly clock: Clock.Clock
+  readonly slot: Slot
 }
 
 /**
@@ -456,16 +457,13 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
           latency.unsafeUpdate(millis / 1000, NO_TAGS)
           recordOutcomes(outcomes)
           if (!debug) return Effect.succeed(outcomes)
-          return Effect.as(
-            Effect.logDebug(
-              `FCM ${name} request: ${n} target${n === 1 ? "" : "s"}, ${describeOutcomes(outcomes)} in ` +
-                `${millis.toFixed(1)} ms`
-            ),
-            outcomes
-          )
+          return Effect.as(Effect.logDebug(debugLine(n, outcomes, millis)), outcomes)
         }
       })
     })
+
+  const debugLine = (n: number, outcomes: ReadonlyArray<Outcome>, millis: number): string =>
+    `FCM ${name} request: ${n} target${n === 1 ? "" : "s"}, ${describeOutcomes(outcomes)} in ${millis.toFixed(1)} ms`
 
   const release = (slot: Slot): void => {
     if (slot.inFlight !== 0) inFlight.unsafeModify(-slot.inFlight, NO_TAGS)
@@ -546,28 +544,53 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
 
       const maxWorkers = Math.min(concurrency, Math.ceil(count / batchSize))
       if (places !== undefined && maxWorkers > 0) {
+        /**
+         * A worker's requests, one after the other: the answer's handlers are built once per worker and read the
+         * request in progress from the worker's own variables, so that a request allocates no closures of its own.
+         */
+        const requests = (self: Worker, after: () => Effect.Effect<void>): Effect.Effect<void> => {
+          const slot = self.slot
+          let from = 0
+          let to = 0
+          let started = 0
+          let startedAt = 0
+          let inFlightAtStart = 0
+          const handlers = {
+            onFailure: (error: FcmError): Effect.Effect<void> => {
+              slot.inFlight -= to - from
+              inFlight.unsafeModify(from - to, NO_TAGS)
+              failed(error, from, to)
+              return Effect.void
+            },
+            onSuccess: (outcomes: ReadonlyArray<Outcome>): Effect.Effect<void> => {
+              const n = to - from
+              slot.inFlight -= n
+              inFlight.unsafeModify(-n, NO_TAGS)
+              const millis = performance.now() - started
+              latency.unsafeUpdate(millis / 1000, NO_TAGS)
+              recordOutcomes(outcomes)
+              places.learn(startedAt, self.clock.unsafeCurrentTimeMillis() - startedAt, inFlightAtStart, outcomes)
+              const then = answered(outcomes, from, to) ? after() : Effect.void
+              return debug ? Effect.zipRight(Effect.logDebug(debugLine(n, outcomes, millis)), then) : then
+            }
+          }
+          return Effect.suspend(() => {
+            from = next
+            to = requestEnd(from)
+            next = to
+            const targets = targetsOf(from, to)
+            // acquire
+            slot.inFlight += to - from
+            inFlight.unsafeModify(to - from, NO_TAGS)
+            inFlightAtStart = places.held()
+            startedAt = self.clock.unsafeCurrentTimeMillis()
+            started = performance.now()
+            // send, then report
+            return Effect.matchEffect(wire.send(units.payload(unitAt(from)), targets), handlers)
+          })
+        }
         return Effect.flatMap(
-          followLimit(places, maxWorkers, () => next < count && failure === undefined, (
-            slot,
-            holder
-          ) =>
-            Effect.suspend(() => {
-              const from = next
-              const to = requestEnd(from)
-              next = to
-              const startedAt = holder.clock.unsafeCurrentTimeMillis()
-              const inFlightAtStart = places.held()
-              return Effect.matchEffect(direct(slot, units.payload(unitAt(from)), targetsOf(from, to), debug), {
-                onFailure: (error) => {
-                  failed(error, from, to)
-                  return Effect.succeed(false)
-                },
-                onSuccess: (outcomes) => {
-                  places.learn(startedAt, holder.clock.unsafeCurrentTimeMillis() - startedAt, inFlightAtStart, outcomes)
-                  return answered(outcomes, from, to) ? Effect.succeed(true) : Effect.succeed(false)
-                }
-              })
-            })),
+          followLimit(places, maxWorkers, () => next < count && failure === undefined, requests),
           () => failure === undefined ? Effect.void : Effect.fail(failure)
         )
       }
@@ -613,7 +636,7 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
     places: Places,
     maxWorkers: number,
     more: () => boolean,
-    send: (slot: Slot, holder: Worker) => Effect.Effect<boolean>
+    requests: (self: Worker, after: () => Effect.Effect<void>) => Effect.Effect<void>
   ): Effect.Effect<void> =>
     Effect.clockWith((clock) =>
       Effect.scopeWith((scope) => {
@@ -631,39 +654,38 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
         }
 
         const worker = (): Effect.Effect<void> => {
-          const slot = new Slot()
-          const self: Worker = { holding: false, group, clock }
+          const self: Worker = { holding: false, group, clock, slot: new Slot() }
+          /** After a request that leaves the fan-out going: give the place back, start more workers, or go on. */
+          const after = (): Effect.Effect<void> => {
+            if (places.yielding(group)) {
+              places.give(self)
+              return step
+            }
+            if (live < maxWorkers && more()) {
+              const spare = places.spare()
+              if (spare > 0) return Effect.zipRight(spawn(Math.min(spare, maxWorkers - live)), step)
+            }
+            return step
+          }
+          const request = requests(self, after)
           const step: Effect.Effect<void> = Effect.suspend(() => {
             if (!more()) return Effect.void
-            if (!self.holding) {
-              if (places.tryTake(self)) return step
-              // no place free: one worker of the fan-out waits for one while the fan-out holds less than its share
-              if (waiting || !places.wanting(group)) return Effect.void
-              waiting = true
-              return Effect.flatMap(
-                Effect.ensuring(places.take(self), Effect.sync(() => void (waiting = false))),
-                // with a place, and still under its share: another worker waits for the next
-                () => !waiting && live < maxWorkers && places.wanting(group) ? Effect.zipRight(spawn(1), step) : step
-              )
-            }
-            return Effect.flatMap(send(slot, self), (goOn) => {
-              if (!goOn) return Effect.void
-              if (places.yielding(group)) {
-                places.give(self)
-                return step
-              }
-              if (live < maxWorkers && more()) {
-                const spare = places.spare()
-                if (spare > 0) return Effect.zipRight(spawn(Math.min(spare, maxWorkers - live)), step)
-              }
-              return step
-            })
+            if (self.holding) return request
+            if (places.tryTake(self)) return request
+            // no place free: one worker of the fan-out waits for one while the fan-out holds less than its share
+            if (waiting || !places.wanting(group)) return Effect.void
+            waiting = true
+            return Effect.flatMap(
+              Effect.ensuring(places.take(self), Effect.sync(() => void (waiting = false))),
+              // with a place, and still under its share: another worker waits for the next
+              () => !waiting && live < maxWorkers && places.wanting(group) ? Effect.zipRight(spawn(1), step) : step
+            )
           })
           return Effect.ensuring(
             step,
             Effect.sync(() => {
               places.give(self)
-              release(slot)
+              release(self.slot)
               if (--live === 0) Deferred.unsafeDone(done, Exit.void)
             })
           )
