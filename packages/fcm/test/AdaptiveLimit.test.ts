@@ -7,12 +7,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { AdaptiveLimit, type Config, defaults, type Sample } from "../src/internal/adaptiveLimit.js"
 
-/** The defaults, with windows of one round whatever its length (for the scripted rounds). */
+/** The defaults, with steps of a quarter and windows of one round whatever its length (for the scripted rounds). */
 const config = (overrides: Partial<Config> = {}): Config => ({
   initial: 16,
   min: 2,
   max: 100,
   ...defaults,
+  step: 1.25,
   minSamples: 1,
   minWindowMillis: 0,
   ...overrides
@@ -140,7 +141,7 @@ const noisy = (server: Server, spread: number, seed: number): Server => {
 const at = <A>(values: ReadonlyArray<A>, fraction: number): A => values[Math.floor(values.length * fraction)]!
 
 describe("AdaptiveLimit", () => {
-  it("steps up by a quarter after two full windows of flat latency, and again while the steps pay", () => {
+  it("steps up after two full windows of flat latency, and again while the steps pay", () => {
     const limit = new AdaptiveLimit(config())
     const driver = new Driver(limit)
     driver.round(50)
@@ -149,6 +150,8 @@ describe("AdaptiveLimit", () => {
     assert.strictEqual(limit.current, 20) // 16 × 1.25
     driver.round(50) // the step paid: throughput grew with the limit
     assert.strictEqual(limit.current, 25)
+    for (let i = 0; i < 10; i++) driver.round(50)
+    assert.strictEqual(limit.current, 100) // the cap
     for (let i = 0; i < 10; i++) driver.round(50)
     assert.strictEqual(limit.current, 100)
   })
@@ -282,23 +285,23 @@ describe("AdaptiveLimit", () => {
     const run = simulate(limit, ceiling(50, 10), 100_000)
     assert.isAtLeast(run.perMilli, 9) // within 10% of the ceiling over the whole run, ramp included
     const late = run.limits.slice(run.limits.length / 2)
-    assert.isAtLeast(least(late), 400)
-    assert.isAtMost(most(late), 700)
+    assert.isAtLeast(least(late), 500) // 576: the last step that paid
+    assert.isAtMost(at(late.slice().sort((a, b) => a - b), 0.75), 576) // the steps above it are tried, and taken back
   })
 
-  it("at 50 ms with no ceiling in reach, grows from 256 to a cap of 800 in a steady window and six steps of 200 ms", () => {
+  it("at 50 ms with no ceiling in reach, grows from 256 to a cap of 800 in three steps after two steady windows", () => {
     const limit = new AdaptiveLimit(real({ initial: 256, max: 800 }))
     const run = simulate(limit, ceiling(50, 1_000), 50_000)
     const reached = run.limits.indexOf(800)
     assert.isAtLeast(reached, 0)
-    assert.isAtMost(run.times[reached]!, 7 * 200 + 100)
-    assert.strictEqual(new Set(run.limits.slice(0, reached + 1)).size, 7) // 256, 320, 400, 500, 625, 781, 800
+    assert.isAtMost(run.times[reached]!, 4 * 200 + 100)
+    assert.strictEqual(new Set(run.limits.slice(0, reached + 1)).size, 4) // 256, 384, 576, 800
   })
 
   it("holds near its start on a CPU-bound sender, whose latency grows with what is in flight", () => {
     const limit = new AdaptiveLimit(real({ initial: 256, max: 1_024 }))
     const run = simulate(limit, cpuBound(8), 200_000)
-    assert.isAtMost(most(run.limits), 320) // one step above its start at most
+    assert.isAtMost(most(run.limits), 384) // one step above its start at most
     assert.isAtLeast(least(run.limits), 256)
   })
 
@@ -307,7 +310,7 @@ describe("AdaptiveLimit", () => {
     const warming: Server = (inFlight, now) => cpuBound(2 + 6 * Math.min(1, now / 3_000))(inFlight, now)
     const limit = new AdaptiveLimit(real({ initial: 256, max: 1_024 }))
     const run = simulate(limit, warming, 60_000)
-    assert.isAtMost(most(run.limits), 320)
+    assert.isAtMost(most(run.limits), 384)
   })
 
   it("a step whose window the sender did not fill proves nothing", () => {

@@ -9,13 +9,14 @@
  *
  * - **Growth while it pays.** After two *full* windows at one limit (the sender kept at least `fullShare` of the
  *   limit in flight on average: it wanted more than it had), the later no faster than the earlier by what a step
- *   must gain (a sender speeding up on its own would pass for it), the limit takes a step: × `step`. The next window, of requests started after
- *   the step only, judges it: the step is kept, and the next one taken at once, when throughput rose by at least `gainShare`
- *   of the step (a step of 25% must bring at least 12.5% more throughput); otherwise latency rose with the step (the
- *   sender or the server is saturated) and the step is taken back, and the limit holds for 1, 2, 4… (at most
- *   `maxHold`) windows before it tries again. A step whose window was not full, or whose latency fell by more than
- *   `drift` (more in flight never makes answers faster: the sender is warming up, or the path got faster), proves
- *   nothing: it is taken back without a hold, and tried again after a new measure.
+ *   must gain (a sender speeding up on its own would pass for it), the limit takes a step: × `step`. The next window,
+ *   of requests started after the step only, judges it: the step is kept, and the next one taken at once, when
+ *   throughput rose by at least `gainShare` of the step (a step of 50% must bring at least 25% more throughput: a
+ *   large step stands out of the noise of a busy machine); otherwise latency rose with the step (the sender or the
+ *   server is saturated) and the step is taken back, and the limit holds for 1, 2, 4… (at most `maxHold`) windows
+ *   before it tries again. A step whose window was not full, or whose latency fell by more than `drift` (more in
+ *   flight never makes answers faster: the sender is warming up, or the path got faster), proves nothing: it is
+ *   taken back without a hold, and tried again after a new measure.
  * - **Multiplicative decrease on errors.** An answer that says the server or the network could not take the request
  *   (a project's 429, a 5xx, a reset connection, a timeout) multiplies the limit by `backoff` at once. Answers to
  *   requests started before that decrease were sent under the old limit: they neither shrink it again nor count
@@ -68,7 +69,7 @@ export const defaults = {
   minRiseMillis: 5,
   backoff: 0.5,
   smoothing: 0.2,
-  step: 1.25,
+  step: 1.5,
   gainShare: 0.5,
   minSamples: 32,
   minWindowMillis: 200,
