@@ -160,14 +160,15 @@ const child = (
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
 
+// "close", not "exit": a process that reports and exits at once may fire "exit" before its last IPC message is read
 const once = <A>(proc: ChildProcess, what: string): Promise<A> =>
   new Promise<A>((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`${what} exited with code ${code} before reporting`))
+    const onClose = (code: number | null) => reject(new Error(`${what} exited with code ${code} before reporting`))
     proc.once("message", (m) => {
-      proc.off("exit", onExit)
+      proc.off("close", onClose)
       resolve(m as A)
     })
-    proc.once("exit", onExit)
+    proc.once("close", onClose)
   })
 
 interface Server {
