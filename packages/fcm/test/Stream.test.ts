@@ -1,7 +1,8 @@
-import { FcmClient, FcmLegacy, Result } from "@effect-fcm/fcm"
+import { FcmClient, FcmLegacy, Governor, Message, Result } from "@effect-fcm/fcm"
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Deferred, Effect, Fiber, Layer, Metric, Redacted, Stream } from "effect"
+import { Chunk, Deferred, Effect, Fiber, Layer, Metric, Queue, Redacted, Stream } from "effect"
+import { registry } from "../src/internal/places.js"
 import { type Recorded, recorder } from "./support/recorder.js"
 
 /** A legacy server that tracks how many requests are in flight at once. */
@@ -225,6 +226,133 @@ describe("sendStream", () => {
           assert.strictEqual(fake.stats.requests.length, 5)
           assert.strictEqual((yield* inFlight).value, 0)
         }).pipe(Effect.provide(legacy(fake.layer, 3)))
+      }))
+  })
+
+  describe("the governor's places", () => {
+    const delivered: ReadonlyArray<Result.Outcome> = [Result.Outcome.Delivered({ messageId: "1" })]
+
+    /** A v1-shaped client over `governor` whose requests run `request(target)`. */
+    const clientOf = (
+      governor: Governor.Governor,
+      request: (target: string) => Effect.Effect<ReadonlyArray<Result.Outcome>>
+    ) =>
+      FcmClient.make({
+        name: "v1",
+        batchSize: 1,
+        concurrency: 64,
+        backoffMillis: 1000,
+        governor,
+        prepare: () => Effect.succeed((targets) => request(targets[0]!))
+      })
+
+    /** Counts the requests that took a turn of their own (`Governor.run`) and the waits for a held place. */
+    const countTurns = (governor: Governor.Governor) => {
+      const counter = { runs: 0, waits: 0 }
+      const run = governor.run
+      Object.assign(governor, {
+        run: (...args: Parameters<typeof run>) => (counter.runs++, run(...args))
+      })
+      const places = registry.get(governor)!
+      const take = places.take
+      Object.assign(places, { take: (holder: Parameters<typeof take>[0]) => (counter.waits++, take(holder)) })
+      return counter
+    }
+
+    /** A request that counts itself in flight (`stats`) and answers after a yield. */
+    const counted = (stats: { inFlight: number; most: number; started: Array<string> }) => (target: string) =>
+      Effect.suspend(() => {
+        stats.started.push(target)
+        stats.most = Math.max(stats.most, ++stats.inFlight)
+        return Effect.as(Effect.zipRight(Effect.yieldNow(), Effect.sync(() => stats.inFlight--)), delivered)
+      })
+
+    const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
+
+    it.effect("keeps the limit in flight, its requests taking no turn of their own", () =>
+      Effect.gen(function*() {
+        const governor = Governor.unsafeMake({ cap: 8, adaptive: false })
+        const counter = countTurns(governor)
+        const stats = { inFlight: 0, most: 0, started: [] as Array<string> }
+        const client = clientOf(governor, counted(stats))
+        const outcomes = yield* client.sendStream(Stream.fromIterable(names("t", 300)), {}).pipe(Stream.runCollect)
+        assert.strictEqual(outcomes.length, 300)
+        assert.strictEqual(stats.most, 8)
+        assert.strictEqual(counter.runs, 0)
+        assert.strictEqual(counter.waits, 0)
+        assert.strictEqual(yield* governor.inFlight, 0)
+      }))
+
+    it.effect("an idle stream holds no place: a send meanwhile has the whole limit at once", () =>
+      Effect.gen(function*() {
+        const governor = Governor.unsafeMake({ cap: 8, adaptive: false })
+        const counter = countTurns(governor)
+        const stats = { inFlight: 0, most: 0, started: [] as Array<string> }
+        const client = clientOf(governor, counted(stats))
+        const input = yield* Queue.unbounded<string>()
+        const outcomes = yield* Queue.unbounded<Result.TokenOutcome>()
+        const stream = yield* client.sendStream(Stream.fromQueue(input), {}).pipe(
+          Stream.runForEach((outcome) => Queue.offer(outcomes, outcome)),
+          Effect.fork
+        )
+        yield* Queue.offerAll(input, names("s", 40))
+        assert.strictEqual((yield* Queue.takeN(outcomes, 40)).length, 40)
+        for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
+        // the stream is open, its input empty: its workers wait without a place
+        assert.strictEqual(yield* governor.inFlight, 0)
+        stats.most = 0
+        const result = yield* client.send(Message.multicast(names("a", 64)))
+        assert.strictEqual(result.success.size, 64)
+        assert.strictEqual(stats.most, 8)
+        assert.strictEqual(counter.waits, 0)
+        // input again: the stream takes places again
+        yield* Queue.offerAll(input, names("s2", 40))
+        assert.strictEqual((yield* Queue.takeN(outcomes, 40)).length, 40)
+        yield* Queue.shutdown(input)
+        yield* Fiber.join(stream)
+        assert.strictEqual(counter.runs, 0)
+        assert.strictEqual(yield* governor.inFlight, 0)
+      }))
+
+    it.effect("a send and a stream share the limit, never exceed it together, and both progress", () =>
+      Effect.gen(function*() {
+        const governor = Governor.unsafeMake({ cap: 8, adaptive: false })
+        const stats = { inFlight: 0, most: 0, started: [] as Array<string> }
+        const client = clientOf(governor, counted(stats))
+        const [sent, streamed] = yield* Effect.all([
+          client.send(Message.multicast(names("a", 400))),
+          client.sendStream(Stream.fromIterable(names("b", 400)), {}).pipe(Stream.runCollect)
+        ], { concurrency: "unbounded" })
+        assert.strictEqual(sent.success.size, 400)
+        assert.strictEqual(streamed.length, 400)
+        assert.strictEqual(stats.most, 8)
+        const started = stats.started
+        // the one that ended first did not have the limit to itself: the other one sent about its share meanwhile
+        const end = Math.min(started.lastIndexOf("a-399"), started.lastIndexOf("b-399"))
+        const other = started[end]!.startsWith("a-") ? "b-" : "a-"
+        assert.isAtLeast(started.slice(0, end).filter((t) => t.startsWith(other)).length, 100)
+        assert.strictEqual(yield* governor.inFlight, 0)
+      }))
+
+    it.effect("an interrupted stream gives back every place", () =>
+      Effect.gen(function*() {
+        const governor = Governor.unsafeMake({ cap: 8, adaptive: false })
+        const eighth = yield* Deferred.make<void>()
+        let started = 0
+        const client = clientOf(governor, () =>
+          Effect.suspend(() => {
+            if (++started === 8) Deferred.unsafeDone(eighth, Effect.void)
+            return Effect.never
+          }))
+        const stream = yield* client.sendStream(Stream.fromIterable(names("t", 100)), {}).pipe(
+          Stream.runDrain,
+          Effect.fork
+        )
+        yield* Deferred.await(eighth)
+        assert.strictEqual(yield* governor.inFlight, 8)
+        yield* Fiber.interrupt(stream)
+        assert.strictEqual(yield* governor.inFlight, 0)
+        assert.strictEqual(started, 8)
       }))
   })
 })

@@ -76,13 +76,25 @@ const streamed = () => {
     )
   return Effect.gen(function*() {
     yield* run(-job.warmup - 1, job.warmup)
-    const runtime = yield* Effect.runtime<FcmClient.FcmClient>()
+    const runtime = yield* Effect.runtime<FcmClient.FcmClient | Http2Client.Pool>()
+    const pool = Context.get(runtime.context, Http2Client.Pool)
+    // the most streams in flight, sampled every 50 ms as the send's
+    let peakInFlight = 0
+    const sampler = setInterval(() => {
+      peakInFlight = Math.max(peakInFlight, Effect.runSync(pool.stats).streamsInFlight)
+    }, 50)
     return yield* Effect.promise(async () => {
       const { measured: m, value: summary } = await measured(() =>
         Effect.runPromiseExit(run(0, job.tokens).pipe(Effect.provide(runtime)))
       )
+      clearInterval(sampler)
       if (summary._tag === "Failure") throw summary.cause
-      return report(summary.value.success, m, undefined)
+      const stats = Effect.runSync(pool.stats)
+      return report(
+        summary.value.success,
+        m,
+        `${stats.sessionsOpened} sessions, up to ${peakInFlight} streams in flight`
+      )
     })
   }).pipe(Effect.provide(v1Http2()), Effect.runPromise)
 }

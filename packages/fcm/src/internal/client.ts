@@ -14,6 +14,7 @@ import * as Message from "../Message.js"
 import * as Result from "../Result.js"
 import * as Engine from "./engine.js"
 import { withPartial } from "./partial.js"
+import type { Holder } from "./places.js"
 import { mapBatches, unwrap } from "./stream.js"
 
 /**
@@ -97,8 +98,8 @@ export const make = <P>(
     const probe = Message.multicast(["token"], template)
     const isToken = (t: unknown): t is string => typeof t === "string" && t.length > 0
     const missing = Result.Outcome.Failed({ code: "MissingRegistration" })
-    const start = Effect.zip(Effect.flatMap(Message.validate(probe), prepare), Engine.debugEnabled)
-    return unwrap(Effect.map(start, ([payload, debug]) => {
+    const start = Effect.all([Effect.flatMap(Message.validate(probe), prepare), Engine.debugEnabled, Effect.clock])
+    return unwrap(Effect.map(start, ([payload, debug, clock]) => {
       /** Retries the retryable targets of one request before emitting them. */
       const resend = (targets: ReadonlyArray<string>, outcomes: ReadonlyArray<Result.Outcome>) =>
         Effect.map(
@@ -114,23 +115,40 @@ export const make = <P>(
       // off once, at the end, without a finalizer per request.
       const slot = new Engine.Slot()
       const check = engine.probe(Number.MAX_SAFE_INTEGER)
-      /** One request's outcomes, each with its token, retried first when `retry` says so. */
-      const sendBatch = (targets: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<Result.TokenOutcome>, FcmError> =>
-        Effect.flatMap(engine.request(slot, payload, targets, debug), (outcomes) => {
-          if (batchSize === 1 && check !== undefined && !check.settled) {
-            const code = check.note(outcomes)
-            if (code !== undefined) return Effect.fail(engine.misconfiguration!.error(code, check.seen))
-          }
-          if (retry !== false) {
-            for (let i = 0; i < outcomes.length; i++) {
-              if (outcomes[i]!._tag === "Retryable") return resend(targets, outcomes)
+      // The workers hold the governor's places across requests when it has no rate budget: a request goes without
+      // a turn of its own.
+      const places = engine.places
+      /**
+       * One request's outcomes, each with its token, retried first when `retry` says so. The worker's place is given
+       * back before a retry: its rounds take places of their own.
+       */
+      const sendBatch = (
+        targets: ReadonlyArray<string>,
+        holder: Holder
+      ): Effect.Effect<ReadonlyArray<Result.TokenOutcome>, FcmError> =>
+        Effect.flatMap(
+          places === undefined
+            ? engine.request(slot, payload, targets, debug)
+            : engine.requestHeld(slot, payload, targets, debug, clock),
+          (outcomes) => {
+            if (batchSize === 1 && check !== undefined && !check.settled) {
+              const code = check.note(outcomes)
+              if (code !== undefined) return Effect.fail(engine.misconfiguration!.error(code, check.seen))
             }
+            if (retry !== false) {
+              for (let i = 0; i < outcomes.length; i++) {
+                if (outcomes[i]!._tag === "Retryable") {
+                  places?.give(holder)
+                  return resend(targets, outcomes)
+                }
+              }
+            }
+            const emitted = new Array<Result.TokenOutcome>(targets.length)
+            for (let i = 0; i < targets.length; i++) emitted[i] = { token: targets[i]!, outcome: outcomes[i]! }
+            return Effect.succeed(emitted)
           }
-          const emitted = new Array<Result.TokenOutcome>(targets.length)
-          for (let i = 0; i < targets.length; i++) emitted[i] = { token: targets[i]!, outcome: outcomes[i]! }
-          return Effect.succeed(emitted)
-        })
-      const sent = mapBatches(tokens, { concurrency, batchSize }, (batch) => {
+        )
+      const sent = mapBatches(tokens, { concurrency, batchSize, seats: places }, (batch, holder) => {
         let valid = true
         for (let i = 0; i < batch.length; i++) {
           if (!isToken(batch[i])) {
@@ -138,7 +156,7 @@ export const make = <P>(
             break
           }
         }
-        if (valid) return sendBatch(batch)
+        if (valid) return sendBatch(batch, holder)
         // an empty token fails locally, without a request
         const local = batch.filter((t) => !isToken(t)).map((token): Result.TokenOutcome => ({
           token,
@@ -147,7 +165,7 @@ export const make = <P>(
         const targets = batch.filter(isToken)
         return targets.length === 0
           ? Effect.succeed(local)
-          : Effect.map(sendBatch(targets), (sent) => local.concat(sent))
+          : Effect.map(sendBatch(targets, holder), (sent) => local.concat(sent))
       })
       return Stream.ensuring(sent, Effect.sync(() => engine.release(slot)))
     })).pipe(

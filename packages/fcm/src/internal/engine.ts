@@ -331,6 +331,22 @@ export interface Engine<P> {
     debug: boolean,
     stopped?: () => boolean
   ) => Effect.Effect<ReadonlyArray<Outcome>, FcmError>
+  /**
+   * The governor's places, when a caller can hold one across requests (a governor without a rate budget): see
+   * {@link requestHeld}.
+   */
+  readonly places: Places | undefined
+  /**
+   * One request of a caller that holds a place of {@link places}: {@link request} without waiting for a turn, the
+   * answer teaching the governor's limit (timed on `clock`).
+   */
+  readonly requestHeld: (
+    slot: Slot,
+    payload: P,
+    targets: ReadonlyArray<string>,
+    debug: boolean,
+    clock: Clock.Clock
+  ) => Effect.Effect<ReadonlyArray<Outcome>, FcmError>
   /** A new configuration check of a send of `units` units (`undefined` when the protocol has none). */
   readonly probe: (units: number) => ConfigProbe | undefined
   /**
@@ -434,13 +450,16 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
     slot: Slot,
     payload: P,
     targets: ReadonlyArray<string>,
-    debug: boolean
+    debug: boolean,
+    clock?: Clock.Clock
   ): Effect.Effect<ReadonlyArray<Outcome>, FcmError> =>
     Effect.suspend(() => {
       // acquire
       const n = targets.length
       slot.inFlight += n
       inFlight.unsafeModify(n, NO_TAGS)
+      const inFlightAtStart = clock === undefined ? 0 : places!.held()
+      const startedAt = clock === undefined ? 0 : clock.unsafeCurrentTimeMillis()
       const started = performance.now()
       // send
       return Effect.matchEffect(wire.send(payload, targets), {
@@ -456,6 +475,9 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
           const millis = performance.now() - started
           latency.unsafeUpdate(millis / 1000, NO_TAGS)
           recordOutcomes(outcomes)
+          if (clock !== undefined) {
+            places!.learn(startedAt, clock.unsafeCurrentTimeMillis() - startedAt, inFlightAtStart, outcomes)
+          }
           if (!debug) return Effect.succeed(outcomes)
           return Effect.as(Effect.logDebug(debugLine(n, outcomes, millis)), outcomes)
         }
@@ -794,6 +816,8 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
     backoffMillis,
     misconfiguration,
     request,
+    places,
+    requestHeld: direct,
     probe,
     sendAll,
     retry,
