@@ -334,6 +334,42 @@ describe("sendStream", () => {
         assert.strictEqual(yield* governor.inFlight, 0)
       }))
 
+    it.effect("follows the limit down: after a 429 halves it, no request starts above it", () =>
+      Effect.gen(function*() {
+        const governor = Governor.unsafeMake({ cap: 64, initial: 16 })
+        const gate = yield* Deferred.make<void>()
+        const sixteen = yield* Deferred.make<void>()
+        let inFlight = 0
+        let mostAfter = 0
+        let opened = false
+        const client = clientOf(governor, (target) =>
+          Effect.suspend(() => {
+            if (++inFlight === 16) Deferred.unsafeDone(sixteen, Effect.void)
+            if (opened) mostAfter = Math.max(mostAfter, inFlight)
+            // the first answer, a 429, comes once 16 are in flight
+            const answer = target === "t-0"
+              ? Effect.as(Deferred.await(sixteen), [
+                Result.Outcome.Retryable({ reason: "RESOURCE_EXHAUSTED", retryAfterMillis: 60_000 })
+              ])
+              : Effect.as(Deferred.await(gate), delivered)
+            return Effect.ensuring(answer, Effect.sync(() => inFlight--))
+          }))
+        const stream = yield* client.sendStream(Stream.fromIterable(names("t", 100)), {}, { retry: false }).pipe(
+          Stream.runCollect,
+          Effect.fork
+        )
+        for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+        assert.strictEqual(yield* governor.limit, 8)
+        assert.strictEqual(inFlight, 15) // started under the old limit
+        opened = true
+        yield* Deferred.succeed(gate, undefined)
+        const outcomes = yield* Fiber.join(stream)
+        assert.strictEqual(outcomes.length, 100)
+        assert.isAtMost(mostAfter, 8)
+        assert.isAbove(mostAfter, 0)
+        assert.strictEqual(yield* governor.inFlight, 0)
+      }))
+
     it.effect("an interrupted stream gives back every place", () =>
       Effect.gen(function*() {
         const governor = Governor.unsafeMake({ cap: 8, adaptive: false })
