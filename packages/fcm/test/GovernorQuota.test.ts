@@ -7,7 +7,7 @@
 import { Emulator, FcmFake } from "@effect-fcm/emulator"
 import { Credentials, FcmClient, FcmLegacy, FcmV1, Governor, Message } from "@effect-fcm/fcm"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Metric, Redacted, TestClock } from "effect"
+import { Effect, Fiber, Layer, Metric, Option, Redacted, TestClock } from "effect"
 
 const tokens = (n: number) => Array.from({ length: n }, (_, i) => `device-${i}`)
 
@@ -28,20 +28,39 @@ const legacy = (governor: FcmLegacy.Options["governor"]) =>
     Layer.provideMerge(FcmFake.layer({ quota: LEGACY_QUOTA, record: false }))
   )
 
-/** Sends once, letting the test clock run until the send is done. */
-const sendOnce = (n: number) =>
+/** The governor's bucket wakes its requests on ticks of 10 ms. */
+const TICK = 10
+
+/**
+ * Sends once, driving the test clock by events: before each tick, it waits until the emulator has received every
+ * message the quota allows by then (`burst` and `perMinute`'s refill, in requests of `size` messages), or the send
+ * is done. A request the bucket let go is then never left between the client and the emulator while the clock jumps
+ * (a jump would refill the emulator's full bucket for nothing and refuse the late request). Without a bucket, every
+ * request is sent at once and the first wait is already met.
+ */
+const sendOnce = (n: number, quota: { readonly perMinute: number; readonly burst: number }, size = 1) =>
   Effect.gen(function*() {
+    const emulator = yield* Emulator.Emulator
     const fiber = yield* Effect.fork(FcmClient.send(Message.multicast(tokens(n), { data: { ping: "1" } })))
-    yield* TestClock.adjust("1 minute")
+    const allowedBy = (millis: number) =>
+      Math.min(n, Math.floor((quota.burst + millis * quota.perMinute / 60_000) / size) * size)
+    for (let now = 0; now <= 60_000; now += TICK) {
+      const allowed = allowedBy(now)
+      while (Option.isNone(yield* fiber.poll) && (yield* emulator.counters).messages < allowed) {
+        yield* Effect.yieldNow()
+      }
+      if (Option.isSome(yield* fiber.poll)) break
+      yield* TestClock.adjust(TICK)
+    }
     const result = yield* Fiber.join(fiber)
-    const counters = yield* Effect.flatMap(Emulator.Emulator, (emulator) => emulator.counters)
+    const counters = yield* emulator.counters
     return { result, refused: counters.statuses["429"] ?? 0 }
   })
 
 describe("the governor against a project quota", () => {
   it.effect("v1: 5,000 tokens, five times the quota's burst, get no 429", () =>
     Effect.gen(function*() {
-      const { refused, result } = yield* sendOnce(5_000)
+      const { refused, result } = yield* sendOnce(5_000, V1_QUOTA)
       assert.strictEqual(refused, 0)
       assert.strictEqual(result.success.size, 5_000)
       // the bucket held the send back: the 4,000 requests beyond the burst waited for room
@@ -51,7 +70,7 @@ describe("the governor against a project quota", () => {
 
   it.effect("v1: the same send without the bucket is refused beyond the burst", () =>
     Effect.gen(function*() {
-      const { refused, result } = yield* sendOnce(5_000)
+      const { refused, result } = yield* sendOnce(5_000, V1_QUOTA)
       assert.strictEqual(refused, 4_000)
       assert.strictEqual(result.retryable.size, refused)
     }).pipe(Effect.provide(v1({}))), { timeout: 120_000 })
@@ -60,7 +79,7 @@ describe("the governor against a project quota", () => {
     "legacy: 50,000 tokens in requests of 1,000, five times the quota's burst, get no 429",
     () =>
       Effect.gen(function*() {
-        const { refused, result } = yield* sendOnce(50_000)
+        const { refused, result } = yield* sendOnce(50_000, LEGACY_QUOTA, 1_000)
         assert.strictEqual(refused, 0)
         assert.strictEqual(result.success.size, 50_000)
       }).pipe(Effect.provide(legacy({ perMinute: LEGACY_QUOTA.perMinute }))),
@@ -71,7 +90,7 @@ describe("the governor against a project quota", () => {
     "legacy: without the bucket, the requests beyond the burst are refused whole",
     () =>
       Effect.gen(function*() {
-        const { refused, result } = yield* sendOnce(50_000)
+        const { refused, result } = yield* sendOnce(50_000, LEGACY_QUOTA, 1_000)
         assert.strictEqual(refused, 40)
         assert.strictEqual(result.retryable.size, refused * 1_000)
       }).pipe(Effect.provide(legacy(false))),
