@@ -1,12 +1,14 @@
 /**
  * A streamed send with retries that fails as a whole while some of its targets wait for a retry: the stream ends with
- * the failure, after the outcomes completed before it, and leaves nothing behind (no request, no retry timer, no
- * target counted in flight).
+ * the failure, after the outcomes completed before it, and leaves nothing behind (no request, no retry sent later, no
+ * target counted in flight, no place of the governor held).
  *
  * The server is scripted by event (the n-th request), the retry waits run on the `TestClock`, and a stream that never
  * ends is caught deterministically: nothing is left to answer, no timer is due, and the stream is still not done.
  */
-import { FcmClient, FcmLegacy } from "@effect-fcm/fcm"
+import { FcmClient, FcmLegacy, Governor, Result } from "@effect-fcm/fcm"
+import { AuthenticationError } from "@effect-fcm/fcm/FcmError"
+import type { FcmError } from "@effect-fcm/fcm/FcmError"
 import { HttpClient, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import {
@@ -170,5 +172,51 @@ describe("a streamed send that fails as a whole while targets wait for a retry",
         yield* TestClock.adjust("10 seconds")
         assert.isAtMost(fake.stats.requests.length, 4)
       }).pipe(Effect.provide(legacy(fake.layer, 2)))
+    }))
+
+  it.effect("the stream's workers give the governor's places back when it fails", () =>
+    Effect.gen(function*() {
+      // one target a request: requests 0 and 1 retryable, request 2 held, then fails as a whole
+      const governor = Governor.unsafeMake({ cap: 8, initial: 4, protocol: "stream-failure" })
+      const go = yield* Deferred.make<void>()
+      const stats = { requests: 0, open: 0 }
+      const unavailable = Result.Outcome.Retryable({ reason: "UNAVAILABLE", retryAfterMillis: undefined })
+      const client = FcmClient.make({
+        name: "v1",
+        batchSize: 1,
+        concurrency: 8,
+        backoffMillis: 10,
+        governor,
+        prepare: () =>
+          Effect.succeed((targets) => {
+            const index = stats.requests++
+            const answer: Effect.Effect<ReadonlyArray<Result.Outcome>, FcmError> = index < 2
+              ? Effect.succeed(targets.map(() => unavailable))
+              : index === 2
+              ? Effect.zipRight(Deferred.await(go), Effect.fail(new AuthenticationError({ reason: "scripted" })))
+              : Effect.never
+            return Effect.acquireUseRelease(
+              Effect.sync(() => stats.open++),
+              () => answer,
+              () => Effect.sync(() => stats.open--)
+            )
+          })
+      })
+      const fiber = yield* client.sendStream(Stream.make("a", "b", "c"), {}, { retry }).pipe(
+        Stream.runDrain,
+        Effect.forkDaemon
+      )
+      const waiting = Effect.map(TestClock.sleeps(), (sleeps) => Chunk.size(sleeps) === 2 && stats.open === 1)
+      assert.isTrue(yield* settle(waiting))
+      yield* Deferred.succeed(go, void 0)
+
+      const exit = yield* awaitEnd(fiber, stats)
+      assert.isTrue(Exit.isFailure(exit))
+      const error = Option.getOrThrow(Cause.failureOption((exit as Exit.Failure<void, FcmError>).cause))
+      assert.strictEqual(error._tag, "AuthenticationError")
+      assert.strictEqual(stats.open, 0)
+      assert.strictEqual(yield* governor.inFlight, 0)
+      yield* TestClock.adjust("10 seconds")
+      assert.strictEqual(stats.requests, 3)
     }))
 })
