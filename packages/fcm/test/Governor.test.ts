@@ -8,9 +8,8 @@ import { InvalidMessage } from "@effect-fcm/fcm/FcmError"
 import { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Deferred, Duration, Effect, Fiber, Layer, Metric, Redacted, TestClock } from "effect"
-import { registry } from "../src/internal/places.js"
+import { clientOf, counted, countTurns, delivered, inFlight, names } from "./support/places.js"
 
-const delivered: ReadonlyArray<Result.Outcome> = [Result.Outcome.Delivered({ messageId: "1" })]
 const overloaded: ReadonlyArray<Result.Outcome> = [
   Result.Outcome.Retryable({ reason: "RESOURCE_EXHAUSTED", retryAfterMillis: 60_000 })
 ]
@@ -190,45 +189,16 @@ describe("the governor in a client", () => {
       assert.deepStrictEqual(error.partial?.retryable.size, 4) // nothing answered: every target may go again
     }))
 
-  /** A v1-shaped client over `governor` whose requests run `request(target)`. */
-  const clientOf = (
-    governor: Governor.Governor,
-    request: (target: string) => Effect.Effect<ReadonlyArray<Result.Outcome>>
-  ) =>
-    FcmClient.make({
-      name: "v1",
-      batchSize: 1,
-      concurrency: 64,
-      backoffMillis: 1000,
-      governor,
-      prepare: () => Effect.succeed((targets) => request(targets[0]!))
-    })
-
-  /** Counts the waits for a place of `governor`'s fan-outs. */
-  const countWaits = (governor: Governor.Governor) => {
-    const places = registry.get(governor)!
-    const counter = { waits: 0 }
-    const take = places.take
-    Object.assign(places, { take: (holder: Parameters<typeof take>[0]) => (counter.waits++, take(holder)) })
-    return counter
-  }
-
-  const tokens = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
-
   it.effect("a fan-out keeps the limit in flight, its requests taking their places without waiting", () =>
     Effect.gen(function*() {
       const governor = Governor.unsafeMake({ cap: 8, adaptive: false })
-      const counter = countWaits(governor)
-      let inFlight = 0
-      let most = 0
-      const client = clientOf(governor, () =>
-        Effect.suspend(() => {
-          most = Math.max(most, ++inFlight)
-          return Effect.as(Effect.zipRight(Effect.yieldNow(), Effect.sync(() => inFlight--)), delivered)
-        }))
-      const result = yield* client.send(Message.multicast(tokens("t", 100)))
+      const counter = countTurns(governor)
+      const stats = inFlight()
+      const client = clientOf(governor, counted(stats))
+      const result = yield* client.send(Message.multicast(names("t", 100)))
       assert.strictEqual(result.success.size, 100)
-      assert.strictEqual(most, 8)
+      assert.strictEqual(stats.most, 8)
+      assert.strictEqual(counter.runs, 0)
       assert.strictEqual(counter.waits, 0)
       assert.strictEqual(yield* governor.inFlight, 0)
     }))
@@ -236,21 +206,15 @@ describe("the governor in a client", () => {
   it.effect("concurrent fan-outs share the limit, never exceed it together, and both progress", () =>
     Effect.gen(function*() {
       const governor = Governor.unsafeMake({ cap: 8, adaptive: false })
-      let inFlight = 0
-      let most = 0
-      const started: Array<string> = []
-      const client = clientOf(governor, (target) =>
-        Effect.suspend(() => {
-          started.push(target)
-          most = Math.max(most, ++inFlight)
-          return Effect.as(Effect.zipRight(Effect.yieldNow(), Effect.sync(() => inFlight--)), delivered)
-        }))
+      const stats = inFlight()
+      const { started } = stats
+      const client = clientOf(governor, counted(stats))
       const [a, b] = yield* Effect.all([
-        client.send(Message.multicast(tokens("a", 200))),
-        client.send(Message.multicast(tokens("b", 200)))
+        client.send(Message.multicast(names("a", 200))),
+        client.send(Message.multicast(names("b", 200)))
       ], { concurrency: "unbounded" })
       assert.strictEqual(a.success.size + b.success.size, 400)
-      assert.strictEqual(most, 8)
+      assert.strictEqual(stats.most, 8)
       // the second fan-out did not wait for the first to end, and got about its share while both ran
       const lastA = started.lastIndexOf("a-199")
       const firstB = started.findIndex((t) => t.startsWith("b-"))
@@ -270,7 +234,7 @@ describe("the governor in a client", () => {
           if (++started === 8) Deferred.unsafeDone(eighth, Effect.void)
           return Effect.never
         }))
-      const send = yield* Effect.fork(client.send(Message.multicast(tokens("t", 100))))
+      const send = yield* Effect.fork(client.send(Message.multicast(names("t", 100))))
       yield* Deferred.await(eighth)
       assert.strictEqual(yield* governor.inFlight, 8)
       yield* Fiber.interrupt(send)
@@ -296,7 +260,7 @@ describe("the governor in a client", () => {
             : Effect.as(Deferred.await(gate), delivered)
           return Effect.ensuring(answer, Effect.sync(() => inFlight--))
         }))
-      const send = yield* Effect.fork(client.send(Message.multicast(tokens("t", 100))))
+      const send = yield* Effect.fork(client.send(Message.multicast(names("t", 100))))
       for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
       assert.strictEqual(yield* governor.limit, 8)
       assert.strictEqual(inFlight, 15) // started under the old limit

@@ -2,7 +2,7 @@ import { FcmClient, FcmLegacy, Governor, Message, Result } from "@effect-fcm/fcm
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, Layer, Metric, Queue, Redacted, Stream } from "effect"
-import { registry } from "../src/internal/places.js"
+import { clientOf, counted, countTurns, delivered, inFlight, names } from "./support/places.js"
 import { type Recorded, recorder } from "./support/recorder.js"
 
 /** A legacy server that tracks how many requests are in flight at once. */
@@ -230,50 +230,11 @@ describe("sendStream", () => {
   })
 
   describe("the governor's places", () => {
-    const delivered: ReadonlyArray<Result.Outcome> = [Result.Outcome.Delivered({ messageId: "1" })]
-
-    /** A v1-shaped client over `governor` whose requests run `request(target)`. */
-    const clientOf = (
-      governor: Governor.Governor,
-      request: (target: string) => Effect.Effect<ReadonlyArray<Result.Outcome>>
-    ) =>
-      FcmClient.make({
-        name: "v1",
-        batchSize: 1,
-        concurrency: 64,
-        backoffMillis: 1000,
-        governor,
-        prepare: () => Effect.succeed((targets) => request(targets[0]!))
-      })
-
-    /** Counts the requests that took a turn of their own (`Governor.run`) and the waits for a held place. */
-    const countTurns = (governor: Governor.Governor) => {
-      const counter = { runs: 0, waits: 0 }
-      const run = governor.run
-      Object.assign(governor, {
-        run: (...args: Parameters<typeof run>) => (counter.runs++, run(...args))
-      })
-      const places = registry.get(governor)!
-      const take = places.take
-      Object.assign(places, { take: (holder: Parameters<typeof take>[0]) => (counter.waits++, take(holder)) })
-      return counter
-    }
-
-    /** A request that counts itself in flight (`stats`) and answers after a yield. */
-    const counted = (stats: { inFlight: number; most: number; started: Array<string> }) => (target: string) =>
-      Effect.suspend(() => {
-        stats.started.push(target)
-        stats.most = Math.max(stats.most, ++stats.inFlight)
-        return Effect.as(Effect.zipRight(Effect.yieldNow(), Effect.sync(() => stats.inFlight--)), delivered)
-      })
-
-    const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i}`)
-
     it.effect("keeps the limit in flight, its requests taking no turn of their own", () =>
       Effect.gen(function*() {
         const governor = Governor.unsafeMake({ cap: 8, adaptive: false })
         const counter = countTurns(governor)
-        const stats = { inFlight: 0, most: 0, started: [] as Array<string> }
+        const stats = inFlight()
         const client = clientOf(governor, counted(stats))
         const outcomes = yield* client.sendStream(Stream.fromIterable(names("t", 300)), {}).pipe(Stream.runCollect)
         assert.strictEqual(outcomes.length, 300)
@@ -287,7 +248,7 @@ describe("sendStream", () => {
       Effect.gen(function*() {
         const governor = Governor.unsafeMake({ cap: 8, adaptive: false })
         const counter = countTurns(governor)
-        const stats = { inFlight: 0, most: 0, started: [] as Array<string> }
+        const stats = inFlight()
         const client = clientOf(governor, counted(stats))
         const input = yield* Queue.unbounded<string>()
         const outcomes = yield* Queue.unbounded<Result.TokenOutcome>()
@@ -317,7 +278,7 @@ describe("sendStream", () => {
     it.effect("a send and a stream share the limit, never exceed it together, and both progress", () =>
       Effect.gen(function*() {
         const governor = Governor.unsafeMake({ cap: 8, adaptive: false })
-        const stats = { inFlight: 0, most: 0, started: [] as Array<string> }
+        const stats = inFlight()
         const client = clientOf(governor, counted(stats))
         const [sent, streamed] = yield* Effect.all([
           client.send(Message.multicast(names("a", 400))),
