@@ -54,17 +54,18 @@ describePostgres("two runners on PostgreSQL", () => {
           start: { id: "failover", tokens: TOKENS, runners: 2 }
         })
 
-        // kill A on an event: while it is sending (its emulator's records grow between two polls), once the ledger
-        // holds a sixth of the campaign
-        let last = 0
+        // kill A on events, mid-chunk: once the ledger holds a sixth of the campaign, A's emulator stops answering,
+        // and A is killed once one of its requests hangs there (a chunk of A's is then surely unfinished)
         yield* waitFor(
-          Effect.all([ledgerRows(url, "failover"), Effect.map(emulatorA.records, (r) => r.length)]),
-          ([rows, sentByA]) => {
-            const growing = sentByA > last
-            last = sentByA
-            return (rows.n >= TOKENS / 6 && growing) || a.child.exitCode !== null
-          },
+          ledgerRows(url, "failover"),
+          (rows) => rows.n >= TOKENS / 6 || a.child.exitCode !== null,
           "runner A to send"
+        )
+        yield* emulatorA.setDefault(Scenario.hang)
+        yield* waitFor(
+          Effect.map(emulatorA.records, (records) => records.some((record) => record.fault === "Hang")),
+          (hanging) => hanging || a.child.exitCode !== null,
+          "a request of runner A to hang"
         )
         assert.strictEqual(a.child.exitCode, null, `runner A stopped before the kill: ${a.output()}`)
         a.child.kill("SIGKILL")
@@ -89,9 +90,13 @@ describePostgres("two runners on PostgreSQL", () => {
         }
         assert.strictEqual(all.size, TOKENS, "every token delivered")
         const repeated = [...all.values()].filter((n) => n > 1).length
-        // B took over what A was running: a chunk with tokens delivered by both
+        // B took over what A was running: a chunk A sent to (its hanging requests included) that B delivered
         const chunkOf = (token: string) => Math.floor(Number(token.slice("device-".length)) / config.chunkSize!)
-        const chunksOfA = new Set([...byA.keys()].map(chunkOf))
+        const chunksOfA = new Set(
+          (yield* emulatorA.records).flatMap((record) =>
+            record.route === "v1" && record.target?._tag === "Token" ? [chunkOf(record.target.token)] : []
+          )
+        )
         const shared = new Set([...byB.keys()].map(chunkOf).filter((chunk) => chunksOfA.has(chunk)))
         console.log(
           `failover: A killed at ${atKill.n} ledger rows; A delivered ${byA.size}, B ${byB.size}; ` +
