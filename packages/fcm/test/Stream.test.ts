@@ -1,7 +1,8 @@
 import { FcmClient, FcmLegacy, Governor, Message, Result } from "@effect-fcm/fcm"
-import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
+import type { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Deferred, Effect, Fiber, Layer, Metric, Queue, Redacted, Stream } from "effect"
+import { legacyServer } from "./support/legacyServer.js"
 import { clientOf, counted, countTurns, delivered, inFlight, names } from "./support/places.js"
 import { type Recorded, recorder } from "./support/recorder.js"
 
@@ -107,37 +108,6 @@ describe("sendStream", () => {
   })
 
   describe("the worker pool", () => {
-    /**
-     * A legacy server: `answer` gets each request's tokens and its index, and answers every token delivered, fails the
-     * request as a fatal transport failure (`"fail"`) or never answers (`"hang"`: counted in `interrupted` when its request is
-     * interrupted).
-     */
-    const server = (answer: (ids: ReadonlyArray<string>, index: number) => "ok" | "fail" | "hang") => {
-      const stats = { requests: [] as Array<ReadonlyArray<string>>, interrupted: 0 }
-      const client = HttpClient.make((request) =>
-        Effect.suspend(() => {
-          const body = request.body
-          const ids: ReadonlyArray<string> = body._tag === "Uint8Array"
-            ? JSON.parse(new TextDecoder().decode(body.body)).registration_ids
-            : []
-          const index = stats.requests.push(ids) - 1
-          switch (answer(ids, index)) {
-            case "fail":
-              return Effect.fail(
-                new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: "no such host" })
-              )
-            case "hang":
-              return Effect.onInterrupt(Effect.never, () => Effect.sync(() => stats.interrupted++))
-            case "ok":
-              return Effect.succeed(HttpClientResponse.fromWeb(
-                request,
-                new Response(JSON.stringify({ results: ids.map((id) => ({ message_id: `m-${id}` })) }))
-              ))
-          }
-        })
-      )
-      return { stats, layer: Layer.succeed(HttpClient.HttpClient, client) }
-    }
     const legacy = (httpLayer: Layer.Layer<HttpClient.HttpClient>, concurrency: number) =>
       FcmLegacy.layer({ apiKey: Redacted.make("k"), concurrency }).pipe(Layer.provide(httpLayer))
     const tokens = (n: number) => Stream.range(0, n - 1).pipe(Stream.map((i) => `t${i}`))
@@ -146,7 +116,7 @@ describe("sendStream", () => {
     const nextTurn = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
 
     it.effect("requests carry 1000 tokens whatever the chunks of the input", () => {
-      const fake = server(() => "ok")
+      const fake = legacyServer(() => "ok")
       return Effect.gen(function*() {
         const outcomes = yield* FcmClient.sendStream(tokens(2_500).pipe(Stream.rechunk(7)), {}).pipe(Stream.runCollect)
         assert.strictEqual(outcomes.length, 2_500)
@@ -156,7 +126,7 @@ describe("sendStream", () => {
     })
 
     it.effect("a consumer that stops pulling holds the sending back: what is read ahead of it stays bounded", () => {
-      const fake = server(() => "ok")
+      const fake = legacyServer(() => "ok")
       let read = 0
       const input = tokens(400_000).pipe(Stream.rechunk(100), Stream.tap(() => Effect.sync(() => void read++)))
       return Effect.gen(function*() {
@@ -177,7 +147,7 @@ describe("sendStream", () => {
     })
 
     it.effect("a failed request fails the stream after the outcomes completed before it", () => {
-      const fake = server((_, index) => index === 3 ? "fail" : "ok")
+      const fake = legacyServer((index) => index === 3 ? "unreachable" : "ok")
       const emitted: Array<string> = []
       return Effect.gen(function*() {
         const error = yield* FcmClient.sendStream(tokens(10_000), {}).pipe(
@@ -195,7 +165,7 @@ describe("sendStream", () => {
     })
 
     it.effect("a failing input fails the stream with its error", () => {
-      const fake = server(() => "ok")
+      const fake = legacyServer(() => "ok")
       return Effect.gen(function*() {
         const error = yield* FcmClient.sendStream(Stream.concat(tokens(5), Stream.fail("no more tokens")), {}).pipe(
           Stream.runDrain,
@@ -208,7 +178,7 @@ describe("sendStream", () => {
     it.effect("interrupting the stream interrupts the requests in flight", () =>
       Effect.gen(function*() {
         const allHanging = yield* Deferred.make<void>()
-        const fake = server((_, index) => {
+        const fake = legacyServer((index) => {
           if (index < 2) return "ok"
           if (index === 4) Deferred.unsafeDone(allHanging, Effect.void)
           return "hang"

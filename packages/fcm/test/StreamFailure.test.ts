@@ -9,7 +9,7 @@
 import { FcmClient, FcmLegacy, Governor, Result } from "@effect-fcm/fcm"
 import { AuthenticationError } from "@effect-fcm/fcm/FcmError"
 import type { FcmError } from "@effect-fcm/fcm/FcmError"
-import { HttpClient, HttpClientResponse } from "@effect/platform"
+import type { HttpClient } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
 import {
   Cause,
@@ -26,51 +26,7 @@ import {
   Stream,
   TestClock
 } from "effect"
-
-type Answer = "retryable" | "ok" | "fail" | "hang"
-
-/**
- * A legacy server answering the n-th request as `script(n)` says: every token retryable (`Unavailable`), every token
- * delivered, a failure of the whole request (401: `AuthenticationError`), or no answer until interrupted. `gate(n)`, when given,
- * holds the n-th request's answer until it completes.
- */
-const server = (script: (index: number) => Answer, gate?: (index: number) => Deferred.Deferred<void> | undefined) => {
-  const stats = { requests: [] as Array<ReadonlyArray<string>>, open: 0, interrupted: 0 }
-  const client = HttpClient.make((request) =>
-    Effect.suspend(() => {
-      const body = request.body
-      const ids: ReadonlyArray<string> = body._tag === "Uint8Array"
-        ? JSON.parse(new TextDecoder().decode(body.body)).registration_ids
-        : []
-      const index = stats.requests.push(ids) - 1
-      const held = gate?.(index)
-      const reply = Effect.suspend(() => {
-        switch (script(index)) {
-          case "retryable":
-            return Effect.succeed(HttpClientResponse.fromWeb(
-              request,
-              new Response(JSON.stringify({ results: ids.map(() => ({ error: "Unavailable" })) }))
-            ))
-          case "ok":
-            return Effect.succeed(HttpClientResponse.fromWeb(
-              request,
-              new Response(JSON.stringify({ results: ids.map((id) => ({ message_id: `m-${id}` })) }))
-            ))
-          case "fail":
-            return Effect.succeed(HttpClientResponse.fromWeb(request, new Response("Unauthorized", { status: 401 })))
-          case "hang":
-            return Effect.onInterrupt(Effect.never, () => Effect.sync(() => stats.interrupted++))
-        }
-      })
-      return Effect.acquireUseRelease(
-        Effect.sync(() => stats.open++),
-        () => held === undefined ? reply : Effect.zipRight(Deferred.await(held), reply),
-        () => Effect.sync(() => stats.open--)
-      )
-    })
-  )
-  return { stats, layer: Layer.succeed(HttpClient.HttpClient, client) }
-}
+import { legacyServer } from "./support/legacyServer.js"
 
 /** A legacy client without a request timeout: the test clock's timers are the retry waits alone. */
 const legacy = (httpLayer: Layer.Layer<HttpClient.HttpClient>, concurrency: number) =>
@@ -115,8 +71,8 @@ describe("a streamed send that fails as a whole while targets wait for a retry",
     Effect.gen(function*() {
       // request 0: retryable (its targets wait for a retry); request 1: delivered; request 2: held, then fails
       const go = yield* Deferred.make<void>()
-      const fake = server(
-        (index) => index === 0 ? "retryable" : index === 1 ? "ok" : "fail",
+      const fake = legacyServer(
+        (index) => index === 0 ? "retryable" : index === 1 ? "ok" : "unauthorized",
         (index) => index === 2 ? go : undefined
       )
       yield* Effect.gen(function*() {
@@ -148,7 +104,7 @@ describe("a streamed send that fails as a whole while targets wait for a retry",
   it.effect("a retry round's failure ends the stream with it while other targets wait for theirs", () =>
     Effect.gen(function*() {
       // requests 0 and 1: retryable; request 2 (the first retry round) fails; anything after it never answers
-      const fake = server((index) => index < 2 ? "retryable" : index === 2 ? "fail" : "hang")
+      const fake = legacyServer((index) => index < 2 ? "retryable" : index === 2 ? "unauthorized" : "hang")
       yield* Effect.gen(function*() {
         const emitted: Array<string> = []
         const fiber = yield* FcmClient.sendStream(tokens(2), {}, { retry }).pipe(
