@@ -454,27 +454,19 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
     clock?: Clock.Clock
   ): Effect.Effect<ReadonlyArray<Outcome>, FcmError> =>
     Effect.suspend(() => {
-      // acquire
       const n = targets.length
-      slot.inFlight += n
-      inFlight.unsafeModify(n, NO_TAGS)
+      acquire(slot, n)
       const inFlightAtStart = clock === undefined ? 0 : places!.held()
       const startedAt = clock === undefined ? 0 : clock.unsafeCurrentTimeMillis()
       const started = performance.now()
       // send
       return Effect.matchEffect(wire.send(payload, targets), {
         onFailure: (error) => {
-          slot.inFlight -= n
-          inFlight.unsafeModify(-n, NO_TAGS)
+          unacquire(slot, n)
           return Effect.fail(error)
         },
-        // report
         onSuccess: (outcomes) => {
-          slot.inFlight -= n
-          inFlight.unsafeModify(-n, NO_TAGS)
-          const millis = performance.now() - started
-          latency.unsafeUpdate(millis / 1000, NO_TAGS)
-          recordOutcomes(outcomes)
+          const millis = report(slot, n, started, outcomes)
           if (clock !== undefined) {
             places!.learn(startedAt, clock.unsafeCurrentTimeMillis() - startedAt, inFlightAtStart, outcomes)
           }
@@ -483,6 +475,27 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
         }
       })
     })
+
+  /** A request's start: its targets counted in flight, on the slot and the gauge. */
+  const acquire = (slot: Slot, n: number): void => {
+    slot.inFlight += n
+    inFlight.unsafeModify(n, NO_TAGS)
+  }
+
+  /** A request's end without an answer: its targets no longer in flight. */
+  const unacquire = (slot: Slot, n: number): void => {
+    slot.inFlight -= n
+    inFlight.unsafeModify(-n, NO_TAGS)
+  }
+
+  /** A request's answer: its targets no longer in flight, its latency and outcomes counted; answers the latency. */
+  const report = (slot: Slot, n: number, started: number, outcomes: ReadonlyArray<Outcome>): number => {
+    unacquire(slot, n)
+    const millis = performance.now() - started
+    latency.unsafeUpdate(millis / 1000, NO_TAGS)
+    recordOutcomes(outcomes)
+    return millis
+  }
 
   const debugLine = (n: number, outcomes: ReadonlyArray<Outcome>, millis: number): string =>
     `FCM ${name} request: ${n} target${n === 1 ? "" : "s"}, ${describeOutcomes(outcomes)} in ${millis.toFixed(1)} ms`
@@ -579,18 +592,13 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
           let inFlightAtStart = 0
           const handlers = {
             onFailure: (error: FcmError): Effect.Effect<void> => {
-              slot.inFlight -= to - from
-              inFlight.unsafeModify(from - to, NO_TAGS)
+              unacquire(slot, to - from)
               failed(error, from, to)
               return Effect.void
             },
             onSuccess: (outcomes: ReadonlyArray<Outcome>): Effect.Effect<void> => {
               const n = to - from
-              slot.inFlight -= n
-              inFlight.unsafeModify(-n, NO_TAGS)
-              const millis = performance.now() - started
-              latency.unsafeUpdate(millis / 1000, NO_TAGS)
-              recordOutcomes(outcomes)
+              const millis = report(slot, n, started, outcomes)
               places.learn(startedAt, self.clock.unsafeCurrentTimeMillis() - startedAt, inFlightAtStart, outcomes)
               const then = answered(outcomes, from, to) ? after() : Effect.void
               return debug ? Effect.zipRight(Effect.logDebug(debugLine(n, outcomes, millis)), then) : then
@@ -601,9 +609,7 @@ export const make = <P>(wire: Wire<P>): Engine<P> => {
             to = requestEnd(from)
             next = to
             const targets = targetsOf(from, to)
-            // acquire
-            slot.inFlight += to - from
-            inFlight.unsafeModify(to - from, NO_TAGS)
+            acquire(slot, to - from)
             inFlightAtStart = places.held()
             startedAt = self.clock.unsafeCurrentTimeMillis()
             started = performance.now()
